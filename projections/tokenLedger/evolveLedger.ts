@@ -1,5 +1,6 @@
 import type { EventData } from '../../src/events/catalogue.ts';
 import type { RecordedEvent } from '../../src/events/envelope.ts';
+import { addReconciliation, appendRecent, type Reconciliation } from './reconciliation.ts';
 import { emptyUsage, partyAccount, quotaAccount, reservedAccount, usedAccount, type LedgerState, type UsageTotals } from './ledgerState.ts';
 
 type Posting = { from: string; to: string; amount: number };
@@ -91,7 +92,10 @@ export function applyLedgerEvent(state: LedgerState, type: string, data: unknown
     }
     case 'budget.reconciled': {
       const d = data as EventData<'budget.reconciled'>;
-      return { ...state, reconciliations: [...state.reconciliations, { turn: d.turn, estimated: d.estimated, actual: d.actual, errorPct: d.errorPct }] };
+      const reconciliation: Reconciliation = { turn: d.turn, estimated: d.estimated, actual: d.actual, errorPct: d.errorPct };
+      // A reconciled turn is closed: its running estimate has been read (by the runtime, to write this event).
+      const { [String(d.turn)]: _closed, ...turns } = state.turns;
+      return { ...state, turns, reconciled: addReconciliation(state.reconciled, reconciliation), reconciliations: appendRecent(state.reconciliations, reconciliation) };
     }
     default:
       return state;

@@ -1,3 +1,5 @@
+import { emptyReconciliationSummary, type Reconciliation, type ReconciliationSummary } from './reconciliation.ts';
+
 /**
  * The token ledger of one session, as a double-entry fold over its `ledger-<sessionId>` stream. Tokens move between
  * accounts and are never created or destroyed: `world` is where allocations come from, so every balance summed
@@ -5,6 +7,10 @@
  *
  * Accounts: `world`, `session` (the session's unassigned pool), and per agent stream `quota:<agent>` (available),
  * `reserved:<agent>` (held for calls in flight) and `used:<agent>` (consumed).
+ *
+ * The state's size depends on the agents and the calls in flight, never on the number of turns: a turn's
+ * estimate/actual is dropped once the turn is reconciled, and reconciliations are kept as an aggregate plus the
+ * newest few (every one of them stays in the log).
  */
 export interface UsageTotals {
   calls: number;
@@ -22,9 +28,15 @@ export interface LedgerState {
   /** Outstanding loans, keyed `<lender>-><borrower>`. */
   loans: Record<string, number>;
   usage: { total: UsageTotals; byAgent: Record<string, UsageTotals>; byModel: Record<string, UsageTotals> };
-  /** Per turn: tokens reserved by its settled calls (the estimate) and tokens used. */
+  /**
+   * Per open turn (one not yet reconciled): tokens reserved by its settled calls (the estimate) and tokens used.
+   * The runtime reads a turn's entry to write its `budget.reconciled`, which then removes it.
+   */
   turns: Record<string, { estimated: number; actual: number }>;
-  reconciliations: { turn: number; estimated: number; actual: number; errorPct: number }[];
+  /** Every reconciliation so far, aggregated. */
+  reconciled: ReconciliationSummary;
+  /** The newest reconciliations (at most `RECENT_RECONCILIATIONS`), oldest first. */
+  reconciliations: Reconciliation[];
   refusals: number;
   /** Position of the last event folded, as a decimal string (JSON has no bigints). */
   position: string | null;
@@ -32,7 +44,7 @@ export interface LedgerState {
 
 export const initialLedgerState: LedgerState = {
   balances: {}, postings: 0, reservations: {}, overdrafts: {}, loans: {},
-  usage: { total: emptyUsage(), byAgent: {}, byModel: {} }, turns: {}, reconciliations: [], refusals: 0, position: null,
+  usage: { total: emptyUsage(), byAgent: {}, byModel: {} }, turns: {}, reconciled: emptyReconciliationSummary, reconciliations: [], refusals: 0, position: null,
 };
 
 export function emptyUsage(): UsageTotals {

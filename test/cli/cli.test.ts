@@ -82,13 +82,15 @@ describe('chronicle CLI', () => {
     expect(now.ledger.usage.total.calls).toBeGreaterThanOrEqual(2);
     expect(now.ledger.balances.world).toBe(-20_000);
     expect(now.ledger.reconciliations.map((r: { turn: number }) => r.turn)).toEqual([0, 1]);
+    expect(now.ledger.reconciled.count).toBe(2);
+    expect(now.ledger.turns).toEqual({});
     const events = jsonLines((await chronicle(['events', session.sessionId, '--json', '--store', store], dir)).stdout);
     const firstSettled = events.find((e) => e.type === 'tokens.settled');
     const early = JSON.parse((await chronicle(['ledger', session.sessionId, '--at', String(BigInt(firstSettled.position) - 1n), '--json', '--store', store], dir)).stdout);
     expect(early.ledger.usage.total.calls).toBe(0);
     expect(Object.keys(early.ledger.reservations)).toHaveLength(1);
     const human = await chronicle(['ledger', session.sessionId, '--store', store], dir);
-    expect(human.stdout).toMatch(/every law holds[\s\S]*session total/);
+    expect(human.stdout).toMatch(/every law holds[\s\S]*session total[\s\S]*2 turn\(s\) reconciled/);
     const state = JSON.parse((await chronicle(['state', session.sessionId, '--at', firstSettled.position, '--json', '--store', store], dir)).stdout);
     expect(state.ledger.usage.total.calls).toBe(1);
     expect(state.actors.map((a: { streamId: string }) => a.streamId).sort()).toEqual([`agent-${session.sessionId}.express.0`, `session-${session.sessionId}`]);

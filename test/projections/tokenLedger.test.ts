@@ -11,15 +11,20 @@ const B = 'agent-s.critic.0';
 
 describe('token ledger (pure fold)', () => {
   it('allocates, assigns quota, reserves, settles and reconciles with double entries', () => {
-    const state = fold([
+    const settled = fold([
       ['budget.allocated', { amount: 1000, reason: 'session budget' }],
       ['quota.assigned', { agentStream: A, amount: 600 }],
       ['tokens.reserved', { requestId: 'r1', agentStream: A, amount: 300, model: 'gpt-4o', turn: 0 }],
       ['tokens.settled', { requestId: 'r1', agentStream: A, reserved: 300, usage: usage(120, 80), model: 'gpt-4o', costUsd: 0.0011 }],
-      ['budget.reconciled', { turn: 0, estimated: 300, actual: 200, errorPct: -33.33 }],
     ]);
+    // The open turn's running estimate is what the runtime reads to write its reconciliation.
+    expect(settled.turns[0]).toEqual({ estimated: 300, actual: 200 });
+    const state = applyLedgerEvent(settled, 'budget.reconciled', { turn: 0, estimated: 300, actual: 200, errorPct: -33.33 });
     expect(state.balances).toEqual({ world: -1000, session: 400, [`quota:${A}`]: 400, [`reserved:${A}`]: 0, [`used:${A}`]: 200 });
-    expect(state.turns[0]).toEqual({ estimated: 300, actual: 200 });
+    // Once reconciled the turn is closed: it is in the aggregate and the recent list, no longer among the open turns.
+    expect(state.turns).toEqual({});
+    expect(state.reconciliations).toEqual([{ turn: 0, estimated: 300, actual: 200, errorPct: -33.33 }]);
+    expect(state.reconciled).toEqual({ count: 1, estimated: 300, actual: 200, sumErrorPct: -33.33, sumAbsErrorPct: 33.33, meanErrorPct: -33.33, meanAbsErrorPct: 33.33, maxAbsErrorPct: 33.33 });
     expect(state.usage.byModel['gpt-4o']).toEqual({ calls: 1, inputTokens: 120, outputTokens: 80, costUsd: 0.0011 });
     expect(state.reservations).toEqual({});
     expect(ledgerViolations(state)).toEqual([]);

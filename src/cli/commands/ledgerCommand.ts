@@ -49,10 +49,15 @@ function printLedger(io: CommandIo, sessionId: string, when: string, ledger: Led
     io.out('');
     for (const [pair, amount] of loans) io.out(`loan ${pair}: ${amount} tokens outstanding`);
   }
-  if (ledger.reconciliations.length > 0) {
+  const reconciled = ledger.reconciled;
+  if (reconciled.count > 0) {
     io.out('');
-    io.out('turn  estimated  actual  error %');
+    io.out(`${reconciled.count} turn(s) reconciled: ${reconciled.estimated} tokens estimated, ${reconciled.actual} used; error ${reconciled.meanErrorPct.toFixed(2)} % on average, ${reconciled.meanAbsErrorPct.toFixed(2)} % mean absolute, ${reconciled.maxAbsErrorPct.toFixed(2)} % at most`);
+    const shown = ledger.reconciliations.length < reconciled.count ? `the newest ${ledger.reconciliations.length} (every one is a budget.reconciled event in the ledger stream)` : 'each turn';
+    io.out(`turn  estimated  actual  error %   ${shown}`);
     for (const r of ledger.reconciliations) io.out(`${String(r.turn).padStart(4)} ${String(r.estimated).padStart(10)} ${String(r.actual).padStart(7)} ${r.errorPct.toFixed(2).padStart(8)}`);
   }
+  const open = Object.entries(ledger.turns);
+  if (open.length > 0) io.out(`open turn(s): ${open.map(([turn, t]) => `${turn} (${t.estimated} estimated, ${t.actual} used so far)`).join(', ')}`);
   if (ledger.refusals > 0) io.out(`\n${ledger.refusals} call(s) refused for lack of budget`);
 }
