@@ -427,7 +427,7 @@ async function measure(store: SqliteEventStore, built: BuiltSession): Promise<Me
 
   progress('folds done');
   const context = full.actors.find((a) => a.streamId === sessionStream(SESSION_ID))!.context as SessionContext;
-  const outcomesShare = JSON.stringify(context.outcomes).length / newest.bytes * 100;
+  const outcomesShare = JSON.stringify(context.recentOutcomes).length / newest.bytes * 100;
   const shares = Object.entries(newest.data.projections).map(([name, state]) => `${name} ${(JSON.stringify(state).length / newest.bytes * 100).toFixed(0)}%`).join(', ');
   notes.push(...wrap(`${int(events.length)} session events (positions 1–${events[events.length - 1]!.position}), `
     + `${int(full.ledger.usage.total.inputTokens + full.ledger.usage.total.outputTokens)} tokens used. The checkpoint stream keeps the `
@@ -486,10 +486,11 @@ async function bestRate(events: number, work: () => unknown): Promise<number> {
 function checkSession(state: SessionStateAt, turns: number): void {
   const session = state.actors.find((a) => a.streamId === sessionStream(SESSION_ID));
   if (!session) throw new Error('no session actor in the fold');
-  const { outcomes } = session.context as SessionContext;
-  if (outcomes.length !== turns) throw new Error(`the fold shows ${outcomes.length} finished turns, ${turns} were asked`);
-  outcomes.forEach((o, i) => {
-    if (o.turn !== i || o.status !== 'answered') throw new Error(`turn ${i} folds to turn ${o.turn}, ${o.status}`);
+  const { turn, answered, recentOutcomes } = session.context as SessionContext;
+  if (turn !== turns || answered !== turns) throw new Error(`the fold shows ${turn} finished turns (${answered} answered), ${turns} were asked`);
+  recentOutcomes.forEach((o, i) => {
+    const expected = turns - recentOutcomes.length + i;
+    if (o.turn !== expected || o.status !== 'answered') throw new Error(`turn ${expected} folds to turn ${o.turn}, ${o.status}`);
   });
   const violations = ledgerViolations(state.ledger);
   if (violations.length > 0) throw new Error(`ledger laws broken: ${violations.join('; ')}`);

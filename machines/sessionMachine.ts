@@ -30,14 +30,25 @@ export interface SessionContext {
   mode: 'express' | null;
   /** Agent streams by role, so a later turn reuses the instance that holds the conversation. */
   agents: Record<string, string>;
-  outcomes: TurnOutcome[];
+  /**
+   * The newest RECENT_OUTCOMES turns' outcomes, oldest first. Older ones stay in the log (each turn's
+   * `agent.answered`/`agent.failed`), not in the context: a context that kept every answer would make a long
+   * session's every snapshot and checkpoint grow without bound. `turn` counts the turns finished.
+   */
+  recentOutcomes: TurnOutcome[];
+  /** Turns finished by status, over the whole session. */
+  answered: number;
+  failed: number;
 }
+
+/** Enough for a caller to find its turn's outcome: a session finishes at most one turn per recorded fact. */
+export const RECENT_OUTCOMES = 16;
 
 export function agentStreamFor(sessionId: string, role: string, instance: number): string {
   return `agent-${sessionId}.${role}.${instance}`;
 }
 
-const initialContext: SessionContext = { sessionId: '', agent: null, budgetTokens: 0, turn: 0, current: null, queued: [], mode: null, agents: {}, outcomes: [] };
+const initialContext: SessionContext = { sessionId: '', agent: null, budgetTokens: 0, turn: 0, current: null, queued: [], mode: null, agents: {}, recentOutcomes: [], answered: 0, failed: 0 };
 
 /**
  * A session: takes queries (text, region, purpose) one turn at a time, has each answered and records the outcome.
@@ -76,7 +87,12 @@ export const sessionMachine = setup({
       const outcome: TurnOutcome = event.type === 'agent.answered'
         ? { turn: event.turn, query: context.current!.text, status: 'answered', text: event.text, agentStream: event.agentStream, model: event.model, tokens: event.usage.inputTokens + event.usage.outputTokens }
         : { turn: event.turn, query: context.current!.text, status: 'failed', text: event.reason, agentStream: event.agentStream, model: null, tokens: 0 };
-      return { outcomes: [...context.outcomes, outcome], turn: context.turn + 1, current: null, mode: null };
+      return {
+        recentOutcomes: [...context.recentOutcomes.slice(-(RECENT_OUTCOMES - 1)), outcome],
+        answered: context.answered + (outcome.status === 'answered' ? 1 : 0),
+        failed: context.failed + (outcome.status === 'failed' ? 1 : 0),
+        turn: context.turn + 1, current: null, mode: null,
+      };
     }),
   },
 }).createMachine({
@@ -110,4 +126,4 @@ export const sessionMachine = setup({
   },
 });
 
-export const SESSION_MACHINE_VERSION = machineVersion(sessionMachine, 2);
+export const SESSION_MACHINE_VERSION = machineVersion(sessionMachine, 3);

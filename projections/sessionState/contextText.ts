@@ -3,9 +3,8 @@ import { countTokens, fitTokens } from './tokenText.ts';
 
 /**
  * The texts an agent receives from the tiered state: the context its prompt includes, and the summary a fresh
- * instance gets in a hand-off. Both are chosen greedily under a token limit, measuring the whole text after each
- * addition (tokens do not add up exactly across line breaks), so the limit holds for the text as sent. Pure and
- * deterministic: the same state and limit give the same text.
+ * instance gets in a hand-off. Both are chosen greedily under a token limit, and the limit holds for the text as
+ * sent (see `assemble`). Pure and deterministic: the same state and limit give the same text.
  */
 
 /** What a limit lets in first: the focus and what is still unanswered, then the last decision, roles and mode. */
@@ -14,6 +13,8 @@ const HOT_PRIORITY: readonly ItemKind[] = ['focus', 'question', 'decision', 'rol
 const WARM_PRIORITY: readonly ItemKind[] = ['coordination', 'decision', 'question'];
 /** How the essential lines read, whatever order they were let in. */
 const HOT_ORDER: readonly ItemKind[] = ['focus', 'mode', 'roles', 'decision', 'question'];
+
+const HOT_HEADING = 'Essential context:';
 
 type Candidate = { item: TierItem; tier: 'hot' | 'warm'; forms: string[] };
 type Chosen = Map<string, { candidate: Candidate; line: string }>;
@@ -34,25 +35,47 @@ function render(chosen: Chosen, preamble: string | null, recentHeading: string):
     .sort((a, b) => rank(HOT_ORDER, a.candidate.item.kind) - rank(HOT_ORDER, b.candidate.item.kind) || a.candidate.item.seq - b.candidate.item.seq);
   const warm = picked.filter((c) => c.candidate.tier === 'warm').sort((a, b) => a.candidate.item.seq - b.candidate.item.seq);
   const lines = preamble === null ? [] : [preamble];
-  if (hot.length > 0) lines.push('Essential context:', ...hot.map((c) => `- ${c.line}`));
+  if (hot.length > 0) lines.push(HOT_HEADING, ...hot.map((c) => `- ${c.line}`));
   if (warm.length > 0) lines.push(recentHeading, ...warm.map((c) => `- ${c.line}`));
   return lines.join('\n');
 }
 
-/** Lets candidates in by priority, each in the first of its forms that keeps the whole text within `maxTokens`. */
+/** A line's share of a limit: its own tokens and the line break that joins it to the next. */
+function lineCost(line: string): number {
+  return countTokens(line) + 1;
+}
+
+/**
+ * Lets candidates in by priority, each in the first of its forms whose line (with the heading it opens, if any)
+ * still fits. Lines are counted once each rather than re-counting the whole text per trial (quadratic in the
+ * context's length, and run for every turn): tokens of lines joined by line breaks are within one token per
+ * break of the lines' sum, which the `+ 1` per line covers. The text as sent is then counted whole, and should
+ * it still be over (BPE can, rarely, merge across a break), the last candidates let in leave until it fits.
+ */
 function assemble(candidates: readonly Candidate[], maxTokens: number, preamble: string | null, recentHeading: string): { chosen: Chosen; text: string } {
-  let chosen: Chosen = new Map();
-  let text = '';
+  const chosen: Chosen = new Map();
+  const order: string[] = [];
+  // The last line has no break after it, hence the one token of slack.
+  let room = maxTokens + 1;
+  const opened = { hot: false, warm: false };
   for (const candidate of candidates) {
+    const { tier } = candidate;
+    const overhead = (chosen.size === 0 && preamble !== null ? lineCost(preamble) : 0)
+      + (opened[tier] ? 0 : lineCost(tier === 'hot' ? HOT_HEADING : recentHeading));
     for (const line of candidate.forms) {
-      const trial: Chosen = new Map(chosen).set(candidate.item.id, { candidate, line });
-      const trialText = render(trial, preamble, recentHeading);
-      if (countTokens(trialText) <= maxTokens) {
-        chosen = trial;
-        text = trialText;
-        break;
-      }
+      const cost = overhead + lineCost(`- ${line}`);
+      if (cost > room) continue;
+      room -= cost;
+      opened[tier] = true;
+      chosen.set(candidate.item.id, { candidate, line });
+      order.push(candidate.item.id);
+      break;
     }
+  }
+  let text = render(chosen, preamble, recentHeading);
+  while (chosen.size > 0 && countTokens(text) > maxTokens) {
+    chosen.delete(order.pop()!);
+    text = render(chosen, preamble, recentHeading);
   }
   return { chosen, text };
 }

@@ -1,6 +1,6 @@
 // The one import from src/ besides event types: counting tokens is a pure function of the text (tiktoken's
 // o200k_base, a fixed table), so a fold that uses it stays deterministic and replayable.
-import { countTokens } from '../../src/models/tokenCount.ts';
+import { countTokens, truncateToTokens } from '../../src/models/tokenCount.ts';
 
 export { countTokens };
 
@@ -35,19 +35,52 @@ export function questionSentences(text: string): string[] {
 const MAX_CHARS_PER_TOKEN = 32;
 
 /**
- * `text` if it has at most `maxTokens` tokens, else its longest prefix that fits together with the cut marker,
- * ending at a word boundary when one is near. Deterministic: a binary search over code points, with the result
- * re-counted, since token counts of prefixes are almost but not strictly monotone.
+ * Folds and prompt assembly cut the same texts again and again (a warm item's brief every turn), so results are
+ * remembered; the function is pure, so a remembered answer is the answer. Bounded, oldest forgotten first.
+ */
+const fitted = new Map<string, string>();
+const FITTED_LIMIT = 4_096;
+
+/**
+ * `text` if it has at most `maxTokens` tokens, else a prefix that fits together with the cut marker, ending at a
+ * word boundary when one is near. Deterministic. The first guess is the text's first tokens decoded (one encode,
+ * one decode), which nearly always fits once re-counted with the marker; only when it does not is the cut found by
+ * a binary search over code points (token counts of prefixes are almost but not strictly monotone).
  */
 export function fitTokens(text: string, maxTokens: number): string {
+  const key = `${maxTokens}\u0000${text}`;
+  const known = fitted.get(key);
+  if (known !== undefined) return known;
+  const result = cutToFit(text, maxTokens);
+  if (fitted.size >= FITTED_LIMIT) fitted.delete(fitted.keys().next().value!);
+  fitted.set(key, result);
+  return result;
+}
+
+function cutToFit(text: string, maxTokens: number): string {
   if (countTokens(text) <= maxTokens) return text;
+  const markerTokens = countTokens(CUT_MARKER);
   if (countTokens(CUT_MARKER.trim()) > maxTokens) return '';
+  const fits = (candidate: string) => countTokens(candidate) <= maxTokens;
+  const atWordIfNear = (prefix: string, fallback: string) => {
+    // A word cut in half costs tokens and reads badly; step back to the last space if that keeps most of the text.
+    const space = prefix.trimEnd().lastIndexOf(' ');
+    if (space > prefix.length * 0.6) {
+      const atWord = `${prefix.slice(0, space).trimEnd()}${CUT_MARKER}`;
+      if (fits(atWord)) return atWord;
+    }
+    return fallback;
+  };
+  if (maxTokens > markerTokens) {
+    // Decoding a token prefix can end inside a character; the replacement character it leaves is dropped.
+    const guess = truncateToTokens(text, maxTokens - markerTokens).replace(/\uFFFD+$/, '').trimEnd();
+    if (guess.length > 0 && fits(`${guess}${CUT_MARKER}`)) return atWordIfNear(guess, `${guess}${CUT_MARKER}`);
+  }
   // Code points, so a cut never splits a surrogate pair; a code point is at most two UTF-16 units.
   const window = maxTokens * MAX_CHARS_PER_TOKEN;
   const chars = Array.from(text.slice(0, window * 2)).slice(0, window);
   if (/^[\uD800-\uDBFF]$/.test(chars.at(-1) ?? '')) chars.pop();
   const cut = (n: number) => `${chars.slice(0, n).join('').trimEnd()}${n === 0 ? CUT_MARKER.trim() : CUT_MARKER}`;
-  const fits = (candidate: string) => countTokens(candidate) <= maxTokens;
   let lo = 0;
   let hi = chars.length;
   while (lo < hi) {
@@ -55,13 +88,5 @@ export function fitTokens(text: string, maxTokens: number): string {
     if (fits(cut(mid))) lo = mid;
     else hi = mid - 1;
   }
-  const best = cut(lo);
-  // A word cut in half costs tokens and reads badly; step back to the last space if that keeps most of the text.
-  const prefix = chars.slice(0, lo).join('');
-  const space = prefix.trimEnd().lastIndexOf(' ');
-  if (space > prefix.length * 0.6) {
-    const atWord = `${prefix.slice(0, space).trimEnd()}${CUT_MARKER}`;
-    if (fits(atWord)) return atWord;
-  }
-  return best;
+  return atWordIfNear(chars.slice(0, lo).join(''), cut(lo));
 }

@@ -28,9 +28,23 @@ function encode(text: string, encoding: TokenEncoding): Uint32Array {
   return encoder(encoding).encode(text, undefined, []);
 }
 
+/**
+ * The same texts are counted several times on their way through (a reply by the model, then by the session state
+ * it lands in, then again in a checkpoint's fold), and BPE costs far more than a lookup. Counting is a pure
+ * function of text and encoding, so a remembered count is the count. Bounded, oldest forgotten first.
+ */
+const counted: Record<TokenEncoding, Map<string, number>> = { o200k_base: new Map(), cl100k_base: new Map() };
+const COUNTED_LIMIT = 4_096;
+
 /** Counts tokens the way OpenAI's models do; o200k_base (current models) unless told otherwise. */
 export function countTokens(text: string, encoding: TokenEncoding = DEFAULT_ENCODING): number {
-  return encode(text, encoding).length;
+  const memory = counted[encoding];
+  const known = memory.get(text);
+  if (known !== undefined) return known;
+  const count = encode(text, encoding).length;
+  if (memory.size >= COUNTED_LIMIT) memory.delete(memory.keys().next().value!);
+  memory.set(text, count);
+  return count;
 }
 
 /** The longest prefix of `text` that is at most `maxTokens` tokens, cut where a model would stop. */

@@ -13,10 +13,8 @@ import { derivedId, randomIds, type IdSource } from './ids.ts';
 import { defaultFactorSet } from '../policy/climate/factorSets.ts';
 import { checkpointedTokens, recordCheckpoint } from './checkpoints.ts';
 import { LedgerKeeper, type LedgerStage } from './ledgerKeeper.ts';
-import { sessionStateAt, type ExtraProjections } from './stateAt.ts';
-import { UnknownSessionError } from './sessionStreams.ts';
-import { promptContext } from '../../projections/sessionState/contextText.ts';
-import type { SessionState } from '../../projections/sessionState/sessionState.ts';
+import type { ExtraProjections } from './stateAt.ts';
+import { SessionStateKeeper } from './sessionStateKeeper.ts';
 import { sessionStateProjection } from '../../projections/sessionState/sessionStateStore.ts';
 
 /** A fact addressed to an actor, before it is recorded. */
@@ -83,8 +81,6 @@ interface StagedActor {
 }
 
 const MAX_GROUP_DELIVERIES = 256;
-/** Hot (200) plus recent warm: room for the essentials without crowding out the question. */
-const PROMPT_CONTEXT_TOKENS = 400;
 const MAX_GROUP_EVENTS = 20_000;
 
 /**
@@ -102,6 +98,7 @@ export class ActorRuntime {
   private readonly onStep: RuntimeOptions['onStep'];
   private readonly actors = new Map<string, HostedActor>();
   private readonly ledgers: LedgerKeeper;
+  private readonly sessionStates: SessionStateKeeper;
   private readonly projections: ExtraProjections;
   private readonly checkpointEveryTokens: number;
   private readonly checkpointed = new Map<string, number>();
@@ -123,6 +120,7 @@ export class ActorRuntime {
     this.providerDeadlineMs = options.providerDeadlineMs ?? 120_000;
     this.onStep = options.onStep;
     this.ledgers = new LedgerKeeper({ store: this.store, ids: this.ids, models: this.models, factorSet: options.factorSet ?? defaultFactorSet });
+    this.sessionStates = new SessionStateKeeper(this.store);
     // The session state is always checkpointed: every task's prompt context is read from it.
     this.projections = { sessionState: sessionStateProjection as ExtraProjections[string], ...options.projections };
     this.checkpointEveryTokens = options.checkpointEveryTokens ?? 1_500;
@@ -290,7 +288,7 @@ export class ActorRuntime {
       const { streamId, input } = pending.shift()!;
       const actor = await this.actor(streamId);
       await ledger.prepare(actor.sessionId);
-      if (actor.kind.category === 'session' && !contexts.has(actor.sessionId)) contexts.set(actor.sessionId, await this.sessionContext(actor.sessionId));
+      if (actor.kind.category === 'session' && !contexts.has(actor.sessionId)) contexts.set(actor.sessionId, await this.sessionStates.promptContextOf(actor.sessionId));
       let s = staged.get(streamId);
       if (!s) {
         s = { actor, snapshot: actor.snapshot, tracking: copyTracking(actor.tracking), events: [], snapshots: [] };
@@ -319,20 +317,6 @@ export class ActorRuntime {
       }
     }
     return { staged, performs, ledger };
-  }
-
-  /**
-   * What an agent's prompt should carry of its session: the tiered session state (hot, then recent warm) as it is
-   * in the store before this group, read from the newest checkpoint and its tail.
-   */
-  private async sessionContext(sessionId: string): Promise<string> {
-    try {
-      const state = await sessionStateAt(this.store, sessionId, undefined, { sessionState: sessionStateProjection as ExtraProjections[string] });
-      return promptContext(state.projections.sessionState as SessionState, { maxTokens: PROMPT_CONTEXT_TOKENS });
-    } catch (error) {
-      if (error instanceof UnknownSessionError) return ''; // a session whose first fact is in this very group
-      throw error;
-    }
   }
 
   /**

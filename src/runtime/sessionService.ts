@@ -47,8 +47,11 @@ export async function askInSession(runtime: ActorRuntime, sessionId: string, que
   const stream = sessionStream(sessionId);
   const before = (await runtime.snapshotOf(stream)) as unknown as { context: SessionContext; matches: (state: string) => boolean };
   // The turn this query will be: after the finished ones, the running one and the queued ones.
-  const turn = before.context.outcomes.length + (before.matches('turn') ? 1 : 0) + before.context.queued.length;
+  const turn = before.context.turn + (before.matches('turn') ? 1 : 0) + before.context.queued.length;
   await runtime.deliver(stream, { type: 'query.received', data: query, causationId: null });
-  const after = await runtime.waitFor(stream, (s) => (s.context as SessionContext).outcomes.some((o) => o.turn === turn));
-  return (after.context as SessionContext).outcomes.find((o) => o.turn === turn)!;
+  // Checked on every step the session takes, and a step finishes at most one turn, so the outcome is still among the recent ones.
+  const after = await runtime.waitFor(stream, (s) => (s.context as SessionContext).turn > turn);
+  const outcome = (after.context as SessionContext).recentOutcomes.find((o) => o.turn === turn);
+  if (!outcome) throw new Error(`turn ${turn} of session ${sessionId} finished, but its outcome is no longer among the session's recent outcomes; read it from the log`);
+  return outcome;
 }

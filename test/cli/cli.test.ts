@@ -68,7 +68,7 @@ describe('chronicle CLI', () => {
     const atAnswer = JSON.parse((await chronicle(['replay', session.sessionId, '--at', firstAnswer.position, '--json', '--store', store], dir)).stdout);
     const sessionActor = atAnswer.actors.find((a: { streamId: string }) => a.streamId.startsWith('session-'));
     expect(sessionActor.value).toBe('ready');
-    expect(sessionActor.context.outcomes).toHaveLength(1);
+    expect(sessionActor.context.recentOutcomes).toHaveLength(1);
     const before = JSON.parse((await chronicle(['replay', session.sessionId, '--at', String(BigInt(firstAnswer.position) - 1n), '--json', '--store', store], dir)).stdout);
     expect(before.actors.find((a: { streamId: string }) => a.streamId.startsWith('session-')).value).toEqual({ turn: 'express' });
     const byTime = await chronicle(['replay', session.sessionId, '--at', firstAnswer.metadata.recordedAt, '--store', store], dir);

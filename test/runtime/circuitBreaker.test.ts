@@ -34,7 +34,7 @@ describe('circuit breaker', () => {
     await startSession(runtime, 'b1', config);
     const ask = async (text: string, turns: number) => {
       await runtime.deliver('session-b1', { type: 'query.received', data: { text, region: 'BD', purpose: 'disaster_response' }, causationId: null });
-      while (((await runtime.snapshotOf('session-b1')).context as SessionContext).outcomes.length < turns) await clock.advance(50);
+      while (((await runtime.snapshotOf('session-b1')).context as SessionContext).turn < turns) await clock.advance(50);
     };
 
     await ask('Turn 0: cyclone shelters?', 1); // primary fails twice → open → fallback answers
@@ -63,7 +63,7 @@ describe('circuit breaker', () => {
     expect((replayStream('agent-b1.express.0', agent).context as AgentContext).breaker).toMatchObject({ state: 'closed', consecutiveFailures: 0, trips: 2 });
 
     const session = (await runtime.snapshotOf('session-b1')).context as SessionContext;
-    expect(session.outcomes.map((o) => [o.status, o.text])).toEqual([
+    expect(session.recentOutcomes.map((o) => [o.status, o.text])).toEqual([
       ['answered', 'fallback answer'], ['answered', 'fallback answer'], ['answered', 'primary answer'],
     ]);
   });
@@ -76,13 +76,13 @@ describe('circuit breaker', () => {
     await startSession(runtime, 'b2', agentConfigFor({ model: 'primary', breakerThreshold: 2, maxAttempts: 3, breakerCooldownMs: 60_000 }, models));
     for (let turn = 0; turn < 2; turn++) {
       await runtime.deliver('session-b2', { type: 'query.received', data: { text: `Turn ${turn}`, region: 'KE', purpose: 'climate_adaptation' }, causationId: null });
-      while (((await runtime.snapshotOf('session-b2')).context as SessionContext).outcomes.length <= turn) await clock.advance(50);
+      while (((await runtime.snapshotOf('session-b2')).context as SessionContext).turn <= turn) await clock.advance(50);
     }
     const agent = await collect(store.readStream('agent-b2.express.0'));
     expect(agent.filter((e) => e.type === 'model.requested')).toHaveLength(2);
     const session = (await runtime.snapshotOf('session-b2')).context as SessionContext;
-    expect(session.outcomes.map((o) => o.status)).toEqual(['failed', 'failed']);
-    expect(session.outcomes[1]!.text).toMatch(/circuit breaker open/);
+    expect(session.recentOutcomes.map((o) => o.status)).toEqual(['failed', 'failed']);
+    expect(session.recentOutcomes[1]!.text).toMatch(/circuit breaker open/);
   });
 
   it('a timed-out call is abandoned: aborted at the provider, recorded once, and a late answer changes nothing', async () => {
@@ -102,6 +102,6 @@ describe('circuit breaker', () => {
     const events = await collect(store.readStream('agent-t1.express.0'));
     const outcomes = events.filter((e) => e.type === 'model.responded' || e.type === 'model.failed');
     expect(outcomes.map((e) => [e.type, (e.data as { kind?: string }).kind ?? (e.data as { text: string }).text])).toEqual([['model.failed', 'aborted'], ['model.responded', 'in time']]);
-    expect(((await runtime.snapshotOf('session-t1')).context as SessionContext).outcomes[0]!.text).toBe('in time');
+    expect(((await runtime.snapshotOf('session-t1')).context as SessionContext).recentOutcomes[0]!.text).toBe('in time');
   });
 });

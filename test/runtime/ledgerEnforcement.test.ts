@@ -47,7 +47,7 @@ describe('ledger enforcement in the runtime', () => {
     const ledgerTypes = (await collect(store.readStream('ledger-s2'))).map((e) => e.type);
     expect(ledgerTypes).toContain('tokens.refused');
     expect(ledgerTypes).not.toContain('tokens.reserved');
-    const outcome = ((await runtime.snapshotOf('session-s2')).context as SessionContext).outcomes[0]!;
+    const outcome = ((await runtime.snapshotOf('session-s2')).context as SessionContext).recentOutcomes[0]!;
     expect(outcome).toMatchObject({ status: 'failed' });
     expect(outcome.text).toMatch(/refused: budget: the call needs \d+ tokens/);
   });

@@ -88,7 +88,7 @@ describe('model-based paths (xstate/graph)', () => {
       const events: { type: string; [k: string]: unknown }[] = [];
       if (snapshot.matches('new')) events.push({ type: 'session.started', sessionId: 's', agent: config, budgetTokens: 10_000 });
       if (snapshot.matches('ready') || snapshot.matches('turn')) {
-        if (c.outcomes.length + c.queued.length < 3) events.push({ type: 'query.received', text: `q${c.outcomes.length + c.queued.length}`, region: 'KE', purpose: 'climate_adaptation' });
+        if (c.turn + c.queued.length < 3) events.push({ type: 'query.received', text: `q${c.turn + c.queued.length}`, region: 'KE', purpose: 'climate_adaptation' });
       }
       if (snapshot.matches('ready')) events.push({ type: 'session.closed', reason: 'user closed it' });
       if (snapshot.matches({ turn: 'express' })) {
@@ -100,7 +100,7 @@ describe('model-based paths (xstate/graph)', () => {
     };
     const key = (snapshot: AnyMachineSnapshot) => {
       const c = snapshot.context as SessionContext;
-      return JSON.stringify([snapshot.value, c.turn, c.queued.length, c.outcomes.map((o) => o.status)]);
+      return JSON.stringify([snapshot.value, c.turn, c.queued.length, c.recentOutcomes.map((o) => o.status)]);
     };
     const paths = getShortestPaths(sessionMachine, { events: sessionEvents as never, serializeState: key as never });
     expect(paths.length).toBeGreaterThan(20);
@@ -114,9 +114,9 @@ describe('model-based paths (xstate/graph)', () => {
         for (const effect of result.effects) if (effect.type === 'message.send' && effect.messageType === 'agent.assigned') assigned.push(effect.to);
       }
       const c = snapshot.context as SessionContext;
-      expect(c.outcomes.map((o) => o.turn)).toEqual([...c.outcomes.keys()]);
+      expect(c.recentOutcomes.map((o) => o.turn)).toEqual([...c.recentOutcomes.keys()]);
       expect(assigned.length).toBeLessThanOrEqual(1);
-      expect(c.outcomes.every((o) => o.text !== 'stale')).toBe(true);
+      expect(c.recentOutcomes.every((o) => o.text !== 'stale')).toBe(true);
     }
   });
 });

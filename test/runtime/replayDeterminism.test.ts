@@ -62,7 +62,7 @@ describe('replay determinism', () => {
       }
 
       const session = system.steps.filter((s) => s.streamId === 'session-s1').at(-1)!.state.context as SessionContext;
-      expect(session.outcomes.map((o) => o.turn)).toEqual([...Array(shape.turns).keys()]);
+      expect(session.recentOutcomes.map((o) => o.turn)).toEqual([...Array(shape.turns).keys()]);
     });
   }
 });

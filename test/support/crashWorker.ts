@@ -105,6 +105,6 @@ for (const text of QUERIES.slice(asked)) {
 }
 await runtime.settled();
 const context = (await runtime.snapshotOf(stream)).context as SessionContext;
-say({ done: true, resumed, outcomes: context.outcomes.map((o) => `${o.turn}:${o.status}`) });
+say({ done: true, resumed, outcomes: context.recentOutcomes.map((o) => `${o.turn}:${o.status}`) });
 runtime.stop();
 await store.close();

@@ -81,7 +81,7 @@ export function logProblems(all: readonly RecordedEvent[], sessionId: string, tu
     }
     if (streamId === sessionStream(sessionId)) {
       const context = folded.context as SessionContext;
-      const done = context.outcomes.map((o) => o.turn).join(',');
+      const done = context.recentOutcomes.map((o) => o.turn).join(',');
       if (folded.matches('turn') || context.queued.length > 0 || done !== [...Array(turns).keys()].join(',')) {
         problem(`session did not complete: state ${JSON.stringify(folded.value)}, outcomes for turns [${done}], ${context.queued.length} queued`);
       }

@@ -43,7 +43,7 @@ export function simulatedSystem(options: { store?: EventStore; seed?: string; ch
   /** Advances simulated time until every given session has answered `turns` queries (or gives up loudly). */
   async function runUntilAnswered(sessionIds: string[], turns: number, maxMs = 600_000): Promise<void> {
     for (let elapsed = 0; elapsed <= maxMs; elapsed += 250) {
-      const done = await Promise.all(sessionIds.map(async (id) => ((await runtime.snapshotOf(sessionStream(id))).context as SessionContext).outcomes.length >= turns));
+      const done = await Promise.all(sessionIds.map(async (id) => ((await runtime.snapshotOf(sessionStream(id))).context as SessionContext).turn >= turns));
       if (done.every(Boolean)) return runtime.settled();
       await clock.advance(250);
     }

@@ -87,7 +87,7 @@ export async function demoCommand(args: string[], io: CommandIo): Promise<number
       const context = actor.context as Record<string, unknown>;
       const detail = actor.actorKind === 'agent'
         ? `attempt ${context.attempt}, breaker ${toJson(context.breaker)}`
-        : `turn ${context.turn}, ${(context.outcomes as unknown[]).length} outcome(s)`;
+        : `turn ${context.turn}, ${context.answered} answered`;
       io.out(`  ${actor.streamId.padEnd(28)} ${toJson(actor.value).padEnd(28)} ${actor.revision === null ? 'not created yet' : detail}`);
     }
     return sessions.every((s) => s.outcome.status === 'answered') ? 0 : 1;

@@ -31,9 +31,9 @@ export async function sessionsCommand(args: string[], io: CommandIo): Promise<nu
       }
       const context = state.context as SessionContext;
       const status = state.status === 'done' ? 'closed' : typeof state.value === 'object' ? 'running' : String(state.value);
-      const last = context.outcomes.at(-1);
+      const last = context.recentOutcomes.at(-1);
       const summary = {
-        sessionId, status, turns: context.outcomes.length, queued: context.queued.length,
+        sessionId, status, turns: context.turn, queued: context.queued.length,
         startedAt: events[0]!.metadata.recordedAt, lastEventAt: events.at(-1)!.metadata.recordedAt,
         lastOutcome: last ? { turn: last.turn, status: last.status, model: last.model } : null,
       };
