@@ -21,6 +21,10 @@ export const cliConfigSchema = z.strictObject({
   maxAttempts: z.number().int().min(1).max(10).optional(),
   breakerThreshold: z.number().int().min(1).optional(),
   breakerCooldownMs: z.number().int().positive().optional(),
+  /** A checkpoint each time a session's usage crosses another multiple of this many tokens (0: never). */
+  checkpointEveryTokens: z.number().int().min(0).optional(),
+  /** Checkpoints kept per session: the newest N, or "all" so any point of a long session is a short fold away. */
+  checkpointRetention: z.union([z.number().int().min(1), z.literal('all')]).optional(),
 });
 
 export type CliConfig = z.infer<typeof cliConfigSchema>;

@@ -11,7 +11,7 @@ import { activeTimerWithKey, copyTracking, emptyTracking, trackEvent, type Actor
 import { systemClock, type Clock } from './clock.ts';
 import { derivedId, randomIds, type IdSource } from './ids.ts';
 import { defaultFactorSet } from '../policy/climate/factorSets.ts';
-import { checkpointedTokens, recordCheckpoint } from './checkpoints.ts';
+import { CHECKPOINT_RETENTION, checkpointedTokens, recordCheckpoint, type CheckpointRetention } from './checkpoints.ts';
 import { LedgerKeeper, type LedgerStage } from './ledgerKeeper.ts';
 import type { ExtraProjections } from './stateAt.ts';
 import { SessionStateKeeper } from './sessionStateKeeper.ts';
@@ -40,6 +40,8 @@ export interface RuntimeOptions {
   projections?: ExtraProjections;
   /** A checkpoint is recorded each time a session's usage crosses another multiple of this many tokens (0: never). */
   checkpointEveryTokens?: number;
+  /** How many checkpoints each session keeps (default 5), or `'all'`: every point in a long session stays a short fold away. */
+  checkpointRetention?: CheckpointRetention;
   /** Sees every recorded event with the actor's snapshot right after it, live (tests, inspector). */
   onStep?: (streamId: string, event: EventToAppend, snapshot: AnyMachineSnapshot) => void;
 }
@@ -101,6 +103,7 @@ export class ActorRuntime {
   private readonly sessionStates: SessionStateKeeper;
   private readonly projections: ExtraProjections;
   private readonly checkpointEveryTokens: number;
+  private readonly checkpointRetention: CheckpointRetention;
   private readonly checkpointed = new Map<string, number>();
   private readonly inbox: Delivery[] = [];
   private draining = false;
@@ -124,6 +127,10 @@ export class ActorRuntime {
     // The session state is always checkpointed: every task's prompt context is read from it.
     this.projections = { sessionState: sessionStateProjection as ExtraProjections[string], ...options.projections };
     this.checkpointEveryTokens = options.checkpointEveryTokens ?? 1_500;
+    this.checkpointRetention = options.checkpointRetention ?? CHECKPOINT_RETENTION;
+    if (this.checkpointRetention !== 'all' && !(Number.isSafeInteger(this.checkpointRetention) && this.checkpointRetention >= 1)) {
+      throw new RangeError(`checkpointRetention must be a whole number of at least 1, or 'all'; got ${String(this.checkpointRetention)}`);
+    }
   }
 
   /**
@@ -338,7 +345,7 @@ export class ActorRuntime {
 
   /** Records a checkpoint of a session now (also used at hand-offs). */
   async checkpoint(sessionId: string, reason: 'tokens' | 'handoff' | 'manual' = 'manual'): Promise<void> {
-    const data = await recordCheckpoint(this.store, sessionId, reason, { projections: this.projections, ids: this.ids, recordedAt: new Date(this.clock.now()).toISOString() });
+    const data = await recordCheckpoint(this.store, sessionId, reason, { projections: this.projections, ids: this.ids, retention: this.checkpointRetention, recordedAt: new Date(this.clock.now()).toISOString() });
     this.checkpointed.set(sessionId, data.usageTokens);
   }
 

@@ -6,7 +6,11 @@ import { sessionStream } from './sessionStreams.ts';
 import type { IdSource } from './ids.ts';
 import { sessionStateAt, type CheckpointData, type ExtraProjections } from './stateAt.ts';
 
+/** How many checkpoints a session keeps by default (the stream's `$maxCount`); older ones are scavenged. */
 export const CHECKPOINT_RETENTION = 5;
+
+/** Retention: the newest N checkpoints, or `'all'` to keep every one (point-in-time queries anywhere stay fast). */
+export type CheckpointRetention = number | 'all';
 
 export function checkpointStream(sessionId: string): string {
   return `checkpoint-${sessionId}`;
@@ -14,26 +18,82 @@ export function checkpointStream(sessionId: string): string {
 
 /**
  * The newest checkpoint at or before the point that holds every projection asked for (a checkpoint made without
- * one, or under another factor set, cannot stand in for its fold).
+ * one, or under another factor set, cannot stand in for its fold). A session may keep thousands of checkpoints,
+ * and each probe decodes one, so the stream is searched rather than scanned: checkpoints are appended in log
+ * order, so their positions (and recorded times) rise with their revisions, and an interpolation search narrows
+ * to the newest one at or before the point in a few reads. Probes alternate with plain halving, so a lopsided
+ * spread cannot make it slower than a binary search.
  */
 export async function newestCheckpointAt(store: EventStore, sessionId: string, at: PointInTime | undefined, projections: readonly string[]): Promise<CheckpointData | undefined> {
-  try {
-    for await (const event of store.readStream(checkpointStream(sessionId), { direction: 'backwards' })) {
-      if (!isAtOrBefore(event, at)) continue;
-      const data = event.data as CheckpointData;
-      if (projections.every((name) => name in data.projections)) return data;
+  const streamId = checkpointStream(sessionId);
+  const newest = await readOne(store, streamId, 'end', 'backwards');
+  if (!newest) return undefined;
+  let found: RecordedEvent | undefined;
+  if (isAtOrBefore(newest, at)) {
+    found = newest;
+  } else {
+    let low = await readOne(store, streamId, 'start', 'forwards');
+    if (!low || !isAtOrBefore(low, at)) return undefined;
+    let high = newest;
+    for (let probes = 0; high.revision - low.revision > 1n; probes++) {
+      const revision = probes % 2 === 0 ? interpolate(low, high, at!) : low.revision + (high.revision - low.revision) / 2n;
+      const probe = await readOne(store, streamId, revision, 'forwards');
+      if (!probe) break;
+      if (isAtOrBefore(probe, at)) low = probe;
+      else high = probe;
     }
+    found = low;
+  }
+  return withProjections(store, streamId, found, projections);
+}
+
+/** A revision strictly between `low` (at or before the point) and `high` (after it), where the point would fall. */
+function interpolate(low: RecordedEvent, high: RecordedEvent, at: PointInTime): bigint {
+  const value = (event: RecordedEvent) => ('position' in at ? Number(event.position) : Date.parse(event.metadata.recordedAt));
+  const target = 'position' in at ? Number(at.position) : Date.parse(at.time);
+  const span = value(high) - value(low);
+  const share = span > 0 ? (target - value(low)) / span : 0.5;
+  const offset = BigInt(Math.floor(share * Number(high.revision - low.revision)));
+  const revision = low.revision + offset;
+  return revision <= low.revision ? low.revision + 1n : revision >= high.revision ? high.revision - 1n : revision;
+}
+
+/**
+ * Checkpoints made with other projections (another factor set, an older configuration) are passed over, looking
+ * back a few at most: past that, a fold from the start is cheaper than decoding every older checkpoint.
+ */
+const MAX_CHECKPOINTS_PASSED_OVER = 8;
+
+async function withProjections(store: EventStore, streamId: string, from: RecordedEvent, projections: readonly string[]): Promise<CheckpointData | undefined> {
+  const holds = (event: RecordedEvent) => projections.every((name) => name in (event.data as CheckpointData).projections);
+  if (holds(from)) return from.data as CheckpointData;
+  let passed = 0;
+  for await (const event of store.readStream(streamId, { fromRevision: from.revision - 1n, direction: 'backwards', maxCount: MAX_CHECKPOINTS_PASSED_OVER })) {
+    if (holds(event)) return event.data as CheckpointData;
+    if (++passed >= MAX_CHECKPOINTS_PASSED_OVER) break;
+  }
+  return undefined;
+}
+
+async function readOne(store: EventStore, streamId: string, fromRevision: bigint | 'start' | 'end', direction: 'forwards' | 'backwards'): Promise<RecordedEvent | undefined> {
+  if (typeof fromRevision === 'bigint' && fromRevision < 0n) return undefined;
+  try {
+    for await (const event of store.readStream(streamId, { fromRevision, direction, maxCount: 1 })) return event;
   } catch (error) {
     if (!(error instanceof StreamNotFoundError)) throw error;
   }
   return undefined;
 }
 
+/** Events read per statement while reading a tail up to a point: the tail of a checkpoint near the point is short. */
+const TAIL_PAGE = 64;
+
 /**
- * The session's events after a checkpoint: each covered stream from the revision after the one covered, and any
- * stream the tail reaches through `message.sent` from its start.
+ * The session's events after a checkpoint, up to the point when one is given: each covered stream from the
+ * revision after the one covered, and any stream the tail reaches through `message.sent` from its start. Reads
+ * stop at the first event past a position, so a query in the middle of a long session reads only its tail.
  */
-export async function readSessionTail(store: EventStore, sessionId: string, covered: CheckpointData['covered']): Promise<RecordedEvent[]> {
+export async function readSessionTail(store: EventStore, sessionId: string, covered: CheckpointData['covered'], at?: PointInTime): Promise<RecordedEvent[]> {
   const events: RecordedEvent[] = [];
   const seen = new Set<string>();
   const pending = [...new Set([sessionStream(sessionId), `ledger-${sessionId}`, ...Object.keys(covered)])];
@@ -44,7 +104,7 @@ export async function readSessionTail(store: EventStore, sessionId: string, cove
     const after = covered[streamId];
     let tail: RecordedEvent[];
     try {
-      tail = await collect(store.readStream(streamId, { fromRevision: after === undefined ? 'start' : BigInt(after.revision) + 1n }));
+      tail = await readUntil(store, streamId, after === undefined ? 0n : BigInt(after.revision) + 1n, at);
     } catch (error) {
       if (error instanceof StreamNotFoundError) continue;
       throw error;
@@ -55,11 +115,27 @@ export async function readSessionTail(store: EventStore, sessionId: string, cove
   return events;
 }
 
+async function readUntil(store: EventStore, streamId: string, from: bigint, at: PointInTime | undefined): Promise<RecordedEvent[]> {
+  if (at === undefined || !('position' in at)) return (await collect(store.readStream(streamId, { fromRevision: from }))).filter((e) => isAtOrBefore(e, at));
+  const events: RecordedEvent[] = [];
+  for (let next = from; ;) {
+    let read = 0;
+    for await (const event of store.readStream(streamId, { fromRevision: next, maxCount: TAIL_PAGE })) {
+      read++;
+      if (event.position > at.position) return events;
+      events.push(event);
+      next = event.revision + 1n;
+    }
+    if (read < TAIL_PAGE) return events;
+  }
+}
+
 /**
  * Records a checkpoint of a session as it stands in the store: every actor's state and every projection's,
- * with the revision and position of each stream covered. The stream keeps the newest `CHECKPOINT_RETENTION`.
+ * with the revision and position of each stream covered. The stream keeps the newest `retention` (default
+ * `CHECKPOINT_RETENTION`), set when its first checkpoint is written.
  */
-export async function recordCheckpoint(store: EventStore, sessionId: string, reason: CheckpointData['reason'], options: { projections: ExtraProjections; ids: IdSource; recordedAt: string }): Promise<CheckpointData> {
+export async function recordCheckpoint(store: EventStore, sessionId: string, reason: CheckpointData['reason'], options: { projections: ExtraProjections; ids: IdSource; recordedAt: string; retention?: CheckpointRetention }): Promise<CheckpointData> {
   const state = await sessionStateAt(store, sessionId, undefined, options.projections);
   const data: CheckpointData = {
     reason,
@@ -73,7 +149,8 @@ export async function recordCheckpoint(store: EventStore, sessionId: string, rea
     eventId: options.ids.next(), type: 'checkpoint.recorded', data,
     metadata: { actorId: streamId, actorKind: 'checkpoint', sessionId, correlationId: sessionId, causationId: null, recordedAt: options.recordedAt, machineVersion: CHECKPOINT_VERSION },
   }]);
-  if (result.nextExpectedRevision === 0n) await store.setStreamMetadata(streamId, { maxCount: CHECKPOINT_RETENTION });
+  const retention = options.retention ?? CHECKPOINT_RETENTION;
+  if (result.nextExpectedRevision === 0n && retention !== 'all') await store.setStreamMetadata(streamId, { maxCount: retention });
   return data;
 }
 

@@ -39,7 +39,7 @@ export async function sessionStateAt(store: EventStore, sessionId: string, at?: 
     const streams = await readSessionStreams(store, sessionId);
     return foldSession(sessionId, [...streams.values()].flat().filter((e) => isAtOrBefore(e, at)).sort(byPosition), extra);
   }
-  const tail = await readSessionTail(store, sessionId, checkpoint.covered);
+  const tail = await readSessionTail(store, sessionId, checkpoint.covered, at);
   return foldSession(sessionId, tail.filter((e) => isAtOrBefore(e, at)).sort(byPosition), extra, checkpoint);
 }
 

@@ -6,7 +6,9 @@ import { initialLedgerState } from '../../projections/tokenLedger/ledgerState.ts
 import { streamCategory } from '../../src/events/envelope.ts';
 import { machineEventOf } from '../../src/runtime/actorFold.ts';
 import { actorKinds } from '../../src/runtime/actorKinds.ts';
-import { sessionStateAt, storeStateAt } from '../../src/runtime/stateAt.ts';
+import { newestCheckpointAt } from '../../src/runtime/checkpoints.ts';
+import { isAtOrBefore } from '../../src/runtime/pointInTime.ts';
+import { sessionStateAt, storeStateAt, type CheckpointData } from '../../src/runtime/stateAt.ts';
 import { collect } from '../../src/store/eventStore.ts';
 import { query, simulatedSystem } from '../support/simulatedSystem.ts';
 
@@ -80,6 +82,33 @@ describe('point-in-time queries', () => {
     expect(await storeStateAt(system.store, { position: 1n })).toHaveLength(1);
     const now = await sessionStateAt(system.store, 'c0');
     expect(now).toEqual(await sessionStateAt(system.store, 'c0', undefined, {}, { checkpoints: false }));
+  });
+
+  it('finds the newest checkpoint at or before any point by searching, among many kept checkpoints', async () => {
+    const system = simulatedSystem({ seed: 'many-checkpoints', checkpointEveryTokens: 150, checkpointRetention: 'all' });
+    await system.start('m0', { model: 'scripted:latency=40,seed=11' });
+    await system.start('m1', { model: 'scripted:latency=90,seed=12' });
+    for (let turn = 0; turn < 14; turn++) {
+      await system.ask('m0', query(`Turn ${turn}: where should Khulna put its next cyclone shelter?`));
+      await system.ask('m1', query(`Turn ${turn}: how much water does drip irrigation save in Kitui?`));
+      await system.runUntilAnswered(['m0', 'm1'], turn + 1);
+      await system.clock.advance(10_000);
+    }
+    const checkpoints = await collect(system.store.readStream('checkpoint-m0'));
+    expect(checkpoints.length).toBeGreaterThanOrEqual(12); // about one per turn: each settles once
+    expect(await system.store.getStreamMetadata('checkpoint-m0')).toEqual({});
+    const log = await collect(system.store.readAll());
+    const last = log.at(-1)!.position;
+    // The independent answer: a scan of every checkpoint, newest first.
+    const scanned = (at: { position: bigint } | { time: string }) => checkpoints.toReversed().find((c) => isAtOrBefore(c, at))?.data as CheckpointData | undefined;
+    const times = log.map((e) => e.metadata.recordedAt);
+    await fc.assert(fc.asyncProperty(fc.bigInt({ min: 1n, max: last }), fc.constantFrom(...times), async (position, time) => {
+      expect(await newestCheckpointAt(system.store, 'm0', { position }, ['ledger'])).toEqual(scanned({ position }));
+      expect(await newestCheckpointAt(system.store, 'm0', { time }, ['ledger'])).toEqual(scanned({ time }));
+      expect(await sessionStateAt(system.store, 'm0', { position })).toEqual(await sessionStateAt(system.store, 'm0', { position }, {}, { checkpoints: false }));
+    }), { numRuns: 60 });
+    // A checkpoint without the projection asked for is passed over, never used.
+    expect(await newestCheckpointAt(system.store, 'm0', { position: last }, ['ledger', 'climate:another-set'])).toBeUndefined();
   });
 
   it('answers by clock time the same as by the position of the last event at that time', async () => {

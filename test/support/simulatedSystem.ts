@@ -1,3 +1,4 @@
+import type { CheckpointRetention } from '../../src/runtime/checkpoints.ts';
 import type { AnyMachineSnapshot } from 'xstate';
 import type { SessionContext } from '../../machines/sessionMachine.ts';
 import type { EventToAppend } from '../../src/events/envelope.ts';
@@ -20,13 +21,13 @@ export interface LiveStep {
 }
 
 /** A runtime on a simulated clock and seeded ids that remembers every live step, for determinism checks. */
-export function simulatedSystem(options: { store?: EventStore; seed?: string; checkpointEveryTokens?: number } = {}) {
+export function simulatedSystem(options: { store?: EventStore; seed?: string; checkpointEveryTokens?: number; checkpointRetention?: CheckpointRetention } = {}) {
   const store = options.store ?? new MemoryEventStore();
   const clock = new SimulatedClock('2026-11-24T09:00:00.000Z');
   const steps: LiveStep[] = [];
   const resolve = modelResolver(clock);
   const runtime = new ActorRuntime({
-    store, clock, ids: seededIds(options.seed ?? 'test'), models: resolve, checkpointEveryTokens: options.checkpointEveryTokens ?? 0,
+    store, clock, ids: seededIds(options.seed ?? 'test'), models: resolve, checkpointEveryTokens: options.checkpointEveryTokens ?? 0, checkpointRetention: options.checkpointRetention,
     onStep: (streamId: string, event: EventToAppend, snapshot: AnyMachineSnapshot) => {
       steps.push({ streamId, eventId: event.eventId, type: event.type, state: persistedState(actorKindOf(streamId), snapshot) });
     },
