@@ -3,7 +3,7 @@ import type { RecordedEvent } from '../../src/events/envelope.ts';
 import type { FactorSet } from '../../src/policy/climate/factorSet.ts';
 import type { SessionProjection } from '../sessionProjection.ts';
 import { initialClimateState, type ClimateState } from './climateState.ts';
-import { evolveClimate } from './evolveClimate.ts';
+import { evolveClimate, stepClimate } from './evolveClimate.ts';
 
 /**
  * The climate projection is parameterised by its factor set: the set is an input of the fold, not something it
@@ -17,10 +17,13 @@ export function climateProjection(factors: FactorSet): SessionProjection<Climate
   };
 }
 
-/** Folds events (in global order) from the initial state. */
+/**
+ * Folds events (in global order) from the initial state, or from `from` (a checkpoint's state), which is left as it
+ * was. The fold works on its own copy in place, so each call costs the same however many sessions the events span.
+ */
 export function foldClimate(events: Iterable<RecordedEvent>, factors: FactorSet, from: ClimateState = initialClimateState(factors)): ClimateState {
-  let state = from;
-  for (const event of events) state = evolveClimate(state, event, factors);
+  let state = structuredClone(from);
+  for (const event of events) state = stepClimate(state, event, factors, true);
   return state;
 }
 

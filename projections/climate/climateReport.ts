@@ -1,8 +1,9 @@
 import type { FactorSet, FactorSetRef } from '../../src/policy/climate/factorSet.ts';
+import type { ClimateListing } from './climateListing.ts';
 import type { CallRecord, ClimateState, ClimateTotalsByKey } from './climateState.ts';
 
 /**
- * The document `climate --json` prints: per call every input next to every output, the totals, and which factor
+ * The document `climate --json` prints: for every call every input next to every output, the totals, and which factor
  * set produced them, so anyone can recompute a call by hand (docs/climate.md walks through one).
  */
 export interface ClimateReport {
@@ -35,19 +36,25 @@ export const CLIMATE_UNITS: Record<string, string> = {
   trueCostUsd: 'USD; total = energyCost + carbonCost + renewableDiscount + justiceAdjustment (discounts negative)',
 };
 
-/** The report of a folded state; `factors` must be the set the state was folded with. */
-export function climateReport(state: ClimateState, factors: FactorSet): ClimateReport {
+/**
+ * The report of a fold with its complete listing (`climateListing`); `factors` must be the set it was folded with.
+ * A listing that misses calls (say, a checkpoint's newest few) is refused: the report promises every call.
+ */
+export function climateReport({ state, calls }: ClimateListing, factors: FactorSet): ClimateReport {
   if (factors.sha256 !== state.factorSet.sha256) {
     throw new Error(`climateReport: the state was folded with ${state.factorSet.id} (${state.factorSet.sha256}), not ${factors.id} (${factors.sha256})`);
+  }
+  if (calls.length !== state.totals.all.calls) {
+    throw new Error(`climateReport: the listing has ${calls.length} call(s) but the totals count ${state.totals.all.calls}; list them with climateListing over the whole log`);
   }
   return {
     factorSet: state.factorSet,
     constants: { energy: factors.energy, embodied: factors.embodied, prices: factors.prices, rates: factors.rates },
     recordedFactorSets: state.inForce,
-    restated: state.calls.some((c) => c.factorSetInForce !== null && c.factorSetInForce.sha256 !== state.factorSet.sha256),
+    restated: calls.some((c) => c.factorSetInForce !== null && c.factorSetInForce.sha256 !== state.factorSet.sha256),
     units: CLIMATE_UNITS,
     position: state.position,
-    calls: state.calls,
+    calls,
     totals: state.totals,
   };
 }

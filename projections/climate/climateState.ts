@@ -4,8 +4,10 @@ import { addSpreads, zeroSpread, type Spread } from './spread.ts';
 import type { TrueCost } from './trueCost.ts';
 
 /**
- * The climate projection's state: one record per model call (inputs beside outputs) and running totals. Plain
- * JSON throughout (positions as decimal strings, no bigints, no Maps), because checkpoints store it.
+ * The climate projection's state: running totals and the newest call records (inputs beside outputs). Plain JSON
+ * throughout (positions as decimal strings, no bigints, no Maps), because checkpoints store it; and of a size that
+ * does not grow with the number of calls, because a point-in-time query parses it. The complete per-call listing
+ * is a fold of the log (`climateListing` in climateListing.ts), which `climate --json` prints.
  */
 export interface Origin {
   region: string;
@@ -50,13 +52,18 @@ export interface ClimateState {
   inForce: Record<string, FactorSetRef & { position: string }>;
   /** The origin (region, purpose, turn) of the turn in progress, per session and per agent stream. */
   origins: { bySession: Record<string, Origin>; byAgentStream: Record<string, Origin> };
-  calls: CallRecord[];
-  /** `<streamId>#<requestId>` → index in `calls`, so a fact folded twice is counted once. */
-  callIndex: Record<string, number>;
+  /** The newest call records (at most `RECENT_CALLS`), oldest first; every call is in the totals. */
+  recentCalls: CallRecord[];
   totals: ClimateTotalsByKey;
-  /** Position of the last event folded, as a decimal string. */
+  /**
+   * Position of the last event folded, as a decimal string. An event at or before it is ignored, so a fact folded
+   * twice (a checkpoint overlapping its tail) counts once: folds take events in global order.
+   */
   position: string | null;
 }
+
+/** How many of the newest call records the state keeps whole. */
+export const RECENT_CALLS = 20;
 
 export const UNKNOWN_KEY = 'unknown';
 
@@ -71,8 +78,7 @@ export function initialClimateState(factors: FactorSet): ClimateState {
     factorSet: { id: factors.id, sha256: factors.sha256 },
     inForce: {},
     origins: { bySession: {}, byAgentStream: {} },
-    calls: [],
-    callIndex: {},
+    recentCalls: [],
     totals: { all: emptyTotals, bySession: {}, byAgent: {}, byModel: {}, byInferenceRegion: {}, byOriginRegion: {}, byPurpose: {} },
     position: null,
   };
@@ -100,20 +106,35 @@ export function addCall(totals: ClimateTotals | undefined, call: CallImpact): Cl
   };
 }
 
-function addTo(group: Record<string, ClimateTotals>, key: string, call: CallImpact): Record<string, ClimateTotals> {
-  return { ...group, [key]: addCall(group[key], call) };
+/**
+ * `map` with `value` at `key`. A fold that owns its state (it made it, nobody else holds it) writes in place, so a
+ * whole-store fold does not copy its per-session and per-agent maps on every call; otherwise the map is copied and
+ * the caller's state left as it was.
+ */
+export function withKey<T>(map: Record<string, T>, key: string, value: T, owned: boolean): Record<string, T> {
+  if (!owned) return { ...map, [key]: value };
+  map[key] = value;
+  return map;
 }
 
-/** Adds one call to every grouping. */
-export function addToTotals(totals: ClimateTotalsByKey, record: CallRecord): ClimateTotalsByKey {
+/** Adds one call to every grouping: each grouping's one changed key gets fresh totals. */
+export function addToTotals(totals: ClimateTotalsByKey, record: CallRecord, owned: boolean): ClimateTotalsByKey {
   const { inputs } = record;
-  return {
-    all: addCall(totals.all, record),
-    bySession: addTo(totals.bySession, record.sessionId, record),
-    byAgent: addTo(totals.byAgent, record.streamId, record),
-    byModel: addTo(totals.byModel, inputs.model, record),
-    byInferenceRegion: addTo(totals.byInferenceRegion, inputs.inferenceRegion, record),
-    byOriginRegion: addTo(totals.byOriginRegion, inputs.originRegion ?? UNKNOWN_KEY, record),
-    byPurpose: addTo(totals.byPurpose, inputs.purpose ?? UNKNOWN_KEY, record),
-  };
+  const add = (group: Record<string, ClimateTotals>, key: string) => withKey(group, key, addCall(group[key], record), owned);
+  const next: ClimateTotalsByKey = owned ? totals : { ...totals };
+  next.all = addCall(totals.all, record);
+  next.bySession = add(totals.bySession, record.sessionId);
+  next.byAgent = add(totals.byAgent, record.streamId);
+  next.byModel = add(totals.byModel, inputs.model);
+  next.byInferenceRegion = add(totals.byInferenceRegion, inputs.inferenceRegion);
+  next.byOriginRegion = add(totals.byOriginRegion, inputs.originRegion ?? UNKNOWN_KEY);
+  next.byPurpose = add(totals.byPurpose, inputs.purpose ?? UNKNOWN_KEY);
+  return next;
+}
+
+/** The newest `RECENT_CALLS` records, oldest first: copies at most that many, however many calls there were. */
+export function appendRecentCall(recent: readonly CallRecord[], record: CallRecord): CallRecord[] {
+  const kept = recent.length >= RECENT_CALLS ? recent.slice(recent.length - RECENT_CALLS + 1) : [...recent];
+  kept.push(record);
+  return kept;
 }

@@ -3,53 +3,75 @@ import type { RecordedEvent } from '../../src/events/envelope.ts';
 import type { FactorSet } from '../../src/policy/climate/factorSet.ts';
 import { FACTOR_SET_ADOPTED, factorSetAdoptedSchema } from '../../src/policy/climate/factorSetEvent.ts';
 import { climateCall } from './climateCall.ts';
-import { addToTotals, type CallRecord, type ClimateState, type Origin } from './climateState.ts';
+import { addToTotals, appendRecentCall, withKey, type CallRecord, type ClimateState, type Origin } from './climateState.ts';
 
 /**
  * Folds one recorded event into the climate state under `factors`. Pure: the result depends only on the state,
- * the event and the set (no clock, no randomness, no I/O), so the same events always give the same state.
+ * the event and the set (no clock, no randomness, no I/O), so the same events always give the same state, and the
+ * state given is left as it was.
  *
  * - `query.received` (session stream): the session's latest origin, a fallback for calls with no task before them.
  * - `task.assigned` (agent stream): the origin of the turn that agent is serving, used for its next calls.
  * - `model.responded` (agent stream): one call, accounted in full.
  * - `factorSet.adopted`: which set the log says was in force for the session from then on.
- * Every other event leaves the state as it was (but for the position).
+ * Every other event leaves the state as it was (but for the position). An event at or before the last position
+ * folded is ignored: events come in global order, so it was folded already.
  */
 export function evolveClimate(state: ClimateState, event: RecordedEvent, factors: FactorSet): ClimateState {
-  return { ...applyClimateEvent(state, event, factors), position: String(event.position) };
+  return stepClimate(state, event, factors, false);
 }
 
-function applyClimateEvent(state: ClimateState, event: RecordedEvent, factors: FactorSet): ClimateState {
+/**
+ * One step of the fold. With `owned`, the caller vouches that nobody else holds `state` or anything in it (a fold
+ * that cloned its starting state), so the step writes in place: every step is then O(1), with no copy of maps that
+ * grow with the sessions and agents of a whole-store fold. Without it, the step copies what it changes.
+ */
+export function stepClimate(state: ClimateState, event: RecordedEvent, factors: FactorSet, owned: boolean): ClimateState {
+  if (state.position !== null && event.position <= BigInt(state.position)) return state;
+  const next = applyClimateEvent(state, event, factors, owned);
+  const position = String(event.position);
+  if (!owned) return { ...next, position };
+  next.position = position;
+  return next;
+}
+
+function applyClimateEvent(state: ClimateState, event: RecordedEvent, factors: FactorSet, owned: boolean): ClimateState {
   const sessionId = event.metadata.sessionId;
+  const next = owned ? state : { ...state };
   switch (event.type) {
     case 'query.received': {
       const d = event.data as EventData<'query.received'>;
       const previous = state.origins.bySession[sessionId];
       const origin: Origin = { region: d.region, purpose: d.purpose, turn: previous ? previous.turn + 1 : 0 };
-      return { ...state, origins: { ...state.origins, bySession: { ...state.origins.bySession, [sessionId]: origin } } };
+      next.origins = { ...state.origins, bySession: withKey(state.origins.bySession, sessionId, origin, owned) };
+      return next;
     }
     case 'task.assigned': {
       const d = event.data as EventData<'task.assigned'>;
       const origin: Origin = { region: d.region, purpose: d.purpose, turn: d.turn };
-      return { ...state, origins: { ...state.origins, byAgentStream: { ...state.origins.byAgentStream, [event.streamId]: origin } } };
+      next.origins = { ...state.origins, byAgentStream: withKey(state.origins.byAgentStream, event.streamId, origin, owned) };
+      return next;
     }
     case FACTOR_SET_ADOPTED: {
       const parsed = factorSetAdoptedSchema.safeParse(event.data);
       if (!parsed.success) return state;
-      const adopted = { id: parsed.data.factorSetId, sha256: parsed.data.sha256, position: String(event.position) };
-      return { ...state, inForce: { ...state.inForce, [sessionId]: adopted } };
+      next.inForce = withKey(state.inForce, sessionId, { id: parsed.data.factorSetId, sha256: parsed.data.sha256, position: String(event.position) }, owned);
+      return next;
     }
-    case 'model.responded':
-      return recordCall(state, event, factors);
+    case 'model.responded': {
+      const record = callRecord(state, event, factors);
+      next.recentCalls = appendRecentCall(state.recentCalls, record);
+      next.totals = addToTotals(state.totals, record, owned);
+      return next;
+    }
     default:
       return state;
   }
 }
 
-function recordCall(state: ClimateState, event: RecordedEvent, factors: FactorSet): ClimateState {
+/** The full account of the call a `model.responded` records, with the origin of the turn it served. */
+function callRecord(state: ClimateState, event: RecordedEvent, factors: FactorSet): CallRecord {
   const d = event.data as EventData<'model.responded'>;
-  const key = `${event.streamId}#${d.requestId}`;
-  if (key in state.callIndex) return state;
   const sessionId = event.metadata.sessionId;
   const origin = state.origins.byAgentStream[event.streamId] ?? state.origins.bySession[sessionId] ?? null;
   const impact = climateCall({
@@ -64,7 +86,7 @@ function recordCall(state: ClimateState, event: RecordedEvent, factors: FactorSe
     turn: origin?.turn ?? null,
   }, factors);
   const inForce = state.inForce[sessionId];
-  const record: CallRecord = {
+  return {
     position: String(event.position),
     sessionId,
     streamId: event.streamId,
@@ -72,11 +94,5 @@ function recordCall(state: ClimateState, event: RecordedEvent, factors: FactorSe
     recordedAt: event.metadata.recordedAt,
     factorSetInForce: inForce ? { id: inForce.id, sha256: inForce.sha256 } : null,
     ...impact,
-  };
-  return {
-    ...state,
-    calls: [...state.calls, record],
-    callIndex: { ...state.callIndex, [key]: state.calls.length },
-    totals: addToTotals(state.totals, record),
   };
 }

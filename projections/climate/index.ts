@@ -2,9 +2,10 @@ export { callEnergy, energyAt, gpuWhPerToken, modelLatencyS, requiredGpus, type 
 export { callEmissions, embodiedAt, type CallEmissions } from './callEmissions.ts';
 export { climateCall, type CallFacts, type CallImpact, type CallInputs, type CallOutputs } from './climateCall.ts';
 export { climateProjection, climateStoreConfig, foldClimate } from './climateProjection.ts';
+export { climateCalls, climateListing, type ClimateListing } from './climateListing.ts';
 export { climateReport, CLIMATE_UNITS, type ClimateReport } from './climateReport.ts';
-export { emptyTotals, initialClimateState, UNKNOWN_KEY, type CallRecord, type ClimateState, type ClimateTotals, type ClimateTotalsByKey, type Origin } from './climateState.ts';
-export { evolveClimate } from './evolveClimate.ts';
+export { emptyTotals, initialClimateState, RECENT_CALLS, UNKNOWN_KEY, type CallRecord, type ClimateState, type ClimateTotals, type ClimateTotalsByKey, type Origin } from './climateState.ts';
+export { evolveClimate, stepClimate } from './evolveClimate.ts';
 export { classifyOrigin, resolveGrid, resolveModel, resolvePue, type ResolvedGrid, type ResolvedModel } from './resolveFactors.ts';
 export { addSpreads, spreadOf, type Spread } from './spread.ts';
 export { trueCost, type OriginClass, type TrueCost, type TrueCostInputs } from './trueCost.ts';

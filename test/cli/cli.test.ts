@@ -102,6 +102,7 @@ describe('chronicle CLI', () => {
     expect(report.factorSet.id).toBe('ecologits-2025.1-ember-2024');
     expect(report.restated).toBe(false);
     expect(report.calls.length).toBeGreaterThanOrEqual(2);
+    expect(report.calls).toHaveLength(report.totals.all.calls);
     const [call] = report.calls;
     for (const input of ['model', 'outputTokens', 'totalParametersB', 'activeParametersB', 'gpus', 'pue', 'gridIntensityGco2PerKwh', 'gridDataYear', 'factorSetId']) expect(call.inputs).toHaveProperty(input);
     for (const output of ['energyWh', 'usageGco2e', 'embodiedGco2e', 'trueCostUsd']) expect(call.outputs).toHaveProperty(output);
@@ -109,6 +110,7 @@ describe('chronicle CLI', () => {
     const restated = JSON.parse((await chronicle(['climate', session.sessionId, '--factors', 'ecologits-2025.1-ember-2024-scc190', '--json', '--store', store], dir)).stdout);
     expect(restated.restated).toBe(true);
     expect(restated.totals.all.energyWh).toEqual(report.totals.all.energyWh);
+    expect(restated.calls.map((c: { position: string }) => c.position)).toEqual(report.calls.map((c: { position: string }) => c.position));
     expect(restated.totals.all.trueCostUsd.carbonCost).not.toBe(report.totals.all.trueCostUsd.carbonCost);
     const all = JSON.parse((await chronicle(['climate', '--all', '--json', '--store', store], dir)).stdout);
     expect(all.totals.bySession[session.sessionId]).toEqual(report.totals.bySession[session.sessionId]);

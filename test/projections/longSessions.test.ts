@@ -1,7 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { RecordedEvent } from '../../src/events/envelope.ts';
+import { climateCall } from '../../projections/climate/climateCall.ts';
+import { climateListing } from '../../projections/climate/climateListing.ts';
+import { climateProjection } from '../../projections/climate/climateProjection.ts';
+import { RECENT_CALLS } from '../../projections/climate/climateState.ts';
 import type { SessionProjection } from '../../projections/sessionProjection.ts';
+import { defaultFactorSet, factorSetById } from '../../src/policy/climate/factorSets.ts';
 import { ledgerProjection } from '../../projections/tokenLedger/ledgerProjection.ts';
 import { RECENT_RECONCILIATIONS, type Reconciliation } from '../../projections/tokenLedger/reconciliation.ts';
 import { syntheticSession } from './syntheticSession.ts';
@@ -79,5 +84,56 @@ describe('token ledger over a long session', () => {
     const cut = Math.floor(longSession.length / 2);
     const checkpoint = JSON.parse(JSON.stringify(fold(ledgerProjection, longSession.slice(0, cut))));
     expect(fold(ledgerProjection, longSession.slice(cut), checkpoint)).toEqual(long);
+  });
+});
+
+describe('climate over a long session', () => {
+  const projection = climateProjection(defaultFactorSet);
+  const short = fold(projection, shortSession);
+  const long = fold(projection, longSession);
+  const listing = climateListing(longSession, defaultFactorSet);
+
+  it('keeps a state of bounded size: totals and the newest call records', () => {
+    expectBounded(short, long);
+    expect(long.totals.all.calls).toBe(LONG);
+    expect(long.recentCalls).toHaveLength(RECENT_CALLS);
+    expect(listing.state).toEqual(long);
+  });
+
+  it('lists every call, each exactly as the method accounts it directly from the recorded facts', () => {
+    const responded = longSession.filter((e) => e.type === 'model.responded');
+    expect(listing.calls).toHaveLength(LONG);
+    expect(listing.calls.map((c) => c.position)).toEqual(responded.map((e) => String(e.position)));
+    for (const [turn, event] of responded.entries()) {
+      const d = event.data as { requestId: string; usage: { inputTokens: number; outputTokens: number }; latencyMs: number; model: string; provider: string; region: string };
+      // Independently: the facts as recorded, the origin of the task that turn's agent was given.
+      const direct = climateCall({
+        model: d.model, provider: d.provider, inferenceRegion: d.region, inputTokens: d.usage.inputTokens, outputTokens: d.usage.outputTokens,
+        latencyMs: d.latencyMs, originRegion: 'KE', purpose: 'climate_adaptation', turn,
+      }, defaultFactorSet);
+      const call = listing.calls[turn]!;
+      expect(call.requestId).toBe(d.requestId);
+      expect({ flags: call.flags, inputs: call.inputs, outputs: call.outputs }).toEqual(direct);
+    }
+    expect(listing.calls.slice(-RECENT_CALLS)).toEqual(long.recentCalls);
+    expect(long.totals.all.energyWh.central).toBe(listing.calls.reduce((n, c) => n + c.outputs.energyWh.central, 0));
+    expect(long.totals.all.outputTokens).toBe(listing.calls.reduce((n, c) => n + c.inputs.outputTokens, 0));
+  });
+
+  it('restates the whole listing under another set: same calls, only the carbon cost and total move', () => {
+    const restated = climateListing(longSession, factorSetById('ecologits-2025.1-ember-2024-scc190'));
+    expect(restated.calls).toHaveLength(LONG);
+    for (const [i, call] of restated.calls.entries()) {
+      const original = listing.calls[i]!;
+      expect(call.outputs.energyWh).toEqual(original.outputs.energyWh);
+      expect(call.outputs.trueCostUsd.carbonCost).toBeCloseTo(original.outputs.trueCostUsd.carbonCost * 1.9, 18);
+    }
+  });
+
+  it('folds to the same state in two halves through a JSON round trip (a checkpoint) as all at once', () => {
+    expectHalvesEqualWhole(projection, syntheticSession(60));
+    const cut = Math.floor(longSession.length / 2);
+    const checkpoint = JSON.parse(JSON.stringify(fold(projection, longSession.slice(0, cut))));
+    expect(fold(projection, longSession.slice(cut), checkpoint)).toEqual(long);
   });
 });

@@ -1,18 +1,18 @@
 import { z } from 'zod';
+import { climateListing, type ClimateListing } from '../../../projections/climate/climateListing.ts';
 import { climateReport, type ClimateReport } from '../../../projections/climate/climateReport.ts';
-import { foldClimate } from '../../../projections/climate/climateProjection.ts';
-import type { ClimateState, ClimateTotals } from '../../../projections/climate/climateState.ts';
+import type { ClimateTotals } from '../../../projections/climate/climateState.ts';
+import type { RecordedEvent } from '../../events/envelope.ts';
 import type { FactorSet } from '../../policy/climate/factorSet.ts';
 import { defaultFactorSet, factorSetById, factorSetIds } from '../../policy/climate/factorSets.ts';
 import { isAtOrBefore, type PointInTime } from '../../runtime/pointInTime.ts';
-import { sessionStateAt } from '../../runtime/stateAt.ts';
+import { readSessionEvents } from '../../runtime/sessionStreams.ts';
 import { collect, type EventStore } from '../../store/eventStore.ts';
 import { openEventStore } from '../../store/openEventStore.ts';
 import { commandOptions } from '../commandOptions.ts';
 import type { CommandIo } from '../commandIo.ts';
 import { toJson } from '../output.ts';
 import { describePoint, pointFlag } from '../pointFlag.ts';
-import { climateKey, sessionProjections } from '../sessionProjections.ts';
 import { UsageError } from '../usageError.ts';
 
 const schema = z.strictObject({ at: z.string().optional(), store: z.string().optional(), json: z.boolean().optional(), all: z.boolean().optional(), factors: z.string().optional() });
@@ -21,7 +21,8 @@ export const climateUsage = `climate <sessionId | --all> [--at <position | ISO t
 
 /**
  * The climate impact of a session (or the whole store) as of a point: per call every input and output, totals,
- * under the factor set the session recorded, or restated under `--factors`.
+ * under the factor set the session recorded, or restated under `--factors`. Every call is listed, so this folds
+ * the log from its start rather than from a checkpoint (which holds totals and only the newest calls).
  */
 export async function climateCommand(args: string[], io: CommandIo): Promise<number> {
   const { values, positionals } = commandOptions('climate', args, {
@@ -33,8 +34,8 @@ export async function climateCommand(args: string[], io: CommandIo): Promise<num
   const chosen = values.factors === undefined ? undefined : knownFactorSet(values.factors);
   const store = await openEventStore(values.store);
   try {
-    const { state, factors } = sessionId ? await sessionClimate(store, sessionId, at, chosen) : { ...(await storeClimate(store, at, chosen ?? defaultFactorSet)), factors: chosen ?? defaultFactorSet };
-    const report = climateReport(state, factors);
+    const { listing, factors } = sessionId ? await sessionClimate(store, sessionId, at, chosen) : await storeClimate(store, at, chosen ?? defaultFactorSet);
+    const report = climateReport(listing, factors);
     if (values.json) io.out(toJson({ scope: sessionId ?? 'all', at: at ?? 'now', ...report }));
     else printClimate(io, sessionId ?? 'all sessions', describePoint(at), report);
     return 0;
@@ -52,19 +53,19 @@ function knownFactorSet(id: string): FactorSet {
 }
 
 /** A session under the chosen set, else the set its log recorded as in force, else the default. */
-async function sessionClimate(store: EventStore, sessionId: string, at: PointInTime | undefined, chosen: FactorSet | undefined): Promise<{ state: ClimateState; factors: FactorSet }> {
-  const fold = async (factors: FactorSet) => (await sessionStateAt(store, sessionId, at, sessionProjections(factors))).projections[climateKey(factors)] as ClimateState;
-  if (chosen) return { state: await fold(chosen), factors: chosen };
-  const state = await fold(defaultFactorSet);
-  const recorded = state.inForce[sessionId];
-  if (!recorded || recorded.id === defaultFactorSet.id || !factorSetIds.includes(recorded.id)) return { state, factors: defaultFactorSet };
+async function sessionClimate(store: EventStore, sessionId: string, at: PointInTime | undefined, chosen: FactorSet | undefined): Promise<{ listing: ClimateListing; factors: FactorSet }> {
+  const events: RecordedEvent[] = (await readSessionEvents(store, sessionId)).filter((e) => isAtOrBefore(e, at));
+  if (chosen) return { listing: climateListing(events, chosen), factors: chosen };
+  const listing = climateListing(events, defaultFactorSet);
+  const recorded = listing.state.inForce[sessionId];
+  if (!recorded || recorded.id === defaultFactorSet.id || !factorSetIds.includes(recorded.id)) return { listing, factors: defaultFactorSet };
   const factors = factorSetById(recorded.id);
-  return { state: await fold(factors), factors };
+  return { listing: climateListing(events, factors), factors };
 }
 
-async function storeClimate(store: EventStore, at: PointInTime | undefined, factors: FactorSet): Promise<{ state: ClimateState }> {
+async function storeClimate(store: EventStore, at: PointInTime | undefined, factors: FactorSet): Promise<{ listing: ClimateListing; factors: FactorSet }> {
   const events = (await collect(store.readAll())).filter((e) => isAtOrBefore(e, at));
-  return { state: foldClimate(events, factors) };
+  return { listing: climateListing(events, factors), factors };
 }
 
 function printClimate(io: CommandIo, scope: string, when: string, report: ClimateReport): void {
