@@ -1,5 +1,6 @@
 import { DatabaseSync } from 'node:sqlite';
 import { createModel } from '../src/models/createModel.ts';
+import { forgetTokenCounts } from '../src/models/tokenCount.ts';
 import { ActorRuntime } from '../src/runtime/actorRuntime.ts';
 import { systemClock } from '../src/runtime/clock.ts';
 import { modelResolver } from '../src/runtime/modelResolver.ts';
@@ -28,13 +29,17 @@ export interface OverheadResult {
   goalMs?: number;
 }
 
-/** 200 sessions × 1 turn = 200 model calls per case; one turn per session, so each call pays for a whole session. */
-const SESSIONS = 200;
+/**
+ * Each case makes 200 timed model calls. Ten-turn sessions show the steady cost of a call in a running session;
+ * one-turn sessions charge each call with a whole session (start, first turn, agent created, ledger opened).
+ */
 const WARMUP_SESSIONS = 30;
 const GOAL_MS = 1;
 const CASES = [
-  { name: 'sequential', concurrency: 1 },
-  { name: '8 sessions at a time', concurrency: 8 },
+  { name: 'sequential', concurrency: 1, sessions: 20, turns: 10 },
+  { name: '8 sessions at a time', concurrency: 8, sessions: 20, turns: 10 },
+  { name: 'sequential', concurrency: 1, sessions: 200, turns: 1 },
+  { name: '8 sessions at a time', concurrency: 8, sessions: 200, turns: 1 },
 ] as const;
 /** Best of two rounds, each on a fresh file: a shared VM's noise otherwise dominates a ~1 s measurement. */
 const ROUNDS = 2;
@@ -77,19 +82,19 @@ export async function benchModelCallOverhead(): Promise<OverheadResult[]> {
   const scratch = scratchDir();
   try {
     const results: OverheadResult[] = [];
-    for (const { name, concurrency } of CASES) {
+    for (const [index, { name, concurrency, sessions, turns }] of CASES.entries()) {
       let best: RuntimeRun | undefined;
       for (let round = 0; round < ROUNDS; round++) {
-        const run = await runThroughRuntime(scratch.file(`model-calls-${concurrency}-${round}.db`), concurrency);
+        const run = await runThroughRuntime(scratch.file(`model-calls-${index}-${round}.db`), { concurrency, sessions, turns });
         if (!best || run.ms < best.ms) best = run;
       }
       const { ms, appendMs, prompts, batchSizes, rows } = best!;
       const calls = prompts.length;
       const bareModelMs = await bareModelMsPerCall(prompts);
-      const rawSqliteMs = rawInsertMs(scratch.file(`model-calls-raw-${concurrency}.db`), batchSizes, rows) / calls;
+      const rawSqliteMs = rawInsertMs(scratch.file(`model-calls-raw-${index}.db`), batchSizes, rows) / calls;
       const endToEndMs = ms / calls;
       results.push({
-        name: `${name}, ${SESSIONS} sessions × 1 turn`, calls, eventsPerCall: rows.length / calls, appendsPerCall: batchSizes.length / calls,
+        name: `${name}, ${sessions} sessions × ${turns} turn${turns === 1 ? '' : 's'}`, calls, eventsPerCall: rows.length / calls, appendsPerCall: batchSizes.length / calls,
         endToEndMs, bareModelMs, overheadMs: endToEndMs - bareModelMs, appendMs: appendMs / calls, rawSqliteMs, goalMs: GOAL_MS,
       });
     }
@@ -100,7 +105,7 @@ export async function benchModelCallOverhead(): Promise<OverheadResult[]> {
 }
 
 /** One timed run on a fresh file, after warm-up sessions on the same file. */
-async function runThroughRuntime(path: string, concurrency: number): Promise<RuntimeRun> {
+async function runThroughRuntime(path: string, { concurrency, sessions, turns }: { concurrency: number; sessions: number; turns: number }): Promise<RuntimeRun> {
   const store = new CountingSqliteStore(path);
   try {
     const resolve = modelResolver(systemClock);
@@ -109,12 +114,12 @@ async function runThroughRuntime(path: string, concurrency: number): Promise<Run
     let ms: number;
     let firstTimedPosition: bigint;
     try {
-      await runSessions(runtime, resolve, { prefix: 'warmup', sessions: WARMUP_SESSIONS, turns: 1, concurrency });
+      await runSessions(runtime, resolve, { prefix: 'warmup', sessions: WARMUP_SESSIONS, turns, concurrency });
       store.batchSizes = [];
       store.appendMs = 0;
       firstTimedPosition = store.lastPosition() + 1n;
       const start = performance.now();
-      sessionIds = await runSessions(runtime, resolve, { prefix: 'timed', sessions: SESSIONS, turns: 1, concurrency });
+      sessionIds = await runSessions(runtime, resolve, { prefix: 'timed', sessions, turns, concurrency });
       ms = performance.now() - start;
     } finally {
       runtime.stop();
@@ -126,7 +131,7 @@ async function runThroughRuntime(path: string, concurrency: number): Promise<Run
         if (event.type === 'model.requested') prompts.push((event.data as { prompt: string }).prompt);
       }
     }
-    if (prompts.length !== SESSIONS) throw new Error(`expected ${SESSIONS} model calls, the log shows ${prompts.length}`);
+    if (prompts.length !== sessions * turns) throw new Error(`expected ${sessions * turns} model calls, the log shows ${prompts.length}`);
     const { batchSizes, appendMs } = store;
     await store.close();
     const rows = storedRows(path, firstTimedPosition);
@@ -172,6 +177,8 @@ function rawInsertMs(path: string, batchSizes: number[], rows: RawRow[]): number
 async function bareModelMsPerCall(prompts: string[]): Promise<number> {
   const model = createModel(BENCH_MODEL);
   const callAll = async (round: string) => {
+    // Each round counts as the live run did, seeing every prompt and reply for the first time.
+    forgetTokenCounts();
     for (const [i, prompt] of prompts.entries()) await model.call({ requestId: `${round}-${i}`, prompt, attempt: 1 });
   };
   await callAll('warmup');

@@ -5,15 +5,15 @@ import type { EventToAppend, RecordedEvent } from '../src/events/envelope.ts';
 import type { SessionContext } from '../machines/sessionMachine.ts';
 import { sessionProjections } from '../src/cli/sessionProjections.ts';
 import { ActorRuntime } from '../src/runtime/actorRuntime.ts';
-import { CHECKPOINT_RETENTION, checkpointStream, newestCheckpointAt, recordCheckpoint } from '../src/runtime/checkpoints.ts';
+import { CHECKPOINT_RETENTION, checkpointStream, newestCheckpointAt } from '../src/runtime/checkpoints.ts';
 import { systemClock, type Clock } from '../src/runtime/clock.ts';
-import { derivedId, randomIds } from '../src/runtime/ids.ts';
+import { derivedId } from '../src/runtime/ids.ts';
 import { mulberry32 } from '../src/models/seededRandom.ts';
 import { modelResolver } from '../src/runtime/modelResolver.ts';
 import { agentConfigFor, askInSession, startSession, type Query } from '../src/runtime/sessionService.ts';
 import { readSessionEvents, sessionStream } from '../src/runtime/sessionStreams.ts';
 import { foldSession, sessionStateAt, type CheckpointData, type ExtraProjections, type SessionStateAt } from '../src/runtime/stateAt.ts';
-import type { AppendResult, StreamAppend } from '../src/store/eventStore.ts';
+import { collect, type AppendResult, type StreamAppend } from '../src/store/eventStore.ts';
 import { SqliteEventStore } from '../src/store/sqliteEventStore.ts';
 import { eventsPerSecond, scratchDir } from './fixtures.ts';
 import { BENCH_MODEL } from './sessionFixtures.ts';
@@ -50,32 +50,18 @@ const BUDGET_TOKENS = 1e9;
 const TEMPLATE_TURNS = 24;
 /** The agent keeps its last 3 turns (agentMachine HISTORY_TURNS) and the session context is bounded: turn 4 on is steady. */
 const BLOCK_FROM = 4;
-/**
- * Whether checkpoints are written by `ActorRuntime.checkpoint`, as the runtime writes them (ledger, sessionState
- * and every actor), or by `recordCheckpoint` with no extra projection (ledger and actors: all `sessionStateAt(store,
- * id, at)` reads of one). The runtime's way folds sessionState over the whole log for the first checkpoint, which
- * takes minutes today, and makes each checkpoint several times larger; so it is opt-in.
- */
-const RUNTIME_CHECKPOINTS = process.env.BENCH_RUNTIME_CHECKPOINTS === '1';
 /** ActorRuntime's default `checkpointEveryTokens`. */
 const CHECKPOINT_EVERY_TOKENS = 1_500;
 const GOAL_MS = 3;
 /**
- * Query counts, each at least `min` and at most `max`, and no more once `budgetMs` has passed: a full fold of
- * ~100 000 events takes seconds, and so (today) does decoding one large checkpoint.
+ * Query counts, each at least `min` and at most `max`, and no more once `budgetMs` has passed: a query that must
+ * fold from the start (no checkpoint kept before its point) takes seconds.
  */
-const UNIFORM = { min: 3, max: 20, budgetMs: 15_000 };
-const AFTER_CHECKPOINT = { min: 10, max: 200, budgetMs: 8_000 };
-/**
- * The CLI's other projections fold too slowly for the whole log (sessionState took ~5 min and climate ~1 min on the
- * VM this was written on: a step's cost grows with the state), so their rate is taken over PROJECTION_WINDOW events
- * at the start of the log and again after PROJECTION_DEPTH events have been folded.
- */
-const PROJECTION_WINDOW = 2_000;
-const PROJECTION_DEPTH: Record<string, number> = { sessionState: 16_000, climate: 32_000 };
+const FROM_CHECKPOINT = { min: 50, max: 400, budgetMs: 10_000 };
+const FULL_FOLD = { min: 3, max: 10, budgetMs: 15_000 };
 /** Answers compared with a full fold (outside the timings), and lookups timed alone. */
-const CHECKED_ANSWERS = 1;
-const LOOKUPS = 5;
+const CHECKED_ANSWERS = 3;
+const LOOKUPS = 100;
 const FOLD_EDGE_EVENTS = 10_000;
 const FOLD_ROUNDS = 3;
 const SEED = 0x5eed;
@@ -89,15 +75,14 @@ const SEED = 0x5eed;
  * (2) The steady-state turns of that template (BLOCK_FROM on) appended again and again, transaction by transaction
  * in the same order, with fresh event ids (derived ids re-derived the way the runtime derives them), `turn` numbers
  * continued and times shifted: the events the runtime would have written, so the machines and the ledger fold them
- * as they fold live ones (checked below). Checkpoints are written after the transactions that cross a 1 500-token
- * boundary, as `checkpointIfDue` would, but only for the last CHECKPOINT_RETENTION crossings: the earlier ones
- * would have been scavenged by now anyway. They hold the ledger and every actor (`recordCheckpoint` with no extra
- * projection), or with BENCH_RUNTIME_CHECKPOINTS=1 exactly what `ActorRuntime.checkpoint` writes (sessionState
- * too; slow, see RUNTIME_CHECKPOINTS). What part (2) cannot redo is the prompt context the runtime attaches to
- * each task (the tiered session state as it stood): it is the template's, turn numbers moved.
+ * as they fold live ones (checked below). After each transaction that crosses a 1 500-token boundary the runtime's
+ * own `checkpoint` is called, as `checkpointIfDue` would, with the CLI's projections (tiered session state, climate
+ * impact) and `checkpointRetention: 'all'`. What part (2) cannot redo is the prompt context the runtime attaches
+ * to each task (the tiered session state as it stood): it is the template's, turn numbers moved.
  *
- * Queries are timed as `chronicle ledger --at` makes them: `sessionStateAt(store, id, { position })`, the ledger
- * only, which either kind of checkpoint can serve.
+ * Queries are timed as `chronicle state --at` makes them: `sessionStateAt(store, id, { position }, projections)`,
+ * every actor, the ledger, the tiered session state and climate impact. Then the checkpoint stream is cut to the
+ * default retention (newest 5) and the same kind of query is timed again.
  */
 export async function benchPointInTime(): Promise<PointInTimeReport> {
   const scratch = scratchDir();
@@ -176,18 +161,15 @@ async function buildSession(store: CapturingSqliteStore): Promise<BuiltSession> 
       if (Math.floor(usage / CHECKPOINT_EVERY_TOKENS) > Math.floor(before / CHECKPOINT_EVERY_TOKENS)) crossings.push(`${copy}/${i}`);
     });
   }
-  const retained = new Set(crossings.slice(-CHECKPOINT_RETENTION));
+  const retained = new Set(crossings);
 
-  // (2) The fill: the steady block again and again, as the runtime would have written it, and a checkpoint at each
-  // crossing whose checkpoint is retained: the runtime's own `checkpoint` (what `checkpointIfDue` calls), or by
-  // default `recordCheckpoint` with the ledger only (see RUNTIME_CHECKPOINTS).
+  // (2) The fill: the steady block again and again, as the runtime would have written it, and at each crossing
+  // the runtime's own checkpoint (what `checkpointIfDue` calls), every one kept.
   start = performance.now();
   let now = Date.now();
   const clock: Clock = { ...systemClock, now: () => now };
-  const checkpointer = new ActorRuntime({ store, models: modelResolver(clock), clock });
-  const writeCheckpoint = RUNTIME_CHECKPOINTS
-    ? () => checkpointer.checkpoint(SESSION_ID, 'tokens')
-    : () => recordCheckpoint(store, SESSION_ID, 'tokens', { projections: {}, ids: randomIds, recordedAt: new Date(now).toISOString() });
+  const checkpointer = new ActorRuntime({ store, models: modelResolver(clock), clock, projections: sessionProjections(), checkpointRetention: 'all' });
+  const writeCheckpoint = () => checkpointer.checkpoint(SESSION_ID, 'tokens');
   const checkpointMs: number[] = [];
   for (let copy = 1; copy <= copies; copy++) {
     const rewrite = blockRewriter(block, { turnOffset: blockTurns * copy, msOffset: block.spanMs * copy });
@@ -206,15 +188,13 @@ async function buildSession(store: CapturingSqliteStore): Promise<BuiltSession> 
   progress('fill done');
 
   const turns = TEMPLATE_TURNS + copies * blockTurns;
-  const how = RUNTIME_CHECKPOINTS ? 'ActorRuntime.checkpoint (ledger, sessionState, actors)' : 'recordCheckpoint with the ledger and actors only';
+  const sortedMs = [...checkpointMs].sort((x, y) => x - y);
   const notes = wrap(`Session "${SESSION_ID}": ${int(turns)} turns: ${TEMPLATE_TURNS} live turns through ActorRuntime (${sec(templateMs)}, `
     + `${ms(templateMs / TEMPLATE_TURNS)} ms/turn), then ${int(copies)} copies of its steady turns ${BLOCK_FROM}–${TEMPLATE_TURNS - 1} `
     + `(${int(block.events)} events in ${block.transactions.length} transactions each) re-id'd and appended as the runtime wrote them, `
-    + `with ${how} after each of the last ${CHECKPOINT_RETENTION} transactions that crossed a 1\u00a0500-token boundary (${int(crossings.length)} `
-    + `crossings in all; the earlier checkpoints would not have survived retention): ${sec(fillMs)}, of which checkpoints `
-    + `${checkpointMs.map(ms).join(', ')} ms.`
-    + (RUNTIME_CHECKPOINTS ? '' : ' The runtime itself also checkpoints sessionState, whose fold over this log takes minutes (it is not '
-      + 'linear); BENCH_RUNTIME_CHECKPOINTS=1 writes the checkpoints as ActorRuntime does (expect ~10 min).'));
+    + `with ActorRuntime.checkpoint after each of the ${int(crossings.length)} transactions that crossed a 1\u00a0500-token boundary: `
+    + `${sec(fillMs)}; a checkpoint took ${ms2(sortedMs[Math.floor(sortedMs.length / 2)] ?? 0)} ms at the median, `
+    + `${ms2(sortedMs.at(-1) ?? 0)} ms at most (the first ${ms2(checkpointMs[0] ?? 0)} ms, the last ${ms2(checkpointMs.at(-1) ?? 0)} ms).`);
   return { turns, notes };
 }
 
@@ -315,129 +295,128 @@ interface Measured {
 
 async function measure(store: SqliteEventStore, built: BuiltSession): Promise<Measured> {
   const notes: string[] = [];
+  const projections = sessionProjections();
   const events = await readSessionEvents(store, SESSION_ID);
   const checkpoints: { position: bigint; bytes: number; data: CheckpointData }[] = [];
   for await (const event of store.readStream(checkpointStream(SESSION_ID))) {
     checkpoints.push({ position: event.position, bytes: JSON.stringify(event.data).length, data: event.data as CheckpointData });
   }
   if (checkpoints.length === 0) throw new Error('the runtime wrote no checkpoint');
-  const oldest = checkpoints[0]!.position;
   progress('read session + checkpoints');
   const newest = checkpoints[checkpoints.length - 1]!;
 
   // The log must fold as a live one: every turn answered, the ledger's laws intact, and the runtime's own newest
-  // checkpoint equal to an independent fold up to it.
-  const full = foldSession(SESSION_ID, events);
+  // checkpoint (every actor and projection) equal to an independent fold up to it.
+  const full = foldSession(SESSION_ID, events, projections);
   checkSession(full, built.turns);
-  const atNewest = foldSession(SESSION_ID, events.filter((e) => e.position <= newest.position));
-  // (sessionState, which the runtime's checkpoints also hold, is left out: folding it here would take minutes.)
-  sameState('the newest checkpoint', canonical(ledgerAndActors(checkpointOf(atNewest))), canonical(ledgerAndActors(newest.data)));
-
+  const atNewest = foldSession(SESSION_ID, events.filter((e) => e.position <= newest.position), projections);
+  sameState('the newest checkpoint', canonical(checkpointOf(atNewest)), canonical({ ...newest.data, reason: 'tokens' }));
   progress('validated');
+
   const random = mulberry32(SEED);
   const pick = (list: readonly RecordedEvent[]) => ({ position: list[Math.floor(random() * list.length)]!.position });
-  const afterOldest = events.filter((e) => e.position > oldest);
   const query = async (at: { position: bigint }, checkpoints: boolean): Promise<{ ms: number; state: SessionStateAt }> => {
     const start = performance.now();
-    const state = await sessionStateAt(store, SESSION_ID, at, {}, { checkpoints });
+    const state = await sessionStateAt(store, SESSION_ID, at, projections, { checkpoints });
     return { ms: performance.now() - start, state };
   };
-  // Warm-up of both paths (JIT, page cache).
-  await query(pick(afterOldest), true);
-  await query(pick(events), false);
+  // An answer from a checkpoint must equal the full fold to the same point (outside the timings).
+  const check = async (at: { position: bigint }, answer: SessionStateAt) => {
+    const expected = foldSession(SESSION_ID, events.filter((e) => e.position <= at.position), projections);
+    sameState(`position ${at.position}`, canonical(answer), canonical(expected));
+  };
+  await query(pick(events), true);
 
-  progress('warm-up done');
-  // Uniform over the whole log: the same positions with and without checkpoints; the first answers must agree.
-  const uniformWith: number[] = [];
-  const uniformWithout: number[] = [];
-  let uniformHits = 0;
-  await sample(UNIFORM, async (i) => {
-    const at = pick(events);
-    if (at.position > oldest) uniformHits++;
-    const withCheckpoints = await query(at, true);
-    const without = await query(at, false);
-    uniformWith.push(withCheckpoints.ms);
-    uniformWithout.push(without.ms);
-    if (i < CHECKED_ANSWERS) sameState(`position ${at.position}`, canonical(withCheckpoints.state), canonical(without.state));
-  });
-
-  progress('uniform done');
-  // After the oldest retained checkpoint: every query can start from one.
-  const after: number[] = [];
+  // Every checkpoint kept: positions uniform over the whole log.
+  const all: number[] = [];
   const lookup: number[] = [];
-  await sample(AFTER_CHECKPOINT, async (i) => {
-    const at = pick(afterOldest);
+  await sample(FROM_CHECKPOINT, async (i) => {
+    const at = pick(events);
     const result = await query(at, true);
-    after.push(result.ms);
-    if (i < CHECKED_ANSWERS) sameState(`position ${at.position}`, canonical(result.state), canonical((await query(at, false)).state));
-    // The part spent finding and decoding the checkpoint (read backwards, decode, hash check, validation), alone.
+    all.push(result.ms);
+    if (i < CHECKED_ANSWERS) await check(at, result.state);
     if (i < LOOKUPS) {
       const t0 = performance.now();
-      await newestCheckpointAt(store, SESSION_ID, at, ['ledger']);
+      await newestCheckpointAt(store, SESSION_ID, at, ['ledger', ...Object.keys(projections)]);
       lookup.push(performance.now() - t0);
     }
   });
+  progress('retention all done');
 
-  progress('after done');
+  // No checkpoints: a fold from the start.
+  const without: number[] = [];
+  await sample(FULL_FOLD, async () => {
+    without.push((await query(pick(events), false)).ms);
+  });
+  progress('full folds done');
 
+  // The default retention: the newest 5 checkpoints (the stream's $maxCount; the store scavenges the rest).
+  await store.setStreamMetadata(checkpointStream(SESSION_ID), { maxCount: CHECKPOINT_RETENTION });
+  const kept = await collect(store.readStream(checkpointStream(SESSION_ID)));
+  if (kept.length !== CHECKPOINT_RETENTION) throw new Error(`expected ${CHECKPOINT_RETENTION} checkpoints after setting $maxCount, found ${kept.length}`);
+  const afterOldest = events.filter((e) => e.position > kept[0]!.position);
+  const recent: number[] = [];
+  await sample(FROM_CHECKPOINT, async (i) => {
+    const at = pick(afterOldest);
+    const result = await query(at, true);
+    recent.push(result.ms);
+    if (i < CHECKED_ANSWERS) await check(at, result.state);
+  });
+  const uniformDefault: number[] = [];
+  let uniformHits = 0;
+  await sample(FULL_FOLD, async () => {
+    const at = pick(events);
+    if (at.position > kept[0]!.position) uniformHits++;
+    uniformDefault.push((await query(at, true)).ms);
+  });
+  progress('default retention done');
+
+  const row = (name: string, values: number[], goalMs?: number): PointInTimeLatency => ({ name, queries: values.length, p50Ms: percentile(values, 50), p95Ms: percentile(values, 95), goalMs });
   const latency: PointInTimeLatency[] = [
-    { name: 'with checkpoints, positions uniform over the log', queries: uniformWith.length, p50Ms: percentile(uniformWith, 50), p95Ms: percentile(uniformWith, 95), goalMs: GOAL_MS },
-    { name: 'with checkpoints, positions after the oldest retained checkpoint', queries: after.length, p50Ms: percentile(after, 50), p95Ms: percentile(after, 95), goalMs: GOAL_MS },
-    { name: '  newestCheckpointAt alone, same positions', queries: lookup.length, p50Ms: percentile(lookup, 50), p95Ms: percentile(lookup, 95) },
-    { name: 'without checkpoints (full fold), positions uniform over the log', queries: uniformWithout.length, p50Ms: percentile(uniformWithout, 50), p95Ms: percentile(uniformWithout, 95) },
+    row(`with checkpoints, all ${int(checkpoints.length)} kept, positions uniform over the log`, all, GOAL_MS),
+    row('  newestCheckpointAt alone (search + decode), same positions', lookup),
+    row('without checkpoints (full fold), positions uniform over the log', without),
+    row(`default retention (newest ${CHECKPOINT_RETENTION}), positions after the oldest kept`, recent),
+    row(`default retention (newest ${CHECKPOINT_RETENTION}), positions uniform over the log`, uniformDefault),
   ];
 
   // Fold throughput, in memory, over the same events: the whole log, and its first and last 10 000 events (the
   // last folded on from the state before them), which shows whether a step costs more as the session grows.
-  const ledgerEvents = events.filter((e) => e.streamId.startsWith('ledger-')).length;
   const edge = Math.min(FOLD_EDGE_EVENTS, Math.floor(events.length / 2));
   const head = events.slice(0, edge);
   const tail = events.slice(events.length - edge);
-  const beforeTail = foldSession(SESSION_ID, events.slice(0, events.length - edge));
-  const ledgerBeforeTail = beforeTail.ledger;
-  const fromBeforeTail = checkpointOf(beforeTail);
-  const foldLedger = (list: readonly RecordedEvent[], from = ledgerProjection.initial) => {
-    let ledger = from;
-    for (const event of list) ledger = ledgerProjection.evolve(ledger, event);
-    return ledger;
+  const beforeTail = events.slice(0, events.length - edge);
+  const folds: FoldThroughput[] = [];
+  const foldRows = async (name: string, fold: (list: readonly RecordedEvent[], from?: unknown) => unknown, count: (list: readonly RecordedEvent[]) => number) => {
+    const fromBeforeTail = fold(beforeTail);
+    folds.push(
+      { name: `${name}, whole log`, events: count(events), perSec: await bestRate(count(events), () => fold(events)) },
+      { name: `${name}, first ${int(edge)} events`, events: count(head), perSec: await bestRate(count(head), () => fold(head)) },
+      { name: `${name}, last ${int(edge)} events`, events: count(tail), perSec: await bestRate(count(tail), () => fold(tail, fromBeforeTail)) },
+    );
   };
-  progress('fold setup done');
-  if (foldLedger(events).position !== full.ledger.position) throw new Error('the ledger fold ended elsewhere than foldSession');
-  const folds: FoldThroughput[] = [
-    { name: `ledgerProjection.evolve, whole log (${int(ledgerEvents)} of the events are the ledger's)`, events: events.length, perSec: await bestRate(events.length, () => foldLedger(events)) },
-    { name: `ledgerProjection.evolve, first ${int(edge)} events`, events: edge, perSec: await bestRate(edge, () => foldLedger(head)) },
-    { name: `ledgerProjection.evolve, last ${int(edge)} events`, events: edge, perSec: await bestRate(edge, () => foldLedger(tail, ledgerBeforeTail)) },
-    { name: 'foldSession (actors through their machines + ledger), whole log', events: events.length, perSec: await bestRate(events.length, () => foldSession(SESSION_ID, events)) },
-    { name: `foldSession, first ${int(edge)} events`, events: edge, perSec: await bestRate(edge, () => foldSession(SESSION_ID, head)) },
-    { name: `foldSession, last ${int(edge)} events`, events: edge, perSec: await bestRate(edge, () => foldSession(SESSION_ID, tail, {}, fromBeforeTail)) },
-    // The CLI's other projections (`chronicle state`, `climate`), at the start of the log and deeper in.
-    ...Object.entries(sessionProjections()).flatMap(([key, projection]) => {
-      const name = key.split(':')[0]!;
-      const depth = PROJECTION_DEPTH[name];
-      if (depth === undefined) return [];
-      const window = (from: number) => events.slice(from, from + PROJECTION_WINDOW);
-      const first = rateOnce(PROJECTION_WINDOW, () => foldProjection(projection, window(0)));
-      const deep = foldProjection(projection, events.slice(0, depth));
-      return [
-        { name: `${name}.evolve, events 0–${int(PROJECTION_WINDOW)}`, events: PROJECTION_WINDOW, perSec: first },
-        { name: `${name}.evolve, events ${int(depth)}–${int(depth + PROJECTION_WINDOW)}`, events: PROJECTION_WINDOW, perSec: rateOnce(PROJECTION_WINDOW, () => foldProjection(projection, window(depth), deep)) },
-      ];
-    }),
-  ];
-
+  const all_ = (list: readonly RecordedEvent[]) => list.length;
+  await foldRows('ledgerProjection.evolve', (list, from) => foldProjection(ledgerProjection as ExtraProjections[string], list, from ?? ledgerProjection.initial), all_);
+  for (const [key, projection] of Object.entries(projections)) {
+    await foldRows(`${key.split(':')[0]}.evolve`, (list, from) => foldProjection(projection, list, from ?? projection.initial), all_);
+  }
+  await foldRows('foldSession (actors through their machines + ledger)', (list, from) => {
+    const state = foldSession(SESSION_ID, list, {}, from as CheckpointData | undefined);
+    return checkpointOf(state);
+  }, all_);
   progress('folds done');
-  const context = full.actors.find((a) => a.streamId === sessionStream(SESSION_ID))!.context as SessionContext;
-  const outcomesShare = JSON.stringify(context.recentOutcomes).length / newest.bytes * 100;
-  const shares = Object.entries(newest.data.projections).map(([name, state]) => `${name} ${(JSON.stringify(state).length / newest.bytes * 100).toFixed(0)}%`).join(', ');
+
+  const sizes = checkpoints.map((c) => c.bytes);
+  const shares = Object.entries(newest.data.projections).map(([name, state]) => `${name.split(':')[0]} ${kib(JSON.stringify(state).length)}`).join(', ');
   notes.push(...wrap(`${int(events.length)} session events (positions 1–${events[events.length - 1]!.position}), `
-    + `${int(full.ledger.usage.total.inputTokens + full.ledger.usage.total.outputTokens)} tokens used. The checkpoint stream keeps the `
-    + `newest ${CHECKPOINT_RETENTION}, one per 1\u00a0500 tokens (about one per turn here): positions ${checkpoints.map((c) => c.position).join(', ')}, `
-    + `${checkpoints.map((c) => mib(c.bytes)).join(', ')} (the session's \`outcomes\`, every turn's answer, is ${outcomesShare.toFixed(0)}% `
-    + `of one; projections: ${shares}). Only the last ${int(afterOldest.length)} events (${(afterOldest.length / events.length * 100).toFixed(2)}%) `
-    + `lie after the oldest retained checkpoint, so a position uniform over the log almost never has a checkpoint at or before it `
-    + `(${uniformHits} of ${uniformWith.length} here): it decodes every retained checkpoint, finds none usable, and folds from the start. `
-    + 'The goal is met only if both "with checkpoints" rows meet it. Query counts are bounded by time (full folds take seconds); '
-    + 'positions are seeded.'));
+    + `${int(full.ledger.usage.total.inputTokens + full.ledger.usage.total.outputTokens)} tokens used, ${int(checkpoints.length)} checkpoints `
+    + `(one per 1\u00a0500 tokens, about one per turn here) of ${kib(Math.min(...sizes))} to ${kib(Math.max(...sizes))} each `
+    + `(first ${kib(sizes[0]!)}, last ${kib(sizes.at(-1)!)}: no state grows with the session; the newest holds actors `
+    + `${kib(JSON.stringify(newest.data.actors).length)}, ${shares}). With the default retention only the last `
+    + `${int(afterOldest.length)} events (${(afterOldest.length / events.length * 100).toFixed(2)}%) lie after the oldest kept checkpoint, `
+    + `so a position uniform over the log rarely has one at or before it (${uniformHits} of ${uniformDefault.length} here) and folds `
+    + `from the start: keep every checkpoint (checkpointRetention "all") when past points of long sessions must be fast. `
+    + `${CHECKED_ANSWERS} answers per checkpointed row were compared with an independent full fold; positions are seeded.`));
   return { latency, folds, notes };
 }
 
@@ -452,10 +431,6 @@ function checkpointOf(state: SessionStateAt): CheckpointData {
   };
 }
 
-function ledgerAndActors(checkpoint: CheckpointData): unknown {
-  return { usageTokens: checkpoint.usageTokens, covered: checkpoint.covered, actors: checkpoint.actors, ledger: checkpoint.projections.ledger };
-}
-
 /** Runs `once(i)` at least `min` times, then until `max` or until `budgetMs` has passed. */
 async function sample(limits: { min: number; max: number; budgetMs: number }, once: (i: number) => Promise<void>): Promise<void> {
   const start = performance.now();
@@ -466,13 +441,6 @@ function foldProjection(projection: ExtraProjections[string], events: readonly R
   let state = from;
   for (const event of events) state = projection.evolve(state, event);
   return state;
-}
-
-/** One run, in events per second, for folds too slow to repeat. */
-function rateOnce(events: number, work: () => unknown): number {
-  const start = performance.now();
-  work();
-  return events / ((performance.now() - start) / 1000);
 }
 
 /** Best of FOLD_ROUNDS runs (the first doubles as warm-up), in events per second. */
@@ -543,10 +511,14 @@ function ms(value: number): string {
   return value.toFixed(0);
 }
 
+function ms2(value: number): string {
+  return value.toFixed(2);
+}
+
 function sec(value: number): string {
   return `${(value / 1000).toFixed(1)} s`;
 }
 
-function mib(bytes: number): string {
-  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+function kib(bytes: number): string {
+  return `${(bytes / 1024).toFixed(1)} KiB`;
 }

@@ -47,6 +47,11 @@ export function countTokens(text: string, encoding: TokenEncoding = DEFAULT_ENCO
   return count;
 }
 
+/** Forgets remembered counts: for benchmarks that must time counting itself, not a lookup. */
+export function forgetTokenCounts(): void {
+  for (const memory of Object.values(counted)) memory.clear();
+}
+
 /** The longest prefix of `text` that is at most `maxTokens` tokens, cut where a model would stop. */
 export function truncateToTokens(text: string, maxTokens: number, encoding: TokenEncoding = DEFAULT_ENCODING): string {
   const tokens = encode(text, encoding);

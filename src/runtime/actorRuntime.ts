@@ -428,9 +428,17 @@ export class ActorRuntime {
     }
   }
 
+  /**
+   * The reservation's estimate of a prompt: its lines counted one by one, plus one token per line break. A prompt
+   * repeats most of the last one (the agent's recent turns, the session context), and counts of lines already seen
+   * are remembered, so this costs the new lines only; it is at or just above the whole prompt's count, since BPE
+   * rarely merges across a line break, and over rather than under is the safe side for a reservation.
+   */
   private estimateTokens(spec: string, prompt: string): number {
     try {
-      return this.models(spec).estimateTokens(prompt);
+      const model = this.models(spec);
+      const lines = prompt.split('\n');
+      return lines.reduce((sum, line) => sum + model.estimateTokens(line), lines.length - 1);
     } catch {
       // An unresolvable spec still gets a request recorded; its call then fails with a recorded reason.
       return Math.ceil(prompt.length / 4);
