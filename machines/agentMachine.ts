@@ -1,6 +1,6 @@
 import { assign, emit, enqueueActions, setup } from 'xstate';
 import type { AgentConfig, MachineEvent } from '../src/events/catalogue.ts';
-import { buildPrompt } from './agentPrompt.ts';
+import { promptParts } from './agentPrompt.ts';
 import { afterCooldown, afterPrimaryFailure, afterPrimarySuccess, chooseModel, closedBreaker, type CircuitBreaker } from './circuitBreaker.ts';
 import type { Effect } from './effects.ts';
 import { machineVersion } from './machineVersion.ts';
@@ -76,11 +76,12 @@ export const agentMachine = setup({
     requestModelCall: enqueueActions(({ context, enqueue }) => {
       const config = configOf(context);
       const attempt = context.attempt + 1;
+      const parts = promptParts({ role: context.role, history: context.history, task: context.task! });
       enqueue.assign({ attempt });
       enqueue.emit({
         type: 'model.call', attempt, turn: context.task!.turn, outputReserveTokens: config.outputReserveTokens,
         model: chooseModel(context.breaker, config.model, config.fallbackModel),
-        prompt: buildPrompt({ role: context.role, history: context.history, task: context.task! }),
+        prompt: parts.join('\n'), promptParts: parts,
       });
     }),
     trackRequest: assign(({ event }) => (event.type === 'model.requested'
@@ -181,4 +182,4 @@ export const agentMachine = setup({
   },
 });
 
-export const AGENT_MACHINE_VERSION = machineVersion(agentMachine, 4);
+export const AGENT_MACHINE_VERSION = machineVersion(agentMachine, 5);

@@ -2,8 +2,11 @@
  * The effects a machine may request (XState `emit`). The runtime performs them after the event that caused them
  * is durable, and records each request in the actor's own stream in the same atomic append (ARCHITECTURE.md §3).
  */
-/** `turn` and `outputReserveTokens` let the runtime reserve the call's tokens in the session's ledger first. */
-export type ModelCallEffect = { type: 'model.call'; model: string; prompt: string; attempt: number; turn: number; outputReserveTokens: number };
+/**
+ * `turn` and `outputReserveTokens` let the runtime reserve the call's tokens in the session's ledger first;
+ * `promptParts` (what `prompt` joins with line breaks) let it estimate the prompt part by part.
+ */
+export type ModelCallEffect = { type: 'model.call'; model: string; prompt: string; promptParts: string[]; attempt: number; turn: number; outputReserveTokens: number };
 /** Gives up on a call the agent no longer waits for (its timeout fired), so the provider call is aborted. */
 export type ModelCancelEffect = { type: 'model.cancel'; requestId: string };
 export type TimerStartEffect = { type: 'timer.start'; key: string; delayMs: number };

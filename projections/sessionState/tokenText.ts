@@ -1,6 +1,6 @@
 // The one import from src/ besides event types: counting tokens is a pure function of the text (tiktoken's
 // o200k_base, a fixed table), so a fold that uses it stays deterministic and replayable.
-import { countTokens, truncateToTokens } from '../../src/models/tokenCount.ts';
+import { countTokens, tokenPrefix } from '../../src/models/tokenCount.ts';
 
 export { countTokens };
 
@@ -57,8 +57,15 @@ export function fitTokens(text: string, maxTokens: number): string {
   return result;
 }
 
+/** Tokens past the cut a window must hold, so that BPE at the window's end cannot change the tokens before the cut. */
+const WINDOW_MARGIN_TOKENS = 8;
+/** A first window of this many characters per token wanted: enough for most prose (about 4), grown if not. */
+const FIRST_WINDOW_CHARS_PER_TOKEN = 6;
+
 function cutToFit(text: string, maxTokens: number): string {
-  if (countTokens(text) <= maxTokens) return text;
+  const limit = maxTokens * MAX_CHARS_PER_TOKEN;
+  // Longer than that many characters, it does not fit; shorter, it is counted (cheap, being short).
+  if (text.length <= limit && countTokens(text) <= maxTokens) return text;
   const markerTokens = countTokens(CUT_MARKER);
   if (countTokens(CUT_MARKER.trim()) > maxTokens) return '';
   const fits = (candidate: string) => countTokens(candidate) <= maxTokens;
@@ -72,9 +79,19 @@ function cutToFit(text: string, maxTokens: number): string {
     return fallback;
   };
   if (maxTokens > markerTokens) {
-    // Decoding a token prefix can end inside a character; the replacement character it leaves is dropped.
-    const guess = truncateToTokens(text, maxTokens - markerTokens).replace(/\uFFFD+$/, '').trimEnd();
-    if (guess.length > 0 && fits(`${guess}${CUT_MARKER}`)) return atWordIfNear(guess, `${guess}${CUT_MARKER}`);
+    // The first tokens decoded nearly always fit once re-counted with the marker. Only a window of the text is
+    // encoded (a long answer cut to a 50-token line would otherwise be encoded whole), grown until it holds
+    // enough tokens past the cut or reaches the end.
+    const keep = maxTokens - markerTokens;
+    for (let window = (keep + WINDOW_MARGIN_TOKENS) * FIRST_WINDOW_CHARS_PER_TOKEN; ; window *= 4) {
+      const head = text.slice(0, Math.min(window, limit));
+      const { prefix, tokens } = tokenPrefix(head, keep);
+      const whole = head.length === text.length || head.length === limit;
+      if (tokens < keep + WINDOW_MARGIN_TOKENS && !whole) continue;
+      const guess = prefix.trimEnd();
+      if (guess.length > 0 && guess.length < text.length && fits(`${guess}${CUT_MARKER}`)) return atWordIfNear(guess, `${guess}${CUT_MARKER}`);
+      break;
+    }
   }
   // Code points, so a cut never splits a surrogate pair; a code point is at most two UTF-16 units.
   const window = maxTokens * MAX_CHARS_PER_TOKEN;

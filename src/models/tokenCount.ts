@@ -60,6 +60,17 @@ export function truncateToTokens(text: string, maxTokens: number, encoding: Toke
 }
 
 /**
+ * The first `maxTokens` tokens of `text` decoded, with how many tokens `text` has (it is encoded once for both).
+ * A decoded prefix can end inside a character; the replacement character that leaves is dropped.
+ */
+export function tokenPrefix(text: string, maxTokens: number, encoding: TokenEncoding = DEFAULT_ENCODING): { prefix: string; tokens: number } {
+  const tokens = encode(text, encoding);
+  if (tokens.length <= maxTokens) return { prefix: text, tokens: tokens.length };
+  const prefix = new TextDecoder().decode(encoder(encoding).decode(tokens.slice(0, Math.max(0, maxTokens))));
+  return { prefix: prefix.replace(/\uFFFD+$/, ''), tokens: tokens.length };
+}
+
+/**
  * The encoding of a model we have no profile for, by OpenAI's naming: gpt-4 (not 4o), gpt-3.5 and the
  * text-embedding-ada/3 generation use cl100k_base; everything newer uses o200k_base, which is also the better guess
  * for an unknown name.

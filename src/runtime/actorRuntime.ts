@@ -388,7 +388,7 @@ export class ActorRuntime {
     switch (effect.type) {
       case 'model.call': {
         const request = { model: effect.model, prompt: effect.prompt, attempt: effect.attempt };
-        const estimatedInputTokens = this.estimateTokens(effect.model, effect.prompt);
+        const estimatedInputTokens = this.estimateTokens(effect.model, effect.promptParts);
         // No call without a reservation: a refused one is answered with a recorded refusal, never sent.
         const grant = ledger.reserve(actor.sessionId, actor.streamId, { requestId: eventId, amount: estimatedInputTokens + effect.outputReserveTokens, model: effect.model, turn: effect.turn }, causeId);
         return {
@@ -429,19 +429,19 @@ export class ActorRuntime {
   }
 
   /**
-   * The reservation's estimate of a prompt: its lines counted one by one, plus one token per line break. A prompt
-   * repeats most of the last one (the agent's recent turns, the session context), and counts of lines already seen
-   * are remembered, so this costs the new lines only; it is at or just above the whole prompt's count, since BPE
-   * rarely merges across a line break, and over rather than under is the safe side for a reservation.
+   * The reservation's estimate of a prompt: its parts counted one by one, plus one token per line break joining
+   * them. A prompt repeats most of the last one (the agent's recent turns, the session context), and counts of
+   * texts already seen are remembered, so this costs the new parts only; it is at or just above the whole prompt's
+   * count, since BPE rarely merges across a line break, and over rather than under is the safe side for a
+   * reservation.
    */
-  private estimateTokens(spec: string, prompt: string): number {
+  private estimateTokens(spec: string, parts: readonly string[]): number {
     try {
       const model = this.models(spec);
-      const lines = prompt.split('\n');
-      return lines.reduce((sum, line) => sum + model.estimateTokens(line), lines.length - 1);
+      return parts.reduce((sum, part) => sum + model.estimateTokens(part), parts.length - 1);
     } catch {
       // An unresolvable spec still gets a request recorded; its call then fails with a recorded reason.
-      return Math.ceil(prompt.length / 4);
+      return Math.ceil(parts.join('\n').length / 4);
     }
   }
 
