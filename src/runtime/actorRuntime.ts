@@ -1,20 +1,20 @@
 import type { AnyMachineSnapshot } from 'xstate';
 import type { Effect } from '../../machines/effects.ts';
-import type { EventToAppend } from '../events/envelope.ts';
+import { streamCategory, type EventToAppend } from '../events/envelope.ts';
 import type { LanguageModel, ModelReply } from '../models/languageModel.ts';
 import { ModelCallError } from '../models/modelCallError.ts';
 import { StreamNotFoundError } from '../store/errors.ts';
 import type { EventStore } from '../store/eventStore.ts';
 import { foldActor, initialSnapshot, machineEventOf, stepActor } from './actorFold.ts';
-import { actorKindOf, sessionIdOf, type ActorKind } from './actorKinds.ts';
+import { actorKindOf, actorKinds, sessionIdOf, type ActorKind } from './actorKinds.ts';
 import { activeTimerWithKey, copyTracking, emptyTracking, trackEvent, type ActorTracking } from './actorTracking.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { derivedId, randomIds, type IdSource } from './ids.ts';
 import { defaultFactorSet } from '../policy/climate/factorSets.ts';
-import { CHECKPOINT_RETENTION, checkpointedTokens, recordCheckpoint, type CheckpointRetention } from './checkpoints.ts';
-import { LedgerKeeper, type LedgerStage } from './ledgerKeeper.ts';
-import type { ExtraProjections } from './stateAt.ts';
-import { SessionStateKeeper } from './sessionStateKeeper.ts';
+import { appendCheckpoint, CHECKPOINT_RETENTION, checkpointedTokens, recordCheckpoint, type CheckpointRetention } from './checkpoints.ts';
+import { LedgerKeeper, ledgerStream, type LedgerStage } from './ledgerKeeper.ts';
+import type { CheckpointData, ExtraProjections } from './stateAt.ts';
+import { SessionProjectionsKeeper } from './sessionProjectionsKeeper.ts';
 import { sessionStateProjection } from '../../projections/sessionState/sessionStateStore.ts';
 
 /** A fact addressed to an actor, before it is recorded. */
@@ -100,7 +100,7 @@ export class ActorRuntime {
   private readonly onStep: RuntimeOptions['onStep'];
   private readonly actors = new Map<string, HostedActor>();
   private readonly ledgers: LedgerKeeper;
-  private readonly sessionStates: SessionStateKeeper;
+  private readonly sessionProjections: SessionProjectionsKeeper;
   private readonly projections: ExtraProjections;
   private readonly checkpointEveryTokens: number;
   private readonly checkpointRetention: CheckpointRetention;
@@ -123,9 +123,9 @@ export class ActorRuntime {
     this.providerDeadlineMs = options.providerDeadlineMs ?? 120_000;
     this.onStep = options.onStep;
     this.ledgers = new LedgerKeeper({ store: this.store, ids: this.ids, models: this.models, factorSet: options.factorSet ?? defaultFactorSet });
-    this.sessionStates = new SessionStateKeeper(this.store);
-    // The session state is always checkpointed: every task's prompt context is read from it.
+    // The session state is always hosted and checkpointed: every task's prompt context is read from it.
     this.projections = { sessionState: sessionStateProjection as ExtraProjections[string], ...options.projections };
+    this.sessionProjections = new SessionProjectionsKeeper(this.store, this.projections);
     this.checkpointEveryTokens = options.checkpointEveryTokens ?? 1_500;
     this.checkpointRetention = options.checkpointRetention ?? CHECKPOINT_RETENTION;
     if (this.checkpointRetention !== 'all' && !(Number.isSafeInteger(this.checkpointRetention) && this.checkpointRetention >= 1)) {
@@ -295,7 +295,7 @@ export class ActorRuntime {
       const { streamId, input } = pending.shift()!;
       const actor = await this.actor(streamId);
       await ledger.prepare(actor.sessionId);
-      if (actor.kind.category === 'session' && !contexts.has(actor.sessionId)) contexts.set(actor.sessionId, await this.sessionStates.promptContextOf(actor.sessionId));
+      if (actor.kind.category === 'session' && !contexts.has(actor.sessionId)) contexts.set(actor.sessionId, await this.sessionProjections.promptContextOf(actor.sessionId));
       let s = staged.get(streamId);
       if (!s) {
         s = { actor, snapshot: actor.snapshot, tracking: copyTracking(actor.tracking), events: [], snapshots: [] };
@@ -345,8 +345,38 @@ export class ActorRuntime {
 
   /** Records a checkpoint of a session now (also used at hand-offs). */
   async checkpoint(sessionId: string, reason: 'tokens' | 'handoff' | 'manual' = 'manual'): Promise<void> {
-    const data = await recordCheckpoint(this.store, sessionId, reason, { projections: this.projections, ids: this.ids, retention: this.checkpointRetention, recordedAt: new Date(this.clock.now()).toISOString() });
+    const write = { ids: this.ids, retention: this.checkpointRetention, recordedAt: new Date(this.clock.now()).toISOString() };
+    const composed = await this.composeCheckpoint(sessionId, reason);
+    if (composed) await appendCheckpoint(this.store, sessionId, composed, write);
+    const data = composed ?? await recordCheckpoint(this.store, sessionId, reason, { ...write, projections: this.projections });
     this.checkpointed.set(sessionId, data.usageTokens);
+  }
+
+  /**
+   * A checkpoint from the state this runtime hosts: its actors' snapshots, its ledger and its projections, all
+   * caught up with the store. It runs between groups, so each hosted actor and ledger stands exactly at the
+   * revision the projections have folded; where one does not (an actor this process never loaded), it returns
+   * nothing and the checkpoint is folded from the store instead.
+   */
+  private async composeCheckpoint(sessionId: string, reason: CheckpointData['reason']): Promise<CheckpointData | undefined> {
+    const hosted = await this.sessionProjections.caughtUp(sessionId);
+    if (!hosted) return undefined;
+    const ledger = await this.ledgers.host(sessionId);
+    const ledgerCovered = hosted.covered[ledgerStream(sessionId)];
+    if (ledgerCovered === undefined || BigInt(ledgerCovered.revision) !== ledger.revision) return undefined;
+    const actors: CheckpointData['actors'] = {};
+    for (const [streamId, covered] of Object.entries(hosted.covered).sort(([a], [b]) => (a < b ? -1 : 1))) {
+      if (actorKinds[streamCategory(streamId)] === undefined) continue;
+      const actor = this.actors.get(streamId);
+      if (!actor || actor.revision !== BigInt(covered.revision)) return undefined;
+      actors[streamId] = { value: actor.snapshot.value, context: actor.snapshot.context, status: actor.snapshot.status };
+    }
+    const { usage } = ledger.state;
+    return {
+      reason, usageTokens: usage.total.inputTokens + usage.total.outputTokens, covered: { ...hosted.covered }, actors,
+      // The keeper folds ledger events without their positions; the projection records its last one's.
+      projections: { ledger: { ...ledger.state, position: ledgerCovered.position }, ...hosted.states },
+    };
   }
 
   private adopt(s: StagedActor): void {

@@ -135,7 +135,7 @@ async function readUntil(store: EventStore, streamId: string, from: bigint, at: 
  * with the revision and position of each stream covered. The stream keeps the newest `retention` (default
  * `CHECKPOINT_RETENTION`), set when its first checkpoint is written.
  */
-export async function recordCheckpoint(store: EventStore, sessionId: string, reason: CheckpointData['reason'], options: { projections: ExtraProjections; ids: IdSource; recordedAt: string; retention?: CheckpointRetention }): Promise<CheckpointData> {
+export async function recordCheckpoint(store: EventStore, sessionId: string, reason: CheckpointData['reason'], options: CheckpointWrite & { projections: ExtraProjections }): Promise<CheckpointData> {
   const state = await sessionStateAt(store, sessionId, undefined, options.projections);
   const data: CheckpointData = {
     reason,
@@ -144,6 +144,18 @@ export async function recordCheckpoint(store: EventStore, sessionId: string, rea
     actors: Object.fromEntries(state.actors.map((a) => [a.streamId, { value: a.value, context: a.context, status: a.status }])),
     projections: { ledger: state.ledger, ...state.projections },
   };
+  await appendCheckpoint(store, sessionId, data, options);
+  return data;
+}
+
+export interface CheckpointWrite {
+  ids: IdSource;
+  recordedAt: string;
+  retention?: CheckpointRetention;
+}
+
+/** Appends a checkpoint made elsewhere (the runtime composes one from the state it hosts); sets retention on the first. */
+export async function appendCheckpoint(store: EventStore, sessionId: string, data: CheckpointData, options: CheckpointWrite): Promise<void> {
   const streamId = checkpointStream(sessionId);
   const result = await store.appendToStream(streamId, [{
     eventId: options.ids.next(), type: 'checkpoint.recorded', data,
@@ -151,7 +163,6 @@ export async function recordCheckpoint(store: EventStore, sessionId: string, rea
   }]);
   const retention = options.retention ?? CHECKPOINT_RETENTION;
   if (result.nextExpectedRevision === 0n && retention !== 'all') await store.setStreamMetadata(streamId, { maxCount: retention });
-  return data;
 }
 
 export const CHECKPOINT_VERSION = 'checkpoint@1';

@@ -8,7 +8,8 @@ import { machineEventOf } from '../../src/runtime/actorFold.ts';
 import { actorKinds } from '../../src/runtime/actorKinds.ts';
 import { newestCheckpointAt } from '../../src/runtime/checkpoints.ts';
 import { isAtOrBefore } from '../../src/runtime/pointInTime.ts';
-import { sessionStateAt, storeStateAt, type CheckpointData } from '../../src/runtime/stateAt.ts';
+import { foldSession, sessionStateAt, storeStateAt, type CheckpointData } from '../../src/runtime/stateAt.ts';
+import { sessionStateProjection } from '../../projections/sessionState/sessionStateStore.ts';
 import { collect } from '../../src/store/eventStore.ts';
 import { query, simulatedSystem } from '../support/simulatedSystem.ts';
 
@@ -107,6 +108,15 @@ describe('point-in-time queries', () => {
       expect(await newestCheckpointAt(system.store, 'm0', { time }, ['ledger'])).toEqual(scanned({ time }));
       expect(await sessionStateAt(system.store, 'm0', { position })).toEqual(await sessionStateAt(system.store, 'm0', { position }, {}, { checkpoints: false }));
     }), { numRuns: 60 });
+    // Each checkpoint the runtime composed from what it hosts equals an independent fold of the log up to it.
+    for (const checkpoint of checkpoints) {
+      const data = checkpoint.data as CheckpointData;
+      const upTo = Object.values(data.covered).reduce((max, c) => (BigInt(c.position) > max ? BigInt(c.position) : max), 0n);
+      const folded = foldSession('m0', log.filter((e) => e.position <= upTo && e.metadata.sessionId === 'm0' && !e.streamId.startsWith('checkpoint-')), { sessionState: sessionStateProjection as never });
+      expect(data.covered).toEqual(folded.covered);
+      expect(data.actors).toEqual(Object.fromEntries(folded.actors.map((a) => [a.streamId, { value: a.value, context: a.context, status: a.status }])));
+      expect(data.projections).toEqual({ ledger: folded.ledger, ...folded.projections });
+    }
     // A checkpoint without the projection asked for is passed over, never used.
     expect(await newestCheckpointAt(system.store, 'm0', { position: last }, ['ledger', 'climate:another-set'])).toBeUndefined();
   });
