@@ -1,10 +1,10 @@
 import type { EventData } from '../../src/events/catalogue.ts';
 import type { RecordedEvent } from '../../src/events/envelope.ts';
-import { initialSessionState, type SessionState, type SessionStateOptions } from './sessionState.ts';
-import { addItem, currentItem, itemText, rebalance, resolveItems } from './tierMoves.ts';
+import { TASKS_REMEMBERED, appendNewest, initialSessionState, type SessionState, type SessionStateOptions } from './sessionState.ts';
+import { addItem, currentItem, itemText, rebalance, resolveItems, type Step, type TierSink } from './tierMoves.ts';
 import { firstSentence, normaliseSpace, questionSentences } from './tokenText.ts';
 
-type Handler = (state: SessionState, event: RecordedEvent, position: string) => SessionState;
+type Handler = (state: SessionState, event: RecordedEvent, step: Step) => SessionState;
 
 /** `agent-<session>.express.0` as `express.0`: the session is implied, and hot tokens are scarce. */
 function agentLabel(state: SessionState, agentStream: string): string {
@@ -12,9 +12,9 @@ function agentLabel(state: SessionState, agentStream: string): string {
   return agentStream.startsWith(prefix) ? agentStream.slice(prefix.length) : agentStream;
 }
 
-function setMode(state: SessionState, mode: string, position: string): SessionState {
+function setMode(state: SessionState, mode: string, step: Step): SessionState {
   if (state.mode === mode) return state;
-  return addItem({ ...state, mode }, { kind: 'mode', text: `Mode: ${mode}`, turn: null }, position);
+  return addItem({ ...state, mode }, { kind: 'mode', text: `Mode: ${mode}`, turn: null }, step);
 }
 
 function rolesText(state: SessionState): string {
@@ -23,32 +23,35 @@ function rolesText(state: SessionState): string {
 }
 
 /** Replaces the roles slot only when its text changes, so re-delivered assignments do not churn the tiers. */
-function refreshRoles(state: SessionState, position: string): SessionState {
+function refreshRoles(state: SessionState, step: Step): SessionState {
   const text = rolesText(state);
   if (currentItem(state, 'roles')?.text === itemText('roles', text, state.budgets)) return state;
-  return addItem(state, { kind: 'roles', text, turn: null }, position);
+  return addItem(state, { kind: 'roles', text, turn: null }, step);
 }
 
 /** A role's newest instance is the active one: a hand-off to a fresh instance replaces the old one in place. */
-function assignRole(state: SessionState, role: string, agentStream: string, position: string): SessionState {
+function assignRole(state: SessionState, role: string, agentStream: string, step: Step): SessionState {
   const current = state.activeRoles.find((r) => r.role === role);
   if (current?.agentStream === agentStream) return state;
   const activeRoles = current === undefined
     ? [...state.activeRoles, { role, agentStream }]
     : state.activeRoles.map((r) => (r.role === role ? { role, agentStream } : r));
-  return refreshRoles({ ...state, activeRoles }, position);
+  return refreshRoles({ ...state, activeRoles }, step);
 }
 
 /**
  * A task handed to an agent joins the coordination queue until its turn finishes. The session's `message.sent` and
- * the agent's `task.assigned` are the same task seen from both ends, so the second one seen adds nothing.
+ * the agent's `task.assigned` are the same task seen from both ends, so the second one seen adds nothing. The text
+ * names the turn and the agent, so it identifies the task; the newest tasks' texts are remembered for this (a
+ * lookup in a bounded list, where searching every tier would grow with the session).
  */
-function taskSent(state: SessionState, turn: number, agentStream: string, position: string): SessionState {
+function taskSent(state: SessionState, turn: number, agentStream: string, step: Step): SessionState {
   const agent = agentLabel(state, agentStream);
   const text = `Turn ${turn}: task sent to ${agent}, awaiting its answer`;
   const shown = itemText('coordination', text, state.budgets);
-  const known = [state.hot, state.warm, state.cold].some((tier) => tier.some((i) => i.kind === 'coordination' && i.turn === turn && i.text === shown));
-  return known ? state : addItem(state, { kind: 'coordination', text, brief: `Turn ${turn}: awaiting ${agent}`, turn }, position);
+  if (state.tasksSeen.includes(shown)) return state;
+  const seen = { ...state, tasksSeen: appendNewest(state.tasksSeen, shown, TASKS_REMEMBERED) };
+  return addItem(seen, { kind: 'coordination', text, brief: `Turn ${turn}: awaiting ${agent}`, turn }, step);
 }
 
 /**
@@ -73,83 +76,83 @@ function stringField(data: Record<string, unknown>, key: string): string | null 
  * nothing until a handler for them is added here; the store config is generated from the same table.
  */
 const handlers = {
-  'session.started': (state, event, position) => {
+  'session.started': (state, event, step) => {
     const { sessionId, agent } = event.data as EventData<'session.started'>;
     const fallback = agent.fallbackModel === null ? '' : `, fallback ${agent.fallbackModel}`;
-    return addItem(state, { kind: 'session', text: `Session ${sessionId} started with model ${agent.model}${fallback}; context window ${agent.contextWindow} tokens`, turn: null }, position);
+    return addItem(state, { kind: 'session', text: `Session ${sessionId} started with model ${agent.model}${fallback}; context window ${agent.contextWindow} tokens`, turn: null }, step);
   },
 
-  'query.received': (state, event, position) => {
+  'query.received': (state, event, step) => {
     const { text, region, purpose } = event.data as EventData<'query.received'>;
     // Queries are served in arrival order, so the n-th query received is turn n (as in the session machine).
     const turn = state.turns.received;
     let next: SessionState = { ...state, turns: { ...state.turns, received: turn + 1 } };
-    next = addItem(next, { kind: 'query', text: `Turn ${turn} query (${region}, ${purpose}): ${text}`, turn }, position);
-    next = addItem(next, { kind: 'focus', text: `Focus (turn ${turn}): ${normaliseSpace(text)}`, turn }, position);
+    next = addItem(next, { kind: 'query', text: `Turn ${turn} query (${region}, ${purpose}): ${text}`, turn }, step);
+    next = addItem(next, { kind: 'focus', text: `Focus (turn ${turn}): ${normaliseSpace(text)}`, turn }, step);
     // Until triage records otherwise, every turn takes the express path (the session machine's only path today).
-    if (next.mode === null) next = setMode(next, 'express', position);
+    if (next.mode === null) next = setMode(next, 'express', step);
     questionSentences(text).forEach((question, part) => {
-      next = addItem(next, { kind: 'question', text: `Open question (turn ${turn}): ${question}`, turn, part }, position);
+      next = addItem(next, { kind: 'question', text: `Open question (turn ${turn}): ${question}`, turn, part }, step);
     });
     return next;
   },
 
-  'triage.decided': (state, event, position) => {
+  'triage.decided': (state, event, step) => {
     // Not yet in the catalogue: read what is there and skip what is not, so the fold is ready when triage lands.
     const data = (event.data ?? {}) as Record<string, unknown>;
     const mode = stringField(data, 'mode');
     const roles = Array.isArray(data.roles) ? data.roles.filter((r): r is string => typeof r === 'string') : [];
     const rationale = stringField(data, 'rationale');
     const turn = typeof data.turn === 'number' ? data.turn : state.turns.finished;
-    const next = mode === null ? state : setMode(state, mode, position);
+    const next = mode === null ? state : setMode(state, mode, step);
     const choice = `Turn ${turn} triage: ${mode ?? 'mode unchanged'}${roles.length > 0 ? ` with ${roles.join(', ')}` : ''}`;
-    return addItem(next, { kind: 'decision', text: rationale === null ? choice : `${choice} (${firstSentence(rationale)})`, brief: choice, turn }, position);
+    return addItem(next, { kind: 'decision', text: rationale === null ? choice : `${choice} (${firstSentence(rationale)})`, brief: choice, turn }, step);
   },
 
-  'message.sent': (state, event, position) => {
+  'message.sent': (state, event, step) => {
     const { to, messageType, data } = event.data as EventData<'message.sent'>;
     if (messageType === 'agent.assigned') {
       const role = stringField(data, 'role');
-      return role === null ? state : assignRole(state, role, stringField(data, 'agentStream') ?? to, position);
+      return role === null ? state : assignRole(state, role, stringField(data, 'agentStream') ?? to, step);
     }
-    if (messageType === 'task.assigned' && typeof data.turn === 'number') return taskSent(state, data.turn, to, position);
+    if (messageType === 'task.assigned' && typeof data.turn === 'number') return taskSent(state, data.turn, to, step);
     // Other messages (an agent's answer to its session) arrive as their own facts and are folded there.
     return state;
   },
 
-  'agent.assigned': (state, event, position) => {
+  'agent.assigned': (state, event, step) => {
     const { role, agentStream } = event.data as EventData<'agent.assigned'>;
-    return assignRole(state, role, agentStream, position);
+    return assignRole(state, role, agentStream, step);
   },
 
-  'task.assigned': (state, event, position) => taskSent(state, (event.data as EventData<'task.assigned'>).turn, event.streamId, position),
+  'task.assigned': (state, event, step) => taskSent(state, (event.data as EventData<'task.assigned'>).turn, event.streamId, step),
 
-  'agent.answered': (state, event, position) => {
+  'agent.answered': (state, event, step) => {
     const { turn, agentStream, text, model, attempts } = event.data as EventData<'agent.answered'>;
     if (!isCurrentTurn(state, turn)) return state;
     const agent = agentLabel(state, agentStream);
-    let next = resolveItems(finishTurn(state, turn), (i) => i.turn === turn && (i.kind === 'question' || i.kind === 'coordination'), position);
-    next = addItem(next, { kind: 'answer', text: `Turn ${turn} answer from ${agent} (${model}): ${text}`, turn }, position);
+    let next = resolveItems(finishTurn(state, turn), (i) => i.turn === turn && (i.kind === 'question' || i.kind === 'coordination'), step);
+    next = addItem(next, { kind: 'answer', text: `Turn ${turn} answer from ${agent} (${model}): ${text}`, turn }, step);
     const tries = attempts > 1 ? `, ${attempts} attempts` : '';
     const gist = firstSentence(text) || '(empty answer)';
-    return addItem(next, { kind: 'decision', text: `Turn ${turn} answered by ${agent} (${model}${tries}): ${gist}`, brief: `Turn ${turn}: ${gist}`, turn }, position);
+    return addItem(next, { kind: 'decision', text: `Turn ${turn} answered by ${agent} (${model}${tries}): ${gist}`, brief: `Turn ${turn}: ${gist}`, turn }, step);
   },
 
-  'agent.failed': (state, event, position) => {
+  'agent.failed': (state, event, step) => {
     const { turn, agentStream, reason, attempts } = event.data as EventData<'agent.failed'>;
     if (!isCurrentTurn(state, turn)) return state;
     // The task is over but its questions were not answered: they stay open.
-    const next = resolveItems(finishTurn(state, turn), (i) => i.turn === turn && i.kind === 'coordination', position);
+    const next = resolveItems(finishTurn(state, turn), (i) => i.turn === turn && i.kind === 'coordination', step);
     const why = normaliseSpace(reason);
     const text = `Turn ${turn} failed at ${agentLabel(state, agentStream)} after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${why}`;
-    return addItem(next, { kind: 'decision', text, brief: `Turn ${turn} failed: ${why}`, turn }, position);
+    return addItem(next, { kind: 'decision', text, brief: `Turn ${turn} failed: ${why}`, turn }, step);
   },
 
-  'session.closed': (state, event, position) => {
+  'session.closed': (state, event, step) => {
     const { reason } = event.data as EventData<'session.closed'>;
-    let next = resolveItems(state, (i) => i.kind === 'coordination', position);
-    next = refreshRoles({ ...next, activeRoles: [] }, position);
-    return addItem(next, { kind: 'decision', text: `Session closed: ${normaliseSpace(reason)}`, turn: null }, position);
+    let next = resolveItems(state, (i) => i.kind === 'coordination', step);
+    next = refreshRoles({ ...next, activeRoles: [] }, step);
+    return addItem(next, { kind: 'decision', text: `Session closed: ${normaliseSpace(reason)}`, turn: null }, step);
   },
 } satisfies Record<string, Handler>;
 
@@ -168,14 +171,22 @@ function isHandled(type: string): type is SessionStateEventType {
  * applied (a re-delivery), are ignored; after each applied event the tiers are brought back within budget.
  */
 export function evolveSessionState(state: SessionState, event: RecordedEvent): SessionState {
+  return stepSessionState(state, event, null);
+}
+
+/**
+ * `evolveSessionState` with a collector: `sink` sees each item that reaches cold and each move this event makes,
+ * which the state itself only counts. The state returned is the same with or without one.
+ */
+export function stepSessionState(state: SessionState, event: RecordedEvent, sink: TierSink | null): SessionState {
   const type = event.type;
   if (!isHandled(type)) return state;
   if (state.sessionId !== null && event.metadata.sessionId !== state.sessionId) return state;
   if (state.position !== null && event.position <= BigInt(state.position)) return state;
-  const position = String(event.position);
+  const step: Step = { position: String(event.position), sink };
   const named = state.sessionId === null ? { ...state, sessionId: event.metadata.sessionId } : state;
-  const next = handlers[type](named, event, position);
-  return rebalance({ ...next, position }, position);
+  const next = handlers[type](named, event, step);
+  return rebalance({ ...next, position: step.position }, step);
 }
 
 /** Folds a session's events from the initial state. */

@@ -1,12 +1,17 @@
 export {
+  COLD_RECENT_ITEMS,
   DEFAULT_BUDGETS,
   MAX_BRIEF_TOKENS,
   MIN_TIER_BUDGET,
+  RECENT_MOVES,
+  TASKS_REMEMBERED,
   initialSessionState,
   itemCap,
   kindRules,
+  type ColdSummary,
   type ItemKind,
   type MoveReason,
+  type MoveSummary,
   type RoleAssignment,
   type SessionState,
   type SessionStateOptions,
@@ -15,7 +20,9 @@ export {
   type TierMove,
   type TierName,
 } from './sessionState.ts';
-export { evolveSessionState, foldSessionState, sessionStateEventTypes, type SessionStateEventType } from './evolveSessionState.ts';
+export { evolveSessionState, foldSessionState, sessionStateEventTypes, stepSessionState, type SessionStateEventType } from './evolveSessionState.ts';
+export { foldTierHistory, materialiseColdTier, type TierHistory } from './tierHistory.ts';
+export type { Step, TierSink } from './tierMoves.ts';
 export {
   DEFAULT_COMPRESSED_ITEM_TOKENS,
   compressItem,

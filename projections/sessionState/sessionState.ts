@@ -5,6 +5,12 @@
  * conversation. The tiers partition the items: an item is created once, in one tier, and only ever moves down,
  * so nothing the session said is lost and every move is on record.
  *
+ * The log is the cold store. The state holds hot and warm whole (bounded by their budgets) but only a summary of
+ * cold (how many items, their tokens, how many of each kind, the newest few) and of the moves (how many, the newest
+ * few): so a checkpoint of it, and every step of the fold, costs the same however long the session has run. The
+ * complete cold tier and every move are the same fold of the session's events with a collector
+ * (`foldTierHistory` / `materialiseColdTier` in tierHistory.ts), so they are never lost, only not carried.
+ *
  * Everything here survives a JSON round trip (checkpoints store it): positions are decimal strings, no bigints,
  * no Maps, no undefined.
  */
@@ -58,6 +64,32 @@ export type MoveReason =
 
 export type TierMove = { itemId: string; from: 'hot' | 'warm'; to: 'warm' | 'cold'; reason: MoveReason; position: string };
 
+/** Cold, as the state carries it: a summary and the newest items. The whole tier is `materialiseColdTier(events)`. */
+export type ColdSummary = {
+  /** Items in cold: every item ever created there or moved down to it. Its tokens are `tokens.cold`. */
+  count: number;
+  byKind: Partial<Record<ItemKind, number>>;
+  /** The newest items to reach cold (at most `COLD_RECENT_ITEMS`), in the order they arrived, whole. */
+  recent: TierItem[];
+};
+
+/** The moves between tiers, as the state carries them. Every move is in `foldTierHistory(events).moves`. */
+export type MoveSummary = {
+  count: number;
+  byReason: Partial<Record<MoveReason, number>>;
+  /** The newest moves (at most `RECENT_MOVES`), in the order made. */
+  recent: TierMove[];
+};
+
+export const COLD_RECENT_ITEMS = 12;
+export const RECENT_MOVES = 20;
+/**
+ * How many tasks the coordination queue remembers having seen, so the two records of one task (the session's
+ * `message.sent`, then the agent's `task.assigned`, a few events apart) queue it once. Far more than the tasks of
+ * one turn, which is all that can stand between the two.
+ */
+export const TASKS_REMEMBERED = 32;
+
 export type TierBudgets = { hot: number; warm: number };
 
 export type RoleAssignment = { role: string; agentStream: string };
@@ -68,7 +100,7 @@ export type SessionState = {
   budgets: TierBudgets;
   /** Position of the last event applied, so a re-delivered event is applied once. */
   position: string | null;
-  /** Seq of the next item created. Equals the number of items across all tiers. */
+  /** Seq of the next item created. Equals the number of items across all tiers (hot, warm and `cold.count`). */
   nextSeq: number;
   /** Queries received (the next query's turn number) and turns finished, answered or failed. */
   turns: { received: number; finished: number };
@@ -76,10 +108,12 @@ export type SessionState = {
   activeRoles: RoleAssignment[];
   hot: TierItem[];
   warm: TierItem[];
-  cold: TierItem[];
+  cold: ColdSummary;
   tokens: Record<TierName, number>;
-  /** Every move between tiers, in the order made: the demotions are part of the fold. */
-  moves: TierMove[];
+  /** The moves between tiers (the demotions are part of the fold): how many, and the newest. */
+  moves: MoveSummary;
+  /** The texts of the newest tasks queued (at most `TASKS_REMEMBERED`), oldest first: a task is queued once. */
+  tasksSeen: string[];
 };
 
 export const DEFAULT_BUDGETS: TierBudgets = { hot: 200, warm: 500 };
@@ -108,9 +142,10 @@ export function initialSessionState(options: SessionStateOptions = {}): SessionS
     activeRoles: [],
     hot: [],
     warm: [],
-    cold: [],
+    cold: { count: 0, byKind: {}, recent: [] },
     tokens: { hot: 0, warm: 0, cold: 0 },
-    moves: [],
+    moves: { count: 0, byReason: {}, recent: [] },
+    tasksSeen: [],
   };
 }
 
@@ -149,4 +184,11 @@ export const MAX_BRIEF_TOKENS = 64;
 export function itemCap(kind: ItemKind, budgets: TierBudgets): number {
   const { home, share } = kindRules[kind];
   return home === 'cold' ? Infinity : Math.floor(budgets[home] * share);
+}
+
+/** `items` and then `item`, keeping the newest `limit`: copies at most `limit` items, however many came before. */
+export function appendNewest<T>(items: readonly T[], item: T, limit: number): T[] {
+  const kept = items.length >= limit ? items.slice(items.length - limit + 1) : [...items];
+  kept.push(item);
+  return kept;
 }

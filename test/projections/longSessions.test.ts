@@ -6,6 +6,9 @@ import { climateListing } from '../../projections/climate/climateListing.ts';
 import { climateProjection } from '../../projections/climate/climateProjection.ts';
 import { RECENT_CALLS } from '../../projections/climate/climateState.ts';
 import type { SessionProjection } from '../../projections/sessionProjection.ts';
+import { COLD_RECENT_ITEMS, RECENT_MOVES, type ItemKind } from '../../projections/sessionState/sessionState.ts';
+import { sessionStateProjection } from '../../projections/sessionState/sessionStateStore.ts';
+import { foldTierHistory, materialiseColdTier } from '../../projections/sessionState/tierHistory.ts';
 import { defaultFactorSet, factorSetById } from '../../src/policy/climate/factorSets.ts';
 import { ledgerProjection } from '../../projections/tokenLedger/ledgerProjection.ts';
 import { RECENT_RECONCILIATIONS, type Reconciliation } from '../../projections/tokenLedger/reconciliation.ts';
@@ -135,5 +138,75 @@ describe('climate over a long session', () => {
     const cut = Math.floor(longSession.length / 2);
     const checkpoint = JSON.parse(JSON.stringify(fold(projection, longSession.slice(0, cut))));
     expect(fold(projection, longSession.slice(cut), checkpoint)).toEqual(long);
+  });
+});
+
+describe('tiered session state over a long session', () => {
+  const short = fold(sessionStateProjection, shortSession);
+  const long = fold(sessionStateProjection, longSession);
+  const history = foldTierHistory(longSession);
+
+  it('keeps a state of bounded size: hot and warm within budget, a summary of cold and of the moves', () => {
+    expectBounded(short, long);
+    expect(long.cold.recent).toHaveLength(COLD_RECENT_ITEMS);
+    expect(long.moves.recent).toHaveLength(RECENT_MOVES);
+    expect(history.state).toEqual(long);
+  });
+
+  it('materialises the whole cold tier from the log: every item, full text, as the summary counts it', () => {
+    const cold = materialiseColdTier(longSession);
+    expect(cold).toEqual(history.cold);
+    expect(cold).toHaveLength(long.cold.count);
+    expect(cold.reduce((n, i) => n + i.tokens, 0)).toBe(long.tokens.cold);
+    // The tiers partition every item ever created: hot and warm carried, cold from the log.
+    const ids = [...long.hot, ...long.warm, ...cold].map((i) => i.id);
+    expect(new Set(ids).size).toBe(long.nextSeq);
+    expect(cold.every((item, i) => i === 0 || cold[i - 1]!.seq < item.seq)).toBe(true);
+    expect(cold.slice().sort((a, b) => a.seq - b.seq)).toEqual(cold);
+
+    // Independently from the events: every query and every answer, whole and in order.
+    const queries = longSession.filter((e) => e.type === 'query.received').map((e, turn) => `Turn ${turn} query (KE, climate_adaptation): ${(e.data as { text: string }).text}`);
+    const answers = longSession.filter((e) => e.type === 'agent.answered').map((e) => {
+      const d = e.data as { turn: number; text: string };
+      return `Turn ${d.turn} answer from express.0 (scripted): ${d.text}`;
+    });
+    expect(cold.filter((i) => i.kind === 'query').map((i) => i.text)).toEqual(queries);
+    expect(cold.filter((i) => i.kind === 'answer').map((i) => i.text)).toEqual(answers);
+    // Every turn answered: its two questions and its task resolved, its focus superseded but for the last, and every
+    // decision but the last few (hot holds the newest, warm the recent) overflowed down.
+    const warmDecisions = long.warm.filter((i) => i.kind === 'decision').length;
+    const expected: Partial<Record<ItemKind, number>> = {
+      session: 1, query: LONG, answer: LONG, question: 2 * LONG, coordination: LONG, focus: LONG - 1, decision: LONG - 1 - warmDecisions,
+    };
+    const counted: Partial<Record<ItemKind, number>> = {};
+    for (const item of cold) counted[item.kind] = (counted[item.kind] ?? 0) + 1;
+    expect(counted).toEqual(expected);
+    expect(long.cold.byKind).toEqual(expected);
+    // The newest to arrive (in arrival order, which is not age order) are there whole.
+    const byId = new Map(cold.map((i) => [i.id, i]));
+    for (const item of long.cold.recent) expect(byId.get(item.id)).toEqual(item);
+  });
+
+  it('records every move, and the summary counts them', () => {
+    expect(history.moves).toHaveLength(long.moves.count);
+    expect(history.moves.slice(-RECENT_MOVES)).toEqual(long.moves.recent);
+    const byReason: Record<string, number> = {};
+    for (const move of history.moves) byReason[move.reason] = (byReason[move.reason] ?? 0) + 1;
+    expect(long.moves.byReason).toEqual(byReason);
+    // Each turn resolves its two questions and its task; each later query supersedes the focus, each later answer the decision.
+    expect(byReason.resolved).toBe(3 * LONG);
+    expect(history.moves.filter((m) => m.reason === 'superseded' && m.itemId.startsWith('focus:'))).toHaveLength(LONG - 1);
+  });
+
+  it('queues each task once though it is recorded twice, however long the session', () => {
+    expect(long.cold.byKind.coordination).toBe(LONG);
+    expect(long.tasksSeen.length).toBeLessThanOrEqual(32);
+  });
+
+  it('folds to the same state in two halves through a JSON round trip (a checkpoint) as all at once', () => {
+    expectHalvesEqualWhole(sessionStateProjection, syntheticSession(60));
+    const cut = Math.floor(longSession.length / 2);
+    const checkpoint = JSON.parse(JSON.stringify(fold(sessionStateProjection, longSession.slice(0, cut))));
+    expect(fold(sessionStateProjection, longSession.slice(cut), checkpoint)).toEqual(long);
   });
 });

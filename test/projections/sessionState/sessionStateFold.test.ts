@@ -6,23 +6,36 @@ import {
   createSessionStateStoreConfig,
   evolveSessionState,
   foldSessionState,
+  foldTierHistory,
   initialSessionState,
   itemCap,
   sessionStateProjection,
   type SessionState,
+  type TierItem,
+  type TierMove,
   type TierName,
 } from '../../../projections/sessionState/index.ts';
+import type { RecordedEvent } from '../../../src/events/envelope.ts';
 import { sessionLog } from './sessionLog.ts';
 
-const texts = (state: SessionState, tier: TierName) => state[tier].map((i) => i.text);
-const kinds = (state: SessionState, tier: TierName) => state[tier].map((i) => i.kind);
+/** The state with what it only summarises made whole from the log: every cold item and every move. */
+type Full = Omit<SessionState, 'cold' | 'moves'> & { cold: TierItem[]; moves: TierMove[] };
+
+function full(events: readonly RecordedEvent[]): Full {
+  const history = foldTierHistory(events);
+  expect(history.state).toEqual(foldSessionState(events));
+  return { ...history.state, cold: history.cold, moves: history.moves };
+}
+
+const texts = (state: Full, tier: TierName) => state[tier].map((i) => i.text);
+const kinds = (state: Full, tier: TierName) => state[tier].map((i) => i.kind);
 
 describe('tiered session state: events to tiers', () => {
   it('puts a turn in flight in hot (focus, mode, roles, its questions) and its task in the coordination queue', () => {
     const log = sessionLog().started();
     const turn = log.query('Which mangroves protect coasts best? We farm shrimp in Khulna.\nHow fast   do they grow?');
     log.dispatch(turn);
-    const state = foldSessionState(log.events);
+    const state = full(log.events);
 
     expect(state.sessionId).toBe('s1');
     expect(state.turns).toEqual({ received: 1, finished: 0 });
@@ -38,12 +51,17 @@ describe('tiered session state: events to tiers', () => {
     expect(kinds(state, 'cold')).toEqual(['session', 'query']);
     expect(state.cold[1]!.text).toContain('How fast   do they grow?');
     expect(state.moves).toEqual([]);
+    // The state itself carries cold as a summary: its count, its tokens, its kinds, the newest items whole.
+    const carried = foldSessionState(log.events);
+    expect(carried.cold).toEqual({ count: 2, byKind: { session: 1, query: 1 }, recent: state.cold });
+    expect(carried.tokens.cold).toBe(state.cold.reduce((n, i) => n + i.tokens, 0));
+    expect(carried.moves).toEqual({ count: 0, byReason: {}, recent: [] });
   });
 
   it('records the outcome as the last decision and resolves the turn\'s questions and task into cold', () => {
     const log = sessionLog().started();
     log.turn('Which mangroves protect coasts best?', 'Rhizophora mucronata dissipates the most wave energy. It grows about a metre a year.');
-    const state = foldSessionState(log.events);
+    const state = full(log.events);
 
     expect(kinds(state, 'hot')).toEqual(['focus', 'mode', 'roles', 'decision']);
     expect(state.hot.at(-1)!.text).toBe('Turn 0 answered by express.0 (scripted): Rhizophora mucronata dissipates the most wave energy.');
@@ -54,13 +72,14 @@ describe('tiered session state: events to tiers', () => {
       { itemId: 'question:2:0', from: 'hot', to: 'cold', reason: 'resolved', position: answeredAt },
       { itemId: 'coordination:4', from: 'warm', to: 'cold', reason: 'resolved', position: answeredAt },
     ]);
+    expect(foldSessionState(log.events).moves).toEqual({ count: 2, byReason: { resolved: 2 }, recent: state.moves });
   });
 
   it('moves the previous decision to warm and the previous focus to cold when the next turn comes', () => {
     const log = sessionLog().started();
     log.turn('Which mangroves protect coasts best?', 'Rhizophora.');
     log.turn('And salt marshes?', 'They trap sediment.');
-    const state = foldSessionState(log.events);
+    const state = full(log.events);
 
     expect(texts(state, 'hot').filter((t) => t.startsWith('Focus'))).toEqual(['Focus (turn 1): And salt marshes?']);
     expect(texts(state, 'hot').filter((t) => t.startsWith('Turn'))).toEqual(['Turn 1 answered by express.0 (scripted): They trap sediment.']);
@@ -79,7 +98,7 @@ describe('tiered session state: events to tiers', () => {
     // An outcome for a turn that is not the current one is ignored, as the session machine ignores it.
     log.answer(first, 'late answer');
     log.dispatch(second).answer(second, 'The county does.');
-    const state = foldSessionState(log.events);
+    const state = full(log.events);
 
     expect(state.turns).toEqual({ received: 2, finished: 2 });
     expect(texts(state, 'hot')).toContain('Open question (turn 0): Is the dyke high enough?');
@@ -94,14 +113,14 @@ describe('tiered session state: events to tiers', () => {
     log.query('A cyclone is forecast for tomorrow. Which shelters should open?');
     log.record(log.sessionStream, 'triage.decided', { mode: 'emergency', roles: ['planner', 'logistics'], rationale: 'Declared emergency in the region. Speed matters.', confidence: 0.9 });
     log.dispatch(0, 'q', 'planner').dispatch(0, 'q', 'logistics');
-    let state = foldSessionState(log.events);
+    let state = full(log.events);
     expect(texts(state, 'hot')).toContain('Mode: emergency');
     expect(texts(state, 'hot')).toContain('Active roles: planner (planner.0), logistics (logistics.0)');
     expect(texts(state, 'hot')).toContain('Turn 0 triage: emergency with planner, logistics (Declared emergency in the region.)');
     expect(state.cold.some((i) => i.text === 'Mode: express')).toBe(true);
 
     log.close('user left');
-    state = foldSessionState(log.events);
+    state = full(log.events);
     expect(texts(state, 'hot')).toContain('Active roles: none');
     expect(texts(state, 'hot')).toContain('Session closed: user left');
     expect(state.warm.filter((i) => i.kind === 'coordination')).toEqual([]);
@@ -111,7 +130,7 @@ describe('tiered session state: events to tiers', () => {
     const long = `${'Coastal flooding in the delta depends on tides, river discharge, subsidence and storm surge. '.repeat(30)}What should we do first?`;
     const log = sessionLog().started();
     log.query(long);
-    const state = foldSessionState(log.events);
+    const state = full(log.events);
     const focus = state.hot.find((i) => i.kind === 'focus')!;
     expect(focus.text.endsWith(CUT_MARKER)).toBe(true);
     expect(focus.tokens).toBe(countTokens(focus.text));

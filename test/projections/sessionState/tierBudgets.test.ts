@@ -2,29 +2,39 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { RecordedEvent } from '../../../src/events/envelope.ts';
 import { countTokens } from '../../../src/models/tokenCount.ts';
-import { evolveSessionState, foldSessionState, initialSessionState, kindRules, type SessionState, type TierBudgets } from '../../../projections/sessionState/index.ts';
+import {
+  COLD_RECENT_ITEMS, RECENT_MOVES, evolveSessionState, foldSessionState, foldTierHistory, initialSessionState, kindRules, stepSessionState,
+  type SessionState, type TierBudgets, type TierHistory, type TierItem, type TierMove,
+} from '../../../projections/sessionState/index.ts';
 import { conversation, step } from './conversations.ts';
 import { sessionLog } from './sessionLog.ts';
 
-const tiers = ['hot', 'warm', 'cold'] as const;
-
 /** The laws after every event; returns the first one broken, so fast-check can shrink to it. */
-function broken(state: SessionState, before: SessionState): string | null {
+function broken({ state, cold, moves }: TierHistory, coldArrivals: readonly TierItem[], stepMoves: readonly TierMove[]): string | null {
   if (state.tokens.hot > state.budgets.hot) return `hot holds ${state.tokens.hot} > ${state.budgets.hot}`;
   if (state.tokens.warm > state.budgets.warm) return `warm holds ${state.tokens.warm} > ${state.budgets.warm}`;
-  for (const tier of tiers) {
+  for (const tier of ['hot', 'warm'] as const) {
     const sum = state[tier].reduce((n, i) => n + i.tokens, 0);
     if (sum !== state.tokens[tier]) return `${tier} total ${state.tokens[tier]} is not the sum of its items, ${sum}`;
     if (state[tier].some((item, i, all) => i > 0 && all[i - 1]!.seq >= item.seq)) return `${tier} is not in age order`;
-    if (tier !== 'cold' && state[tier].some((i) => kindRules[i.kind].home === 'cold')) return `a cold-only item is in ${tier}`;
+    if (state[tier].some((i) => kindRules[i.kind].home === 'cold')) return `a cold-only item is in ${tier}`;
   }
   if (state.warm.some((i) => kindRules[i.kind].pinned)) return 'a pinned item is in warm';
-  const ids = tiers.flatMap((t) => state[t].map((i) => i.id));
+  // Cold as carried: a summary of the whole tier the collector saw.
+  const coldSum = cold.reduce((n, i) => n + i.tokens, 0);
+  if (coldSum !== state.tokens.cold) return `cold total ${state.tokens.cold} is not the sum of its items, ${coldSum}`;
+  if (cold.length !== state.cold.count) return `cold counts ${state.cold.count} items, the log gives ${cold.length}`;
+  const byKind: Record<string, number> = {};
+  for (const item of cold) byKind[item.kind] = (byKind[item.kind] ?? 0) + 1;
+  if (JSON.stringify(Object.entries(byKind).sort()) !== JSON.stringify(Object.entries(state.cold.byKind).sort())) return 'cold counts by kind disagree with its items';
+  if (JSON.stringify(state.cold.recent) !== JSON.stringify(coldArrivals.slice(-COLD_RECENT_ITEMS))) return 'cold.recent is not the newest items to reach cold';
+  if (moves.length !== state.moves.count || JSON.stringify(state.moves.recent) !== JSON.stringify(moves.slice(-RECENT_MOVES))) return 'the moves summary disagrees with the moves made';
+  const ids = [...state.hot, ...state.warm, ...cold].map((i) => i.id);
   if (ids.length !== state.nextSeq || new Set(ids).size !== ids.length) return 'the tiers do not partition the items created';
   // Oldest first: whatever overflow moved down in this event is older than everything that may still move.
-  for (const move of state.moves.slice(before.moves.length).filter((m) => m.reason === 'overflow')) {
+  for (const move of stepMoves.filter((m) => m.reason === 'overflow')) {
     // It may have moved on again in the same event: out of hot into a warm tier that then overflowed too.
-    const below = move.to === 'warm' ? [...state.warm, ...state.cold] : state.cold;
+    const below = move.to === 'warm' ? [...state.warm, ...cold] : cold;
     const moved = below.find((i) => i.id === move.itemId);
     const stayed = move.from === 'hot' ? state.hot.filter((i) => !kindRules[i.kind].pinned) : state.warm;
     if (moved === undefined) return `moved item ${move.itemId} is not in ${move.to} or below`;
@@ -33,15 +43,22 @@ function broken(state: SessionState, before: SessionState): string | null {
   return null;
 }
 
-function foldChecked(events: readonly RecordedEvent[], budgets: TierBudgets): SessionState {
+/** Folds with a collector, checking the laws after every event; returns the state with its whole history. */
+function foldChecked(events: readonly RecordedEvent[], budgets: TierBudgets): TierHistory {
   let state = initialSessionState({ budgets });
+  const arrivals: TierItem[] = [];
+  const moves: TierMove[] = [];
+  let stepMoves: TierMove[] = [];
+  const sink = { cold: (item: TierItem) => arrivals.push(item), move: (move: TierMove) => { moves.push(move); stepMoves.push(move); } };
   for (const event of events) {
-    const next = evolveSessionState(state, event);
-    const problem = broken(next, state);
+    stepMoves = [];
+    state = stepSessionState(state, event, sink);
+    const problem = broken({ state, cold: [...arrivals].sort((a, b) => a.seq - b.seq), moves }, arrivals, stepMoves);
     if (problem !== null) throw new Error(`after ${event.type} at ${event.position}: ${problem}`);
-    state = next;
   }
-  return state;
+  const history = { state, cold: [...arrivals].sort((a, b) => a.seq - b.seq), moves };
+  expect(history).toEqual(foldTierHistory(events, { budgets }));
+  return history;
 }
 
 const budgets = fc.record({ hot: fc.integer({ min: 100, max: 300 }), warm: fc.integer({ min: 100, max: 800 }) });
@@ -49,23 +66,23 @@ const budgets = fc.record({ hot: fc.integer({ min: 100, max: 300 }), warm: fc.in
 describe('tiered session state: budgets, order of demotion, determinism', () => {
   it('keeps every tier within budget after every event of a long random conversation, moving the oldest down first', () => {
     fc.assert(fc.property(fc.array(step, { minLength: 1, maxLength: 40, size: 'max' }), budgets, (steps, b) => {
-      const state = foldChecked(conversation(steps), b);
-      for (const tier of tiers) for (const item of state[tier]) expect(item.tokens).toBe(countTokens(item.text));
+      const { state, cold } = foldChecked(conversation(steps), b);
+      for (const item of [...state.hot, ...state.warm, ...cold]) expect(item.tokens).toBe(countTokens(item.text));
     }), { numRuns: 60 });
   });
 
   it('moves the oldest open questions down when new ones overflow hot', () => {
     const log = sessionLog().started();
     for (let i = 0; i < 12; i++) log.query(`Which dyke section ${i} fails first? How much would section ${i} cost to raise by half a metre?`);
-    const state = foldChecked(log.events, { hot: 200, warm: 500 });
-    const turnsIn = (tier: 'hot' | 'warm' | 'cold') => [...new Set(state[tier].filter((i) => i.kind === 'question').map((i) => i.turn))];
+    const { state, moves } = foldChecked(log.events, { hot: 200, warm: 500 });
+    const turnsIn = (tier: 'hot' | 'warm') => [...new Set(state[tier].filter((i) => i.kind === 'question').map((i) => i.turn))];
     const hot = turnsIn('hot');
     const warm = turnsIn('warm');
     expect(hot.at(-1)).toBe(11);
     expect(warm.length).toBeGreaterThan(0);
     expect(Math.max(...(warm as number[]))).toBeLessThanOrEqual(Math.min(...(hot as number[])));
-    expect(state.moves.every((m) => m.reason === 'overflow' || m.itemId.startsWith('focus:'))).toBe(true);
-    expect(state.moves.filter((m) => m.from === 'hot' && m.reason === 'overflow').map((m) => m.itemId).slice(0, 2)).toEqual(['question:2:0', 'question:2:1']);
+    expect(moves.every((m) => m.reason === 'overflow' || m.itemId.startsWith('focus:'))).toBe(true);
+    expect(moves.filter((m) => m.from === 'hot' && m.reason === 'overflow').map((m) => m.itemId).slice(0, 2)).toEqual(['question:2:0', 'question:2:1']);
   });
 
   it('gives the same state for the same events, and the same when folded in two halves through JSON', () => {
