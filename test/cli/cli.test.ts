@@ -94,6 +94,12 @@ describe('chronicle CLI', () => {
     const state = JSON.parse((await chronicle(['state', session.sessionId, '--at', firstSettled.position, '--json', '--store', store], dir)).stdout);
     expect(state.ledger.usage.total.calls).toBe(1);
     expect(state.actors.map((a: { streamId: string }) => a.streamId).sort()).toEqual([`agent-${session.sessionId}.express.0`, `session-${session.sessionId}`]);
+    // The tiered state carries a summary of cold; the projections are told in one line each.
+    expect(state.projections.sessionState.cold.byKind.query).toBe(1);
+    const humanState = (await chronicle(['state', session.sessionId, '--store', store], dir)).stdout;
+    expect(humanState).toMatch(/sessionState: hot \d+ item\(s\) \/ \d+ tokens, warm .*cold \d+ \/ \d+ \(.*2 query.*\), \d+ move\(s\)/);
+    expect(humanState).toMatch(/climate:ecologits-2025\.1-ember-2024: \d+ call\(s\), [\d.]+ Wh/);
+    expect(humanState).toMatch(/reconciled: 2 turn\(s\)/);
   });
 
   it('climate lists every input next to every output per call, and restates exactly under another factor set', async () => {

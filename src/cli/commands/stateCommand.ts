@@ -1,3 +1,5 @@
+import type { ClimateState } from '../../../projections/climate/climateState.ts';
+import type { SessionState } from '../../../projections/sessionState/sessionState.ts';
 import { sessionStateAt, storeStateAt } from '../../runtime/stateAt.ts';
 import { openEventStore } from '../../store/openEventStore.ts';
 import { sessionProjections } from '../sessionProjections.ts';
@@ -23,7 +25,8 @@ export async function stateCommand(args: string[], io: CommandIo): Promise<numbe
     for (const actor of state.actors) io.out(`  ${actor.streamId.padEnd(30)} ${toJson(actor.value)}`);
     const usage = state.ledger.usage.total;
     io.out(`  ledger: ${usage.calls} call(s), ${usage.inputTokens} in / ${usage.outputTokens} out, $${usage.costUsd.toFixed(6)}, session pool ${state.ledger.balances.session ?? 0}`);
-    for (const [name, projection] of Object.entries(state.projections)) io.out(`  ${name}: ${toJson(projection).slice(0, 400)}`);
+    io.out(`  reconciled: ${state.ledger.reconciled.count} turn(s), mean error ${state.ledger.reconciled.meanErrorPct.toFixed(2)} %; open turn(s): ${Object.keys(state.ledger.turns).join(', ') || 'none'}`);
+    for (const [name, projection] of Object.entries(state.projections)) io.out(`  ${name}: ${describeProjection(name, projection)}`);
     return 0;
   } finally {
     await store.close();
@@ -48,4 +51,22 @@ async function wholeStore(args: string[], io: CommandIo): Promise<number> {
   } finally {
     await store.close();
   }
+}
+
+/**
+ * One line per projection. The tiered state and climate are summarised (what they carry, not everything they
+ * account: the whole cold tier and every call are folds of the log, `materialiseColdTier` and `climateListing`).
+ */
+function describeProjection(name: string, projection: unknown): string {
+  if (name === 'sessionState') {
+    const s = projection as SessionState;
+    const kinds = Object.entries(s.cold.byKind).map(([kind, n]) => `${n} ${kind}`).join(', ');
+    return `hot ${s.hot.length} item(s) / ${s.tokens.hot} tokens, warm ${s.warm.length} / ${s.tokens.warm}, cold ${s.cold.count} / ${s.tokens.cold} (${kinds || 'none'}), ${s.moves.count} move(s)`;
+  }
+  if (name.startsWith('climate:')) {
+    const c = projection as ClimateState;
+    const t = c.totals.all;
+    return `${t.calls} call(s), ${t.energyWh.central.toFixed(4)} Wh, ${t.usageGco2e.central.toFixed(4)} gCO2e usage + ${t.embodiedGco2e.central.toFixed(4)} g embodied, true cost $${t.trueCostUsd.total.toExponential(3)} (every call: chronicle climate)`;
+  }
+  return toJson(projection).slice(0, 400);
 }
