@@ -66,7 +66,7 @@ export interface ClimateState {
  * How many of the newest call records the state keeps whole. A record (every input beside every output) is about
  * 2 KB of JSON, and every checkpoint stores this state, so only a few: the listing has them all.
  */
-export const RECENT_CALLS = 5;
+export const RECENT_CALLS = 1;
 
 export const UNKNOWN_KEY = 'unknown';
 

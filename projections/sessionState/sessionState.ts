@@ -81,14 +81,14 @@ export type MoveSummary = {
   recent: TierMove[];
 };
 
-export const COLD_RECENT_ITEMS = 12;
-export const RECENT_MOVES = 20;
+export const COLD_RECENT_ITEMS = 4;
+export const RECENT_MOVES = 8;
 /**
  * How many tasks the coordination queue remembers having seen, so the two records of one task (the session's
  * `message.sent`, then the agent's `task.assigned`, a few events apart) queue it once. Far more than the tasks of
  * one turn, which is all that can stand between the two.
  */
-export const TASKS_REMEMBERED = 32;
+export const TASKS_REMEMBERED = 16;
 
 export type TierBudgets = { hot: number; warm: number };
 

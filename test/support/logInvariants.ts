@@ -81,9 +81,10 @@ export function logProblems(all: readonly RecordedEvent[], sessionId: string, tu
     }
     if (streamId === sessionStream(sessionId)) {
       const context = folded.context as SessionContext;
-      const done = context.recentOutcomes.map((o) => o.turn).join(',');
-      if (folded.matches('turn') || context.queued.length > 0 || done !== [...Array(turns).keys()].join(',')) {
-        problem(`session did not complete: state ${JSON.stringify(folded.value)}, outcomes for turns [${done}], ${context.queued.length} queued`);
+      // Every turn finished exactly once, in order: the session's own log says so (its context keeps only the newest outcomes).
+      const done = events.filter((e) => e.type === 'agent.answered' || e.type === 'agent.failed').map((e) => dataOf(e).turn as number).join(',');
+      if (folded.matches('turn') || context.queued.length > 0 || context.turn !== turns || done !== [...Array(turns).keys()].join(',')) {
+        problem(`session did not complete: state ${JSON.stringify(folded.value)}, outcomes for turns [${done}], ${context.turn} finished, ${context.queued.length} queued`);
       }
     }
 

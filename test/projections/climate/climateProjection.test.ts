@@ -1,3 +1,4 @@
+import { RECENT_CALLS } from '../../../projections/climate/climateState.ts';
 import { createStore } from '@xstate/store';
 import { describe, expect, it } from 'vitest';
 import { climateCall } from '../../../projections/climate/climateCall.ts';
@@ -48,8 +49,8 @@ describe('climate projection (fold over recorded events)', () => {
     expect(first.inputs).toEqual(direct.inputs);
     expect(first.outputs).toEqual(direct.outputs);
     expect(state.position).toBe('10');
-    // The state keeps the newest calls whole (all three here); the listing has every one.
-    expect(state.recentCalls).toEqual(calls);
+    // The state keeps the newest calls whole (RECENT_CALLS of them); the listing has every one.
+    expect(state.recentCalls).toEqual(calls.slice(-RECENT_CALLS));
     expect(climateListing(events, defaultFactorSet).state).toEqual(state);
   });
 
