@@ -107,7 +107,7 @@ function progress(what: string): void {
 }
 
 /** Records every multi-stream append while `capturing`: the transactions the runtime wrote, in order. */
-class CapturingSqliteStore extends SqliteEventStore {
+export class CapturingSqliteStore extends SqliteEventStore {
   capturing = false;
   captured: StreamAppend[][] = [];
 
@@ -122,7 +122,7 @@ interface BuiltSession {
   notes: string[];
 }
 
-async function buildSession(store: CapturingSqliteStore): Promise<BuiltSession> {
+export async function buildSession(store: CapturingSqliteStore): Promise<BuiltSession> {
   // (1) The template: real turns through the runtime, no checkpoints (they would not survive retention anyway).
   let start = performance.now();
   const resolve = modelResolver(systemClock);

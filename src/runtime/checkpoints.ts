@@ -1,6 +1,6 @@
 import type { RecordedEvent } from '../events/envelope.ts';
 import { StreamNotFoundError } from '../store/errors.ts';
-import { collect, type EventStore } from '../store/eventStore.ts';
+import { collect, type EventLocation, type EventStore } from '../store/eventStore.ts';
 import { isAtOrBefore, type PointInTime } from './pointInTime.ts';
 import { sessionStream } from './sessionStreams.ts';
 import type { IdSource } from './ids.ts';
@@ -18,38 +18,56 @@ export function checkpointStream(sessionId: string): string {
 
 /**
  * The newest checkpoint at or before the point that holds every projection asked for (a checkpoint made without
- * one, or under another factor set, cannot stand in for its fold). A session may keep thousands of checkpoints,
- * and each probe decodes one, so the stream is searched rather than scanned: checkpoints are appended in log
- * order, so their positions (and recorded times) rise with their revisions, and an interpolation search narrows
- * to the newest one at or before the point in a few reads. Probes alternate with plain halving, so a lopsided
- * spread cannot make it slower than a binary search.
+ * one, or under another factor set, cannot stand in for its fold). A session may keep thousands of checkpoints, so
+ * the stream is searched rather than scanned: checkpoints are appended in log order, so their positions (and
+ * recorded times) rise with their revisions, and an interpolation search narrows to the newest one at or before
+ * the point in a few probes. Probes alternate with plain halving, so a lopsided spread cannot make it slower than
+ * a binary search. A probe only locates an event (`locateInStream`, where the store offers it); the one found is
+ * then read and verified in full.
  */
 export async function newestCheckpointAt(store: EventStore, sessionId: string, at: PointInTime | undefined, projections: readonly string[]): Promise<CheckpointData | undefined> {
   const streamId = checkpointStream(sessionId);
-  const newest = await readOne(store, streamId, 'end', 'backwards');
+  const locate = (from: bigint | 'start' | 'end') => locateInStream(store, streamId, from);
+  const newest = await locate('end');
   if (!newest) return undefined;
-  let found: RecordedEvent | undefined;
-  if (isAtOrBefore(newest, at)) {
-    found = newest;
-  } else {
-    let low = await readOne(store, streamId, 'start', 'forwards');
-    if (!low || !isAtOrBefore(low, at)) return undefined;
+  let found = newest;
+  if (!locatedAtOrBefore(newest, at)) {
+    let low = await locate('start');
+    if (!low || !locatedAtOrBefore(low, at)) return undefined;
     let high = newest;
     for (let probes = 0; high.revision - low.revision > 1n; probes++) {
       const revision = probes % 2 === 0 ? interpolate(low, high, at!) : low.revision + (high.revision - low.revision) / 2n;
-      const probe = await readOne(store, streamId, revision, 'forwards');
-      if (!probe) break;
-      if (isAtOrBefore(probe, at)) low = probe;
+      const probe = await locate(revision);
+      if (!probe || probe.revision >= high.revision) break;
+      if (locatedAtOrBefore(probe, at)) low = probe;
       else high = probe;
     }
     found = low;
   }
-  return withProjections(store, streamId, found, projections);
+  const event = await readOne(store, streamId, found.revision, 'forwards');
+  // Verified in full now: an event that is not where its location said is corruption, never a silent wrong answer.
+  if (!event || event.revision !== found.revision || event.position !== found.position || event.metadata.recordedAt !== found.recordedAt) {
+    throw new Error(`checkpoint stream ${streamId}: revision ${found.revision} was located at position ${found.position} but reads differently`);
+  }
+  return withProjections(store, streamId, event, projections);
+}
+
+/** `store.locateInStream`, or for a store without it the event read (and decoded) in full. */
+async function locateInStream(store: EventStore, streamId: string, from: bigint | 'start' | 'end'): Promise<EventLocation | undefined> {
+  if (store.locateInStream) return store.locateInStream(streamId, from);
+  const event = await readOne(store, streamId, from, from === 'end' ? 'backwards' : 'forwards');
+  return event && { revision: event.revision, position: event.position, recordedAt: event.metadata.recordedAt };
+}
+
+function locatedAtOrBefore(location: EventLocation, at: PointInTime | undefined): boolean {
+  if (at === undefined) return true;
+  if ('position' in at) return location.position <= at.position;
+  return Date.parse(location.recordedAt) <= Date.parse(at.time);
 }
 
 /** A revision strictly between `low` (at or before the point) and `high` (after it), where the point would fall. */
-function interpolate(low: RecordedEvent, high: RecordedEvent, at: PointInTime): bigint {
-  const value = (event: RecordedEvent) => ('position' in at ? Number(event.position) : Date.parse(event.metadata.recordedAt));
+function interpolate(low: EventLocation, high: EventLocation, at: PointInTime): bigint {
+  const value = (location: EventLocation) => ('position' in at ? Number(location.position) : Date.parse(location.recordedAt));
   const target = 'position' in at ? Number(at.position) : Date.parse(at.time);
   const span = value(high) - value(low);
   const share = span > 0 ? (target - value(low)) / span : 0.5;
@@ -86,7 +104,7 @@ async function readOne(store: EventStore, streamId: string, fromRevision: bigint
 }
 
 /** Events read per statement while reading a tail up to a point: the tail of a checkpoint near the point is short. */
-const TAIL_PAGE = 64;
+const TAIL_PAGE = 16;
 
 /**
  * The session's events after a checkpoint, up to the point when one is given: each covered stream from the

@@ -36,8 +36,10 @@ export type CheckpointData = EventData<'checkpoint.recorded'>;
 export async function sessionStateAt(store: EventStore, sessionId: string, at?: PointInTime, extra: ExtraProjections = {}, options: { checkpoints?: boolean } = {}): Promise<SessionStateAt> {
   const checkpoint = options.checkpoints === false ? undefined : await newestCheckpointAt(store, sessionId, at, ['ledger', ...Object.keys(extra)]);
   if (!checkpoint) {
-    const streams = await readSessionStreams(store, sessionId);
-    return foldSession(sessionId, [...streams.values()].flat().filter((e) => isAtOrBefore(e, at)).sort(byPosition), extra);
+    // From the start, each stream read only up to the point; a session with no stream at all is unknown.
+    const events = await readSessionTail(store, sessionId, {}, at);
+    if (events.length === 0) await readSessionStreams(store, sessionId);
+    return foldSession(sessionId, events.filter((e) => isAtOrBefore(e, at)).sort(byPosition), extra);
   }
   const tail = await readSessionTail(store, sessionId, checkpoint.covered, at);
   return foldSession(sessionId, tail.filter((e) => isAtOrBefore(e, at)).sort(byPosition), extra, checkpoint);

@@ -62,6 +62,13 @@ export interface Subscription extends AsyncIterable<RecordedEvent> {
   stop(): Promise<void>;
 }
 
+export interface EventLocation {
+  revision: bigint;
+  position: bigint;
+  /** The event's `metadata.recordedAt`. */
+  recordedAt: string;
+}
+
 export interface StreamMetadata {
   /** Keep only the newest N events readable (KurrentDB `$maxCount`). */
   maxCount?: number;
@@ -81,6 +88,13 @@ export interface EventStore {
   readonly atomicMultiStreamAppend: boolean;
   /** Throws `StreamNotFoundError` when the stream has no readable history, `StreamDeletedError` when tombstoned. */
   readStream(streamId: string, options?: ReadStreamOptions): AsyncIterable<RecordedEvent>;
+  /**
+   * Where one readable event of a stream sits, without decoding or verifying it: the first at or after a revision
+   * (`'start'`: the first readable), or the last (`'end'`); undefined when there is none. Optional: a store that
+   * cannot answer it more cheaply than `readStream` leaves it out. For searching long streams (checkpoints), whose
+   * find is then read, and verified, with `readStream`.
+   */
+  locateInStream?(streamId: string, from: bigint | 'start' | 'end'): Promise<EventLocation | undefined>;
   readAll(options?: ReadAllOptions): AsyncIterable<RecordedEvent>;
   subscribeToAll(options?: SubscribeToAllOptions): Subscription;
   subscribeToStream(streamId: string, options?: SubscribeToStreamOptions): Subscription;

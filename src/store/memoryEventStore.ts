@@ -7,7 +7,7 @@ import { catchUpSubscription } from './catchUpSubscription.ts';
 import { ChangeSignal } from './changeSignal.ts';
 import { StreamDeletedError, StreamNotFoundError } from './errors.ts';
 import type {
-  AppendResult, EventStore, ExpectedState, ReadAllOptions, ReadStreamOptions, StreamMetadata, Subscription,
+  AppendResult, EventLocation, EventStore, ExpectedState, ReadAllOptions, ReadStreamOptions, StreamMetadata, Subscription,
   SubscribeToAllOptions, SubscribeToStreamOptions,
 } from './eventStore.ts';
 import { allReadRange, streamReadRange } from './readSelection.ts';
@@ -193,6 +193,17 @@ export class MemoryEventStore implements EventStore {
 
   async close(): Promise<void> {
     this.closed = true;
+  }
+
+  async locateInStream(streamId: string, from: bigint | 'start' | 'end'): Promise<EventLocation | undefined> {
+    const stream = this.streams.get(streamId);
+    if (!stream || stream.head.status !== 'live') return undefined;
+    const visible = stream.rows.filter((row) => !row.hidden);
+    const row = from === 'end' ? visible.at(-1) : visible.find((r) => from === 'start' || r.revision >= from);
+    if (!row) return undefined;
+    // Rows keep the metadata as written (JSON text); only the recorded time is needed from it.
+    const { recordedAt } = JSON.parse(row.metadata as string) as { recordedAt: string };
+    return { revision: row.revision, position: row.position, recordedAt };
   }
 
   private readableStream(streamId: string): StreamEntry {

@@ -11,7 +11,7 @@ import { checkStreamAppends, type StreamAppend } from './multiStreamAppend.ts';
 import { ChangeSignal } from './changeSignal.ts';
 import { StoreUnavailableError, StreamDeletedError, StreamNotFoundError } from './errors.ts';
 import type {
-  AppendResult, EventStore, ExpectedState, ReadAllOptions, ReadStreamOptions, StreamMetadata, Subscription,
+  AppendResult, EventLocation, EventStore, ExpectedState, ReadAllOptions, ReadStreamOptions, StreamMetadata, Subscription,
   SubscribeToAllOptions, SubscribeToStreamOptions,
 } from './eventStore.ts';
 import { allReadRange, END_MARKER, streamReadRange } from './readSelection.ts';
@@ -104,6 +104,8 @@ export class SqliteEventStore implements EventStore {
       scavenge: this.db.prepare('DELETE FROM events WHERE stream_id = ? AND revision < ?'),
       streamForwards: eventRows(this.db.prepare(`SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision ASC LIMIT ?`)),
       streamBackwards: eventRows(this.db.prepare(`SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND revision <= ? ORDER BY revision DESC LIMIT ?`)),
+      locateFrom: bigints(this.db.prepare('SELECT revision, position, recorded_at FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision ASC LIMIT 1')),
+      locateLast: bigints(this.db.prepare('SELECT revision, position, recorded_at FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1')),
       allForwards: eventRows(this.db.prepare(`SELECT ${COLUMNS} FROM events WHERE position >= ? ORDER BY position ASC LIMIT ?`)),
       allBackwards: eventRows(this.db.prepare(`SELECT ${COLUMNS} FROM events WHERE position <= ? ORDER BY position DESC LIMIT ?`)),
       lastPosition: bigints(this.db.prepare('SELECT COALESCE(MAX(position), 0) AS position FROM events')),
@@ -169,6 +171,16 @@ export class SqliteEventStore implements EventStore {
       checkLink(event);
       yield event;
     }
+  }
+
+  async locateInStream(streamId: string, from: bigint | 'start' | 'end'): Promise<EventLocation | undefined> {
+    const head = this.statements.head.get(streamId) as StreamRow | undefined;
+    if (!head || head.status !== 'live') return undefined;
+    // Rows that retention or a truncation made unreadable are scavenged when they become so, so every row is readable.
+    const row = (from === 'end'
+      ? this.statements.locateLast.get(streamId)
+      : this.statements.locateFrom.get(streamId, from === 'start' ? 0n : from)) as { revision: bigint; position: bigint; recorded_at: string } | undefined;
+    return row && { revision: row.revision, position: row.position, recordedAt: row.recorded_at };
   }
 
   async *readAll(options: ReadAllOptions = {}): AsyncGenerator<RecordedEvent> {

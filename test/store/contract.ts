@@ -346,6 +346,24 @@ export function eventStoreContract(adapter: string, open: () => Promise<StoreUnd
         expect(events[1]!.metadata.prevHash).toBe(events[0]!.metadata.hash);
       });
 
+      it('locateInStream, where offered, agrees with readStream: first readable, last, by revision, and nothing for hidden streams', async (context) => {
+        if (!store.locateInStream) return context.skip();
+        const id = stream('checkpoint');
+        await store.appendToStream(id, batch(id, 10));
+        const where = (e: RecordedEvent) => ({ revision: e.revision, position: e.position, recordedAt: e.metadata.recordedAt });
+        const events = await readStream(id);
+        expect(await store.locateInStream(id, 'start')).toEqual(where(events[0]!));
+        expect(await store.locateInStream(id, 'end')).toEqual(where(events[9]!));
+        expect(await store.locateInStream(id, 4n)).toEqual(where(events[4]!));
+        expect(await store.locateInStream(id, 10n)).toBeUndefined();
+        await store.setStreamMetadata(id, { maxCount: 3 });
+        expect(await store.locateInStream(id, 'start')).toEqual(where(events[7]!));
+        expect(await store.locateInStream(id, 2n)).toEqual(where(events[7]!));
+        expect(await store.locateInStream(stream('x'), 'end')).toBeUndefined();
+        await store.deleteStream(id);
+        expect(await store.locateInStream(id, 'end')).toBeUndefined();
+      });
+
       it('a tombstoned stream can never be read or written again', async () => {
         const id = stream('session');
         await store.appendToStream(id, batch(id, 2));
