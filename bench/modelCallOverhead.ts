@@ -109,7 +109,8 @@ async function runThroughRuntime(path: string, { concurrency, sessions, turns }:
   const store = new CountingSqliteStore(path);
   try {
     const resolve = modelResolver(systemClock);
-    const runtime = new ActorRuntime({ store, models: resolve });
+    // Every checkpoint kept, so the file holds every row the timed appends wrote (the raw baseline rewrites them).
+    const runtime = new ActorRuntime({ store, models: resolve, checkpointRetention: 'all' });
     let sessionIds: string[];
     let ms: number;
     let firstTimedPosition: bigint;

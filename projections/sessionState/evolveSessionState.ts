@@ -132,7 +132,8 @@ const handlers = {
     if (!isCurrentTurn(state, turn)) return state;
     const agent = agentLabel(state, agentStream);
     let next = resolveItems(finishTurn(state, turn), (i) => i.turn === turn && (i.kind === 'question' || i.kind === 'coordination'), step);
-    next = addItem(next, { kind: 'answer', text: `Turn ${turn} answer from ${agent} (${model}): ${text}`, turn }, step);
+    const lead = `Turn ${turn} answer from ${agent} (${model}): `;
+    next = addItem(next, { kind: 'answer', text: `${lead}${text}`, quote: { lead, quoted: text }, turn }, step);
     const tries = attempts > 1 ? `, ${attempts} attempts` : '';
     const gist = firstSentence(text) || '(empty answer)';
     return addItem(next, { kind: 'decision', text: `Turn ${turn} answered by ${agent} (${model}${tries}): ${gist}`, brief: `Turn ${turn}: ${gist}`, turn }, step);

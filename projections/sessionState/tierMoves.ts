@@ -55,8 +55,9 @@ export function moveItem(state: SessionState, id: string, from: 'hot' | 'warm', 
 
 /** The text an item of `kind` is stored with: within its cap, and on one line unless it is cold's. */
 export function itemText(kind: ItemKind, text: string, budgets: TierBudgets): string {
-  // Hot and warm items are one line each in a prompt; cold keeps the conversation exactly as it was said.
-  return fitTokens(kindRules[kind].home === 'cold' ? text : normaliseSpace(text), itemCap(kind, budgets));
+  // Hot and warm items are one line each in a prompt; cold keeps the conversation exactly as it was said, uncut.
+  if (kindRules[kind].home === 'cold') return text;
+  return fitTokens(normaliseSpace(text), itemCap(kind, budgets));
 }
 
 export type NewItem = {
@@ -67,6 +68,13 @@ export type NewItem = {
   turn: number | null;
   /** Distinguishes several items of one kind from one event (the questions of a query). */
   part?: number;
+  /**
+   * For a cold item quoting a recorded text: `text` is `lead + quoted`, and its size is the two counted apart. An
+   * answer is then counted once however often it is quoted (counts of texts seen are remembered), where counting
+   * each header-plus-answer whole would count every answer again. The sum is within a few tokens of the joined
+   * text's count (BPE splits differently at the seam); cold has no budget, so nothing depends on the difference.
+   */
+  quote?: { lead: string; quoted: string };
 };
 
 /**
@@ -82,11 +90,12 @@ export function addItem(state: SessionState, spec: NewItem, step: Step): Session
   }
   const cap = itemCap(spec.kind, state.budgets);
   const text = itemText(spec.kind, spec.text, state.budgets);
+  const quoted = spec.quote !== undefined && rule.home === 'cold' && text === spec.quote.lead + spec.quote.quoted;
   const item: TierItem = {
     id: spec.part === undefined ? `${spec.kind}:${position}` : `${spec.kind}:${position}:${spec.part}`,
     kind: spec.kind,
     text,
-    tokens: countTokens(text),
+    tokens: quoted ? countTokens(spec.quote!.lead) + countTokens(spec.quote!.quoted) : countTokens(text),
     brief: fitTokens(normaliseSpace(spec.brief ?? firstSentence(spec.text)), Math.min(cap, MAX_BRIEF_TOKENS)),
     position,
     seq: next.nextSeq,

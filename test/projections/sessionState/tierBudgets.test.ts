@@ -67,7 +67,11 @@ describe('tiered session state: budgets, order of demotion, determinism', () => 
   it('keeps every tier within budget after every event of a long random conversation, moving the oldest down first', () => {
     fc.assert(fc.property(fc.array(step, { minLength: 1, maxLength: 40, size: 'max' }), budgets, (steps, b) => {
       const { state, cold } = foldChecked(conversation(steps), b);
-      for (const item of [...state.hot, ...state.warm, ...cold]) expect(item.tokens).toBe(countTokens(item.text));
+      for (const item of [...state.hot, ...state.warm, ...cold]) {
+        // An answer is sized as its lead and the answer counted apart (see NewItem.quote): within a few tokens of the whole.
+        if (item.kind === 'answer') expect(Math.abs(item.tokens - countTokens(item.text))).toBeLessThanOrEqual(3);
+        else expect(item.tokens).toBe(countTokens(item.text));
+      }
     }), { numRuns: 60 });
   });
 
