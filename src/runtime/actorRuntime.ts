@@ -263,7 +263,10 @@ export class ActorRuntime {
         ...stage.ledger.parts(),
       ];
       // A group of re-deliveries that were all already recorded (routine on rehydrate) writes nothing.
-      if (appends.length > 0) await this.store.appendToStreams(appends);
+      if (appends.length > 0) {
+        const results = await this.store.appendToStreams(appends);
+        this.sessionProjections.observe(results.flatMap((result) => result.recorded ?? []));
+      }
       for (const s of parts) this.adopt(s);
       stage.ledger.adopt();
       usage = stage.ledger.usageBySession();

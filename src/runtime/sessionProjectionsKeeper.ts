@@ -1,5 +1,6 @@
 import { promptContext } from '../../projections/sessionState/contextText.ts';
 import type { SessionState } from '../../projections/sessionState/sessionState.ts';
+import type { RecordedEvent } from '../events/envelope.ts';
 import type { EventStore } from '../store/eventStore.ts';
 import { readSessionTail } from './checkpoints.ts';
 import { UnknownSessionError } from './sessionStreams.ts';
@@ -54,6 +55,36 @@ export class SessionProjectionsKeeper {
     host.states = states;
     host.covered = covered;
     return host;
+  }
+
+  /**
+   * Folds events this process has just written, as the store recorded them (positions and all), into the hosted
+   * state of their session, so the next catch-up has nothing left to read and decode. Only what continues each
+   * stream exactly where the host stands is taken; anything else is left for the catch-up to read.
+   */
+  observe(recorded: readonly RecordedEvent[]): void {
+    const bySession = Map.groupBy(recorded, (event) => event.metadata.sessionId);
+    for (const [sessionId, events] of bySession) {
+      const host = this.hosts.get(sessionId);
+      if (!host) continue;
+      const states = { ...host.states };
+      const covered = { ...host.covered };
+      try {
+        for (const event of events.sort(byPosition)) {
+          const at = covered[event.streamId];
+          if ((at === undefined ? -1n : BigInt(at.revision)) !== event.revision - 1n) break;
+          for (const [name, projection] of Object.entries(this.projections)) states[name] = projection.evolve(states[name], event);
+          covered[event.streamId] = { revision: String(event.revision), position: String(event.position) };
+        }
+      } catch {
+        // The facts are durable whatever a projection makes of them: reload from the store, where the same step
+        // fails again and is reported by whoever needs the state.
+        this.hosts.delete(sessionId);
+        continue;
+      }
+      host.states = states;
+      host.covered = covered;
+    }
   }
 
   private async load(sessionId: string): Promise<HostedProjections | undefined> {

@@ -17,6 +17,12 @@ export interface AppendResult {
   nextExpectedRevision: bigint;
   /** Global position of the batch's last event. */
   position: bigint;
+  /**
+   * The batch as recorded (sealed, with revisions and positions), where the store has it at hand (memory, sqlite),
+   * so a writer that folds what it wrote need not read it back. Absent for a no-op re-send and where the store
+   * does not return it (KurrentDB).
+   */
+  recorded?: RecordedEvent[];
 }
 
 export type Direction = 'forwards' | 'backwards';

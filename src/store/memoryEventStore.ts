@@ -82,6 +82,7 @@ export class MemoryEventStore implements EventStore {
     const stream = entry ?? { head: { ...EMPTY_HEAD }, metadata: {}, rows: [] };
     this.streams.set(streamId, stream);
     if (stream.head.status === 'soft-deleted') this.recreate(stream, plan.events[0]!.revision);
+    const recorded: RecordedEvent[] = [];
     for (const event of plan.events) {
       const row: Row = {
         streamId, revision: event.revision, position: BigInt(this.all.length + 1), eventId: event.eventId, type: event.type,
@@ -90,11 +91,12 @@ export class MemoryEventStore implements EventStore {
       this.all.push(row);
       stream.rows.push(row);
       this.byEventId.set(row.eventId, row);
+      recorded.push({ eventId: event.eventId, type: event.type, data: event.data, metadata: event.metadata, streamId, revision: event.revision, position: row.position });
     }
     const last = stream.rows[stream.rows.length - 1]!;
     stream.head = { lastRevision: last.revision, lastHash: plan.events[plan.events.length - 1]!.metadata.hash, lastPosition: last.position, status: 'live' };
     this.scavenge(stream);
-    return { nextExpectedRevision: plan.nextExpectedRevision, position: last.position };
+    return { nextExpectedRevision: plan.nextExpectedRevision, position: last.position, recorded };
   }
 
   async *readStream(streamId: string, options: ReadStreamOptions = {}): AsyncGenerator<RecordedEvent> {

@@ -139,11 +139,13 @@ export class SqliteEventStore implements EventStore {
     if (plan.kind === 'noop') return plan.result;
     if (plan.events.length === 0) return { nextExpectedRevision: head.lastRevision, position: head.lastPosition };
     let position = -1n;
+    const recorded: RecordedEvent[] = [];
     for (const event of plan.events) {
       const inserted = this.statements.insert.run(
         streamId, event.revision, event.eventId, event.type, event.dataJson, event.metadataJson, event.metadata.recordedAt,
       );
       position = BigInt(inserted.lastInsertRowid);
+      recorded.push({ eventId: event.eventId, type: event.type, data: event.data, metadata: event.metadata, streamId, revision: event.revision, position });
     }
     const last = plan.events[plan.events.length - 1]!;
     this.statements.upsertHead.run(streamId, last.revision, last.metadata.hash, position, 'live');
@@ -154,7 +156,7 @@ export class SqliteEventStore implements EventStore {
       this.statements.setMetadata.run(streamId, metadata.maxCount ?? null, metadata.truncateBefore);
     }
     this.scavenge(streamId, last.revision, metadata);
-    return { nextExpectedRevision: plan.nextExpectedRevision, position };
+    return { nextExpectedRevision: plan.nextExpectedRevision, position, recorded };
   }
 
   async *readStream(streamId: string, options: ReadStreamOptions = {}): AsyncGenerator<RecordedEvent> {

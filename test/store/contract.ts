@@ -5,7 +5,7 @@ import type { RecordedEvent } from '../../src/events/envelope.ts';
 import { EventSchemaError } from '../../src/events/eventSchemaError.ts';
 import { GENESIS_HASH, verifyChain } from '../../src/events/hashChain.ts';
 import { DuplicateEventIdError, StreamDeletedError, StreamNotFoundError, WrongExpectedVersionError } from '../../src/store/errors.ts';
-import { collect, type EventStore } from '../../src/store/eventStore.ts';
+import { collect, type AppendResult, type EventStore } from '../../src/store/eventStore.ts';
 import { batch, taskAssigned } from '../support/events.ts';
 
 export interface StoreUnderTest {
@@ -40,6 +40,7 @@ export function eventStoreContract(adapter: string, open: () => Promise<StoreUnd
       await subject.cleanup?.();
     });
 
+    const placeOf = ({ nextExpectedRevision, position }: AppendResult) => ({ nextExpectedRevision, position });
     const readStream = (id: string, options?: Parameters<EventStore['readStream']>[1]) => collect(store.readStream(id, options));
     const readMine = (options: Parameters<EventStore['readAll']>[0] = {}) =>
       collect(store.readAll({ ...options, filter: { streamNamePrefix: prefix, ...options.filter } }));
@@ -86,11 +87,13 @@ export function eventStoreContract(adapter: string, open: () => Promise<StoreUnd
       it('re-appending the same batch at the same place is a no-op that returns the original result', async () => {
         const id = stream('session');
         const events = batch(id, 3);
-        const first = await store.appendToStream(id, events, { expectedState: 'no_stream' });
+        const first = placeOf(await store.appendToStream(id, events, { expectedState: 'no_stream' }));
         const again = await store.appendToStream(id, events, { expectedState: 'no_stream' });
-        expect(again).toEqual(first);
+        // A no-op writes nothing, so it returns no events as recorded.
+        expect(again.recorded).toBeUndefined();
+        expect(placeOf(again)).toEqual(first);
         const afterMore = await store.appendToStream(id, batch(id, 1, 3), { expectedState: 2n });
-        expect(await store.appendToStream(id, events, { expectedState: 'any' })).toEqual(first);
+        expect(placeOf(await store.appendToStream(id, events, { expectedState: 'any' }))).toEqual(first);
         expect((await readStream(id)).length).toBe(4);
         expect(afterMore.nextExpectedRevision).toBe(3n);
       });
@@ -99,8 +102,8 @@ export function eventStoreContract(adapter: string, open: () => Promise<StoreUnd
         const id = stream('agent');
         await store.appendToStream(id, batch(id, 2));
         const events = batch(id, 2, 2);
-        const first = await store.appendToStream(id, events, { expectedState: 1n });
-        expect(await store.appendToStream(id, events, { expectedState: 1n })).toEqual(first);
+        const first = placeOf(await store.appendToStream(id, events, { expectedState: 1n }));
+        expect(placeOf(await store.appendToStream(id, events, { expectedState: 1n }))).toEqual(first);
         expect((await readStream(id)).length).toBe(4);
         if (!detectsReuse) return;
         const other = stream('x');
@@ -206,6 +209,16 @@ export function eventStoreContract(adapter: string, open: () => Promise<StoreUnd
         expect(read[0]!.metadata).toMatchObject({ ...written[0]!.metadata, schemaVersion: 1, prevHash: GENESIS_HASH });
         expect(read[1]!.metadata.prevHash).toBe(read[0]!.metadata.hash);
         expect(verifyChain(read)).toEqual({ ok: true, checked: 3 });
+      });
+
+      it('an append that returns the events as recorded returns exactly what a read gives back', async (context) => {
+        const a = stream('session');
+        const b = stream('agent');
+        const results = await store.appendToStreams([{ streamId: a, events: batch(a, 2) }, { streamId: b, events: batch(b, 3) }]);
+        if (results.some((r) => r.recorded === undefined)) return context.skip();
+        expect(results[0]!.recorded).toEqual(await readStream(a));
+        expect(results[1]!.recorded).toEqual(await readStream(b));
+        expect(results.map((r) => r.recorded!.at(-1)!.position)).toEqual(results.map((r) => r.position));
       });
 
       it('reads a stream backwards, from a revision, with a max count', async () => {
