@@ -77,13 +77,15 @@ function interpolate(low: EventLocation, high: EventLocation, at: PointInTime): 
 }
 
 /**
- * Checkpoints made with other projections (another factor set, an older configuration) are passed over, looking
- * back a few at most: past that, a fold from the start is cheaper than decoding every older checkpoint.
+ * Checkpoints made with other projections (another factor set, an older configuration) or in another format are
+ * passed over, looking back a few at most: past that, a fold from the start is cheaper than decoding them all.
  */
 const MAX_CHECKPOINTS_PASSED_OVER = 8;
 
 async function withProjections(store: EventStore, streamId: string, from: RecordedEvent, projections: readonly string[]): Promise<CheckpointData | undefined> {
-  const holds = (event: RecordedEvent) => projections.every((name) => name in (event.data as CheckpointData).projections);
+  // A checkpoint of another format (written before projection states were bounded) cannot be folded on from.
+  const holds = (event: RecordedEvent) => event.metadata.machineVersion === CHECKPOINT_VERSION
+    && projections.every((name) => name in (event.data as CheckpointData).projections);
   if (holds(from)) return from.data as CheckpointData;
   let passed = 0;
   for await (const event of store.readStream(streamId, { fromRevision: from.revision - 1n, direction: 'backwards', maxCount: MAX_CHECKPOINTS_PASSED_OVER })) {
@@ -183,7 +185,8 @@ export async function appendCheckpoint(store: EventStore, sessionId: string, dat
   if (result.nextExpectedRevision === 0n && retention !== 'all') await store.setStreamMetadata(streamId, { maxCount: retention });
 }
 
-export const CHECKPOINT_VERSION = 'checkpoint@1';
+/** The checkpoint format, recorded as each checkpoint's `machineVersion`; 2: bounded projection states. */
+export const CHECKPOINT_VERSION = 'checkpoint@2';
 
 /** Tokens used by the session when its newest checkpoint was taken (0 when it has none). */
 export async function checkpointedTokens(store: EventStore, sessionId: string): Promise<number> {
