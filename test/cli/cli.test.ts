@@ -177,6 +177,34 @@ describe('chronicle CLI', () => {
     }
   });
 
+  it('chronicle.config.json sets how often checkpoints are taken and how many are kept', async () => {
+    const configured = mkdtempSync(join(tmpdir(), 'chronicle-checkpoints-'));
+    const checkpointsOf = (sessionId: string) => {
+      const db = new DatabaseSync(join(configured, 'kept.db'), { readOnly: true });
+      try {
+        const count = db.prepare('SELECT COUNT(*) AS n FROM events WHERE stream_id = ?').get(`checkpoint-${sessionId}`) as { n: number };
+        const stream = db.prepare('SELECT max_count FROM streams WHERE stream_id = ?').get(`checkpoint-${sessionId}`) as { max_count: number | null };
+        return { count: count.n, maxCount: stream.max_count };
+      } finally {
+        db.close();
+      }
+    };
+    try {
+      writeFileSync(join(configured, 'chronicle.config.json'), JSON.stringify({ store: 'sqlite:kept.db', checkpointEveryTokens: 50, checkpointRetention: 'all' }));
+      const ask = (extra: string[]) => chronicle(['run', 'Which crops resist drought?', '--region', 'KE', '--purpose', 'sustainable_agriculture', '--json', ...extra], configured);
+      const { sessionId } = JSON.parse((await ask([])).stdout);
+      for (let turn = 1; turn < 7; turn++) await ask(['--session', sessionId]);
+      // A turn uses well over 50 tokens, so each one checkpoints, and "all" keeps every one (no $maxCount).
+      expect(checkpointsOf(sessionId)).toEqual({ count: 7, maxCount: null });
+      writeFileSync(join(configured, 'chronicle.config.json'), JSON.stringify({ checkpointRetention: 0 }));
+      const bad = await ask([]);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toMatch(/chronicle\.config\.json: checkpointRetention/);
+    } finally {
+      rmSync(configured, { recursive: true, force: true });
+    }
+  });
+
   it('resume with nothing unfinished says so and exits 0', async () => {
     const result = await chronicle(['resume', '--store', store], dir);
     expect(result.code).toBe(0);
