@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { ledgerViolations } from '../projections/tokenLedger/ledgerInvariants.ts';
 import { ledgerProjection } from '../projections/tokenLedger/ledgerProjection.ts';
 import type { EventToAppend, RecordedEvent } from '../src/events/envelope.ts';
@@ -7,7 +6,7 @@ import { sessionProjections } from '../src/cli/sessionProjections.ts';
 import { ActorRuntime } from '../src/runtime/actorRuntime.ts';
 import { CHECKPOINT_RETENTION, checkpointStream, newestCheckpointAt } from '../src/runtime/checkpoints.ts';
 import { systemClock, type Clock } from '../src/runtime/clock.ts';
-import { derivedId } from '../src/runtime/ids.ts';
+import { derivedId, timeOrderedIds } from '../src/runtime/ids.ts';
 import { mulberry32 } from '../src/models/seededRandom.ts';
 import { modelResolver } from '../src/runtime/modelResolver.ts';
 import { agentConfigFor, askInSession, startSession, type Query } from '../src/runtime/sessionService.ts';
@@ -17,6 +16,9 @@ import { collect, type AppendResult, type StreamAppend } from '../src/store/even
 import { SqliteEventStore } from '../src/store/sqliteEventStore.ts';
 import { eventsPerSecond, scratchDir } from './fixtures.ts';
 import { BENCH_MODEL } from './sessionFixtures.ts';
+
+/** Fresh ids for the copies, made as the runtime makes them. */
+const FILL_IDS = timeOrderedIds();
 
 /** One row of the point-in-time table: `sessionStateAt` wall time per query, in ms. */
 export interface PointInTimeLatency {
@@ -278,7 +280,7 @@ function blockRewriter(block: Block, shift: { turnOffset: number; msOffset: numb
   return (event) => {
     const source = block.derived.get(event.eventId);
     const from = source && ids.get(source.from);
-    const eventId = source && from !== undefined ? derivedId(`${from}${source.suffix}`) : randomUUID();
+    const eventId = source && from !== undefined ? derivedId(`${from}${source.suffix}`) : FILL_IDS.next();
     ids.set(event.eventId, eventId);
     return {
       eventId, type: event.type, data: value(event.data),

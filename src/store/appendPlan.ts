@@ -78,7 +78,7 @@ function validateBatch(streamId: string, head: StreamHead, events: readonly Even
     const place = { streamId, revision: head.lastRevision + 1n + BigInt(batchIndex), batchIndex };
     const type = typeof event?.type === 'string' ? event.type : String(event?.type);
     if (!eventIdSchema.safeParse(event?.eventId).success) {
-      throw new EventSchemaError({ place, eventType: type, problems: [{ path: 'eventId', message: `must be a uuid, got ${JSON.stringify(event?.eventId)}` }], fix: 'Generate it with crypto.randomUUID() once, when the event is decided.' });
+      throw new EventSchemaError({ place, eventType: type, problems: [{ path: 'eventId', message: `must be a uuid, got ${JSON.stringify(event?.eventId)}` }], fix: 'Generate it once, when the event is decided (a time-ordered UUIDv7 keeps the store\'s id index compact; crypto.randomUUID() also works).' });
     }
     if (seen.has(event.eventId)) throw new DuplicateEventIdError(event.eventId, streamId, 'earlier in the same batch');
     seen.add(event.eventId);
