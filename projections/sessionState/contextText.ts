@@ -46,17 +46,22 @@ function lineCost(line: string): number {
 }
 
 /**
+ * Tokens a limit keeps back for the seams between lines. Lines are counted once each (counts of texts seen are
+ * remembered), not the whole text per trial, which was quadratic in the context's length and ran every turn. A
+ * seam can change how BPE splits its two sides; with o200k it merges (a punctuation run takes the break with it)
+ * rather than adds, so the lines' counts plus one token per break bound the whole in practice. The reserve covers
+ * an exceptional seam, and the tests count the whole text against the limit for random conversations and limits.
+ */
+const SEAM_RESERVE = 8;
+
+/**
  * Lets candidates in by priority, each in the first of its forms whose line (with the heading it opens, if any)
- * still fits. Lines are counted once each rather than re-counting the whole text per trial (quadratic in the
- * context's length, and run for every turn): tokens of lines joined by line breaks are within one token per
- * break of the lines' sum, which the `+ 1` per line covers. The text as sent is then counted whole, and should
- * it still be over (BPE can, rarely, merge across a break), the last candidates let in leave until it fits.
+ * still fits under the limit less the seam reserve. A limit no larger than the reserve lets nothing in.
  */
 function assemble(candidates: readonly Candidate[], maxTokens: number, preamble: string | null, recentHeading: string): { chosen: Chosen; text: string } {
   const chosen: Chosen = new Map();
-  const order: string[] = [];
-  // The last line has no break after it, hence the one token of slack.
-  let room = maxTokens + 1;
+  // The last line has no break after it, hence the one token back.
+  let room = maxTokens - SEAM_RESERVE + 1;
   const opened = { hot: false, warm: false };
   for (const candidate of candidates) {
     const { tier } = candidate;
@@ -68,16 +73,10 @@ function assemble(candidates: readonly Candidate[], maxTokens: number, preamble:
       room -= cost;
       opened[tier] = true;
       chosen.set(candidate.item.id, { candidate, line });
-      order.push(candidate.item.id);
       break;
     }
   }
-  let text = render(chosen, preamble, recentHeading);
-  while (chosen.size > 0 && countTokens(text) > maxTokens) {
-    chosen.delete(order.pop()!);
-    text = render(chosen, preamble, recentHeading);
-  }
-  return { chosen, text };
+  return { chosen, text: render(chosen, preamble, recentHeading) };
 }
 
 function checkLimit(name: string, value: number): void {

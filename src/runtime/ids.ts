@@ -26,10 +26,10 @@ export function timeOrderedIds(now: () => number = Date.now): IdSource {
           sequence = 0;
         }
       } else {
-        sequence = randomBytes(2).readUInt16BE() & 0x3ff; // a random start leaves room to count up
+        sequence = randomPool.take(2).readUInt16BE() & 0x3ff; // a random start leaves room to count up
       }
       lastMs = ms;
-      const random = randomBytes(8);
+      const random = randomPool.take(8);
       random[0] = (random[0]! & 0x3f) | 0x80; // variant 10
       const time = ms.toString(16).padStart(12, '0');
       const tail = random.toString('hex');
@@ -37,6 +37,25 @@ export function timeOrderedIds(now: () => number = Date.now): IdSource {
     },
   };
 }
+
+/** Random bytes drawn from the system in blocks: one draw per id cost more than the rest of making it. */
+const randomPool = (() => {
+  const BLOCK = 4_096;
+  let block = randomBytes(BLOCK);
+  let at = 0;
+  return {
+    take(n: number): Buffer {
+      if (at + n > BLOCK) {
+        block = randomBytes(BLOCK);
+        at = 0;
+      }
+      // A copy, so the caller may set version and variant bits without touching the pool.
+      const bytes = Buffer.from(block.subarray(at, at + n));
+      at += n;
+      return bytes;
+    },
+  };
+})();
 
 export const randomIds: IdSource = timeOrderedIds();
 
