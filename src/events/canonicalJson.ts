@@ -20,11 +20,18 @@ export function canonicalJson(value: unknown): string {
 /** Keys V8 enumerates first, in numeric order, whatever order they were added in. */
 const ARRAY_INDEX = /^(?:0|[1-9]\d{0,9})$/;
 
+/** A key a sorted copy cannot hold in sorted position: an array index (checked only if it starts with a digit), or "__proto__". */
+function unsortable(key: string): boolean {
+  const first = key.charCodeAt(0);
+  return (first >= 48 && first <= 57 && ARRAY_INDEX.test(key)) || key === '__proto__';
+}
+
 /**
  * The same text by the engine's own `JSON.stringify`, about twice as fast as walking the value here (a 36 KB
  * checkpoint: 90 µs against 194 µs), with a replacer that hands over each object with its keys sorted. Undefined
  * when it cannot vouch for the result: a value without a JSON form, which the walk below refuses with its path,
- * or an object whose array-index keys would not sort (the engine enumerates those first, in numeric order).
+ * or an unsorted object with array-index keys (the engine enumerates those first, in numeric order) or a key
+ * named "__proto__".
  */
 function viaNativeStringify(value: unknown): string | undefined {
   let unsure = false;
@@ -47,12 +54,12 @@ function viaNativeStringify(value: unknown): string | undefined {
         let sorted = true;
         for (let i = 1; i < keys.length && sorted; i++) sorted = keys[i - 1]! < keys[i]!;
         if (sorted) return member;
-        if (keys.some((key) => ARRAY_INDEX.test(key))) {
+        // "__proto__" would set the copy's prototype rather than a key.
+        if (keys.some(unsortable)) {
           unsure = true;
           return member;
         }
-        // No prototype, so a key named "__proto__" stays a key.
-        const copy = Object.create(null) as Record<string, unknown>;
+        const copy: Record<string, unknown> = {};
         for (const key of keys.sort()) copy[key] = (member as Record<string, unknown>)[key];
         return copy;
       }
