@@ -30,9 +30,21 @@ export function sealEvent(
 ): { metadata: RecordedMetadata; dataJson: string; metadataJson: string } {
   const unsealed = { ...event.metadata, prevHash };
   const dataJson = canonicalJson(event.data);
-  const hash = hashOfCanonicalParts(event.type, dataJson, canonicalJson(unsealed), prevHash);
+  const unsealedJson = canonicalJson(unsealed);
+  const hash = hashOfCanonicalParts(event.type, dataJson, unsealedJson, prevHash);
   const metadata = { ...unsealed, hash };
-  return { metadata, dataJson, metadataJson: canonicalJson(metadata) };
+  return { metadata, dataJson, metadataJson: withHashMember(unsealedJson, hash) ?? canonicalJson(metadata) };
+}
+
+/**
+ * The sealed metadata's canonical text from the unsealed one: `hash` sorts between `correlationId` and
+ * `machineVersion` (the envelope's keys are fixed), so it is spliced in there rather than serialised again. A
+ * quote inside a JSON string is escaped, so `,"machineVersion":` can only be that member's start.
+ */
+function withHashMember(unsealedJson: string, hash: string): string | undefined {
+  const at = unsealedJson.indexOf(',"machineVersion":');
+  if (at < 0 || !unsealedJson.includes('"correlationId":')) return undefined;
+  return `${unsealedJson.slice(0, at)},"hash":"${hash}"${unsealedJson.slice(at)}`;
 }
 
 /** The hash from canonical texts: keys sort as data < metadata < type, so this is canonicalJson of the whole. */

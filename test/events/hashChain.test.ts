@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../src/events/canonicalJson.ts';
 import type { RecordedEvent } from '../../src/events/envelope.ts';
 import { createEventRegistry } from '../../src/events/catalogue.ts';
-import { GENESIS_HASH, computeEventHash, verifyChain } from '../../src/events/hashChain.ts';
+import { GENESIS_HASH, computeEventHash, sealEvent, verifyChain } from '../../src/events/hashChain.ts';
 import { collect } from '../../src/store/eventStore.ts';
 import { MemoryEventStore } from '../../src/store/memoryEventStore.ts';
 import { batch, taskAssigned } from '../support/events.ts';
@@ -82,5 +82,16 @@ describe('hash chain', () => {
       await store.appendToStream('agent-b', [taskAssigned('agent-b', i)]);
     }
     expect(verifyChain(await collect(store.readAll()))).toEqual({ ok: true, checked: 6 });
+  });
+});
+
+describe('sealing', () => {
+  it('stores the sealed metadata in canonical form, with the hash member in its sorted place', () => {
+    const metadata = { actorId: 'agent-s.express.0', actorKind: 'agent', sessionId: 's', correlationId: 's', causationId: null, recordedAt: '2026-11-24T10:00:00.000Z', machineVersion: 'agent@5', schemaVersion: 1 };
+    for (const prevHash of [GENESIS_HASH, 'a'.repeat(64)]) {
+      const sealed = sealEvent({ type: 'task.assigned', data: { turn: 0, query: 'q "quoted" ,"machineVersion":', region: 'KE', purpose: 'climate_adaptation' }, metadata }, prevHash);
+      expect(sealed.metadataJson).toBe(canonicalJson(sealed.metadata));
+      expect(sealed.dataJson).toBe(canonicalJson(JSON.parse(sealed.dataJson)));
+    }
   });
 });
