@@ -265,7 +265,8 @@ export class ActorRuntime {
       // A group of re-deliveries that were all already recorded (routine on rehydrate) writes nothing.
       if (appends.length > 0) {
         const results = await this.store.appendToStreams(appends);
-        this.sessionProjections.observe(results.flatMap((result) => result.recorded ?? []));
+        const recorded = results.every((result) => result.recorded !== undefined) ? results.flatMap((result) => result.recorded!) : undefined;
+        this.sessionProjections.observe(new Set(parts.map((s) => s.actor.sessionId)), recorded);
       }
       for (const s of parts) this.adopt(s);
       stage.ledger.adopt();
@@ -399,6 +400,7 @@ export class ActorRuntime {
   private forgetAfterFailedWrite(staged: Map<string, StagedActor> | undefined): void {
     if (!staged) return;
     for (const streamId of staged.keys()) this.actors.delete(streamId);
+    for (const { actor } of staged.values()) this.sessionProjections.forget(actor.sessionId);
     if (this.store.atomicMultiStreamAppend) return;
     for (const streamId of staged.keys()) void this.rehydrate(streamId).catch((error) => this.fail(error));
   }

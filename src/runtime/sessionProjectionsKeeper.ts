@@ -18,12 +18,15 @@ export interface HostedProjections {
 
 /**
  * Keeps each live session's projections (tiered session state, climate impact, …) in memory, so an agent's prompt
- * context and a checkpoint cost a read of what the session wrote since the last time rather than a checkpoint and
- * its tail. It folds only what the store holds, read back with the store's own positions, so its states are
- * exactly what a point-in-time query would answer.
+ * context and a checkpoint cost nothing to read. It folds only what the store holds, with the store's own
+ * positions, so its states are exactly what a point-in-time query would answer: what this process writes it folds
+ * as the store recorded it (`observe`); whatever it has not seen recorded (a store that does not return what it
+ * recorded, a write that failed, a session it has not loaded) it reads from the store before answering.
  */
 export class SessionProjectionsKeeper {
   private readonly hosts = new Map<string, HostedProjections>();
+  /** Sessions whose host has folded everything the store holds for them, as far as this process knows. */
+  private readonly current = new Set<string>();
   private readonly store: EventStore;
   private readonly projections: ExtraProjections;
 
@@ -43,7 +46,9 @@ export class SessionProjectionsKeeper {
   async caughtUp(sessionId: string): Promise<HostedProjections | undefined> {
     const host = this.hosts.get(sessionId);
     if (!host) return this.load(sessionId);
+    if (this.current.has(sessionId)) return host;
     const tail = await readSessionTail(this.store, sessionId, host.covered);
+    this.current.add(sessionId);
     if (tail.length === 0) return host;
     // Adopted only once the whole tail has folded: a step that throws leaves the host as it was.
     const states = { ...host.states };
@@ -58,28 +63,32 @@ export class SessionProjectionsKeeper {
   }
 
   /**
-   * Folds events this process has just written, as the store recorded them (positions and all), into the hosted
-   * state of their session, so the next catch-up has nothing left to read and decode. Only what continues each
-   * stream exactly where the host stands is taken; anything else is left for the catch-up to read.
+   * Folds what this process has just written to the sessions of one append, as the store recorded it (positions
+   * and all), so the next answer needs no read. `recorded` is every event of the append, or undefined when the
+   * store did not return them: those sessions are then read before their next answer.
    */
-  observe(recorded: readonly RecordedEvent[]): void {
-    const bySession = Map.groupBy(recorded, (event) => event.metadata.sessionId);
-    for (const [sessionId, events] of bySession) {
+  observe(sessions: Iterable<string>, recorded: readonly RecordedEvent[] | undefined): void {
+    const bySession = recorded ? Map.groupBy(recorded, (event) => event.metadata.sessionId) : new Map<string, RecordedEvent[]>();
+    for (const sessionId of sessions) {
       const host = this.hosts.get(sessionId);
-      if (!host) continue;
+      if (!host || !recorded || !this.current.has(sessionId)) {
+        this.current.delete(sessionId);
+        continue;
+      }
       const states = { ...host.states };
       const covered = { ...host.covered };
       try {
-        for (const event of events.sort(byPosition)) {
+        for (const event of (bySession.get(sessionId) ?? []).sort(byPosition)) {
           const at = covered[event.streamId];
-          if ((at === undefined ? -1n : BigInt(at.revision)) !== event.revision - 1n) break;
+          // Not where the host stands: something was written that it has not seen; read it all from the store.
+          if ((at === undefined ? -1n : BigInt(at.revision)) !== event.revision - 1n) throw new Error('gap');
           for (const [name, projection] of Object.entries(this.projections)) states[name] = projection.evolve(states[name], event);
           covered[event.streamId] = { revision: String(event.revision), position: String(event.position) };
         }
       } catch {
-        // The facts are durable whatever a projection makes of them: reload from the store, where the same step
-        // fails again and is reported by whoever needs the state.
-        this.hosts.delete(sessionId);
+        // A gap, or a projection step that throws (the facts are durable whatever a projection makes of them):
+        // reload from the store, where the same step fails again and is reported by whoever needs the state.
+        this.forget(sessionId);
         continue;
       }
       host.states = states;
@@ -97,11 +106,13 @@ export class SessionProjectionsKeeper {
       throw error;
     }
     this.hosts.set(sessionId, host);
+    this.current.add(sessionId);
     return host;
   }
 
   /** Drops a session's hosted state (it reloads from the store on next use). */
   forget(sessionId: string): void {
     this.hosts.delete(sessionId);
+    this.current.delete(sessionId);
   }
 }
