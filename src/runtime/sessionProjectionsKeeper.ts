@@ -3,7 +3,7 @@ import type { SessionState } from '../../projections/sessionState/sessionState.t
 import type { RecordedEvent } from '../events/envelope.ts';
 import type { EventStore } from '../store/eventStore.ts';
 import { readSessionTail } from './checkpoints.ts';
-import { UnknownSessionError } from './sessionStreams.ts';
+import { sessionStream, UnknownSessionError } from './sessionStreams.ts';
 import { byPosition, sessionStateAt, type CheckpointData, type ExtraProjections } from './stateAt.ts';
 
 /** The most tokens of session state an agent's prompt carries. */
@@ -70,7 +70,13 @@ export class SessionProjectionsKeeper {
   observe(sessions: Iterable<string>, recorded: readonly RecordedEvent[] | undefined): void {
     const bySession = recorded ? Map.groupBy(recorded, (event) => event.metadata.sessionId) : new Map<string, RecordedEvent[]>();
     for (const sessionId of sessions) {
-      const host = this.hosts.get(sessionId);
+      let host = this.hosts.get(sessionId);
+      // A session whose first event this is has nothing in the store before it: its host starts empty here.
+      if (!host && recorded && bySession.get(sessionId)?.some((e) => e.streamId === sessionStream(sessionId) && e.revision === 0n)) {
+        host = { states: Object.fromEntries(Object.entries(this.projections).map(([name, p]) => [name, p.initial])), covered: {} };
+        this.hosts.set(sessionId, host);
+        this.current.add(sessionId);
+      }
       if (!host || !recorded || !this.current.has(sessionId)) {
         this.current.delete(sessionId);
         continue;
