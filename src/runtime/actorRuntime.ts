@@ -4,7 +4,7 @@ import { streamCategory, type EventToAppend } from '../events/envelope.ts';
 import type { LanguageModel, ModelReply } from '../models/languageModel.ts';
 import { ModelCallError } from '../models/modelCallError.ts';
 import { StreamNotFoundError } from '../store/errors.ts';
-import type { EventStore } from '../store/eventStore.ts';
+import { mayHaveEvents, type EventStore } from '../store/eventStore.ts';
 import { foldActor, initialSnapshot, machineEventOf, stepActor } from './actorFold.ts';
 import { actorKindOf, actorKinds, sessionIdOf, type ActorKind } from './actorKinds.ts';
 import { activeTimerWithKey, copyTracking, emptyTracking, trackEvent, type ActorTracking } from './actorTracking.ts';
@@ -222,10 +222,13 @@ export class ActorRuntime {
     let revision = -1n;
     const events = [];
     try {
-      for await (const event of this.store.readStream(streamId)) {
-        events.push(event);
-        trackEvent(tracking, event);
-        revision = event.revision;
+      // Most loads are of actors about to be created: no read, and no error to construct, where the store can tell.
+      if (await mayHaveEvents(this.store, streamId)) {
+        for await (const event of this.store.readStream(streamId)) {
+          events.push(event);
+          trackEvent(tracking, event);
+          revision = event.revision;
+        }
       }
     } catch (error) {
       if (!(error instanceof StreamNotFoundError)) throw error;

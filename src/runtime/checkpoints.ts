@@ -1,6 +1,6 @@
 import type { RecordedEvent } from '../events/envelope.ts';
 import { StreamNotFoundError } from '../store/errors.ts';
-import { collect, type EventLocation, type EventStore } from '../store/eventStore.ts';
+import { collect, mayHaveEvents, type EventLocation, type EventStore } from '../store/eventStore.ts';
 import { isAtOrBefore, type PointInTime } from './pointInTime.ts';
 import { sessionStream } from './sessionStreams.ts';
 import type { IdSource } from './ids.ts';
@@ -190,6 +190,7 @@ export const CHECKPOINT_VERSION = 'checkpoint@2';
 
 /** Tokens used by the session when its newest checkpoint was taken (0 when it has none). */
 export async function checkpointedTokens(store: EventStore, sessionId: string): Promise<number> {
+  if (!(await mayHaveEvents(store, checkpointStream(sessionId)))) return 0;
   try {
     for await (const event of store.readStream(checkpointStream(sessionId), { direction: 'backwards', maxCount: 1 })) return (event.data as CheckpointData).usageTokens;
   } catch (error) {

@@ -5,7 +5,7 @@ import type { EventData } from '../events/catalogue.ts';
 import type { EventToAppend } from '../events/envelope.ts';
 import type { LanguageModel } from '../models/languageModel.ts';
 import { StreamNotFoundError } from '../store/errors.ts';
-import type { EventStore, StreamAppend } from '../store/eventStore.ts';
+import { mayHaveEvents, type EventStore, type StreamAppend } from '../store/eventStore.ts';
 import type { IdSource } from './ids.ts';
 
 /** Recorded as every ledger event's `machineVersion`: the ledger is a projection the runtime writes, not a machine. */
@@ -65,9 +65,11 @@ export class LedgerKeeper {
     let state = initialLedgerState;
     let revision = -1n;
     try {
-      for await (const event of this.store.readStream(ledgerStream(sessionId))) {
-        state = applyLedgerEvent(state, event.type, event.data);
-        revision = event.revision;
+      if (await mayHaveEvents(this.store, ledgerStream(sessionId))) {
+        for await (const event of this.store.readStream(ledgerStream(sessionId))) {
+          state = applyLedgerEvent(state, event.type, event.data);
+          revision = event.revision;
+        }
       }
     } catch (error) {
       if (!(error instanceof StreamNotFoundError)) throw error;

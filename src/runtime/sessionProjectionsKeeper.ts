@@ -1,7 +1,7 @@
 import { promptContext } from '../../projections/sessionState/contextText.ts';
 import type { SessionState } from '../../projections/sessionState/sessionState.ts';
 import type { RecordedEvent } from '../events/envelope.ts';
-import type { EventStore } from '../store/eventStore.ts';
+import { mayHaveEvents, type EventStore } from '../store/eventStore.ts';
 import { readSessionTail } from './checkpoints.ts';
 import { sessionStream, UnknownSessionError } from './sessionStreams.ts';
 import { byPosition, sessionStateAt, type CheckpointData, type ExtraProjections } from './stateAt.ts';
@@ -103,6 +103,8 @@ export class SessionProjectionsKeeper {
   }
 
   private async load(sessionId: string): Promise<HostedProjections | undefined> {
+    // A session whose first fact is still being staged has nothing to load (its host starts with that fact).
+    if (!(await mayHaveEvents(this.store, sessionStream(sessionId)))) return undefined;
     let host: HostedProjections;
     try {
       const at = await sessionStateAt(this.store, sessionId, undefined, this.projections);

@@ -114,6 +114,14 @@ export interface EventStore {
   close(): Promise<void>;
 }
 
+/**
+ * Whether a stream may have readable events: false only when the store can tell cheaply (`locateInStream`) that
+ * it has none, so a writer about to create a stream skips a read that would only end in `StreamNotFoundError`.
+ */
+export async function mayHaveEvents(store: EventStore, streamId: string): Promise<boolean> {
+  return store.locateInStream === undefined || (await store.locateInStream(streamId, 'end')) !== undefined;
+}
+
 /** Collects an async iterable into an array; for tests, small streams and the CLI. */
 export async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
   const items: T[] = [];
