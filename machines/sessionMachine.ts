@@ -42,7 +42,7 @@ export interface SessionContext {
 }
 
 /** Enough for a caller to find its turn's outcome: a session finishes at most one turn per recorded fact. */
-export const RECENT_OUTCOMES = 4;
+export const RECENT_OUTCOMES = 2;
 
 export function agentStreamFor(sessionId: string, role: string, instance: number): string {
   return `agent-${sessionId}.${role}.${instance}`;
@@ -126,4 +126,4 @@ export const sessionMachine = setup({
   },
 });
 
-export const SESSION_MACHINE_VERSION = machineVersion(sessionMachine, 4);
+export const SESSION_MACHINE_VERSION = machineVersion(sessionMachine, 5);

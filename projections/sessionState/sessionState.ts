@@ -81,7 +81,7 @@ export type MoveSummary = {
   recent: TierMove[];
 };
 
-export const COLD_RECENT_ITEMS = 4;
+export const COLD_RECENT_ITEMS = 2;
 export const RECENT_MOVES = 8;
 /**
  * How many tasks the coordination queue remembers having seen, so the two records of one task (the session's
