@@ -9,7 +9,7 @@ import { EMPTY_HEAD, planAppend, type AppendPlan, type ExistingEvent, type Strea
 import { catchUpSubscription } from './catchUpSubscription.ts';
 import { checkStreamAppends, type StreamAppend } from './multiStreamAppend.ts';
 import { ChangeSignal } from './changeSignal.ts';
-import { StoreUnavailableError, StreamDeletedError, StreamNotFoundError } from './errors.ts';
+import { DuplicateEventIdError, StoreUnavailableError, StreamDeletedError, StreamNotFoundError } from './errors.ts';
 import type {
   AppendResult, EventLocation, EventStore, ExpectedState, ReadAllOptions, ReadStreamOptions, StreamMetadata, Subscription,
   SubscribeToAllOptions, SubscribeToStreamOptions,
@@ -122,17 +122,35 @@ export class SqliteEventStore implements EventStore {
   /** Every part in one `BEGIN IMMEDIATE` transaction: the whole append commits or none of it does. */
   async appendToStreams(appends: readonly StreamAppend[]): Promise<AppendResult[]> {
     checkStreamAppends(appends);
-    const results = this.inTransaction(() => appends.map(({ streamId, events, expectedState }) => {
-      const row = this.statements.head.get(streamId) as StreamRow | undefined;
-      const head = row ? toHead(row) : EMPTY_HEAD;
-      const plan = planAppend({
-        streamId, head, expectedState: expectedState ?? 'any', events, registry: this.registry,
-        findExisting: (ids) => this.findExisting(ids),
-      });
-      return this.applyPlan(streamId, head, row, plan);
-    }));
+    let results: AppendResult[];
+    try {
+      results = this.inTransaction(() => appends.map(({ streamId, events, expectedState }) => {
+        const row = this.statements.head.get(streamId) as StreamRow | undefined;
+        const head = row ? toHead(row) : EMPTY_HEAD;
+        const plan = planAppend({
+          streamId, head, expectedState: expectedState ?? 'any', events, registry: this.registry,
+          // At exactly the head, the batch cannot be a re-send of one already written (that would have moved the
+          // head), so there is nothing to look up: an id already used elsewhere is refused by the unique index.
+          findExisting: (ids) => (atHead(head, expectedState) ? new Map() : this.findExisting(ids)),
+        });
+        return this.applyPlan(streamId, head, row, plan);
+      }));
+    } catch (error) {
+      throw this.duplicateIdError(error, appends) ?? error;
+    }
     this.signal.notify();
     return results;
+  }
+
+  /** The unique index refused an event id (the transaction is rolled back): say which, and where it is recorded. */
+  private duplicateIdError(error: unknown, appends: readonly StreamAppend[]): DuplicateEventIdError | undefined {
+    if (!/UNIQUE constraint failed: events\.event_id/.test((error as Error)?.message ?? '')) return undefined;
+    for (const { streamId, events } of appends) {
+      const existing = this.findExisting(events.map((e) => e.eventId));
+      const [id, where] = existing.entries().next().value ?? [];
+      if (id !== undefined && where !== undefined) return new DuplicateEventIdError(id, streamId, `in stream "${where.streamId}" at revision ${where.revision}`);
+    }
+    return undefined;
   }
 
   private applyPlan(streamId: string, head: StreamHead, row: StreamRow | undefined, plan: AppendPlan): AppendResult {
@@ -359,4 +377,10 @@ function toMetadata(row: StreamRow): StreamMetadata {
 
 function toRecord([position, streamId, revision, eventId, type, data, metadata]: EventRow): StoredRecord {
   return { streamId, revision, position, eventId, type, data, metadata };
+}
+
+/** Whether an append's expected state names the stream's head exactly (an exact revision, or no stream yet). */
+function atHead(head: StreamHead, expected: ExpectedState | undefined): boolean {
+  if (head.status !== 'live') return false;
+  return typeof expected === 'bigint' ? expected === head.lastRevision : expected === 'no_stream' && head.lastRevision < 0n;
 }

@@ -109,6 +109,16 @@ export function eventStoreContract(adapter: string, open: () => Promise<StoreUnd
         const other = stream('x');
         await expect(store.appendToStream(other, events)).rejects.toBeInstanceOf(DuplicateEventIdError);
         await expect(readStream(other)).rejects.toBeInstanceOf(StreamNotFoundError);
+        // Also when the expected state is exactly the head (no_stream, or the head's revision), alone or in a multi-stream append.
+        await expect(store.appendToStream(other, events, { expectedState: 'no_stream' })).rejects.toThrow(new RegExp(`already recorded in stream "${id}"`));
+        const third = stream('session');
+        await store.appendToStream(third, batch(third, 1));
+        await expect(store.appendToStreams([
+          { streamId: third, events: batch(third, 1, 1), expectedState: 0n },
+          { streamId: other, events: events.slice(1), expectedState: 'no_stream' },
+        ])).rejects.toBeInstanceOf(DuplicateEventIdError);
+        if (store.atomicMultiStreamAppend) expect(await readStream(third)).toHaveLength(1);
+        await expect(readStream(other)).rejects.toBeInstanceOf(StreamNotFoundError);
       });
 
       it('a batch that repeats an id inside itself is refused and writes nothing', async () => {
