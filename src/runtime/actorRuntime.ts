@@ -4,14 +4,14 @@ import { streamCategory, type EventToAppend } from '../events/envelope.ts';
 import type { LanguageModel, ModelReply } from '../models/languageModel.ts';
 import { ModelCallError } from '../models/modelCallError.ts';
 import { StreamNotFoundError } from '../store/errors.ts';
-import { mayHaveEvents, type EventStore } from '../store/eventStore.ts';
+import { mayHaveEvents, type AppendResult, type EventStore, type StreamAppend } from '../store/eventStore.ts';
 import { foldActor, initialSnapshot, machineEventOf, stepActor } from './actorFold.ts';
 import { actorKindOf, actorKinds, sessionIdOf, type ActorKind } from './actorKinds.ts';
 import { activeTimerWithKey, copyTracking, emptyTracking, trackEvent, type ActorTracking } from './actorTracking.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { derivedId, randomIds, type IdSource } from './ids.ts';
 import { defaultFactorSet } from '../policy/climate/factorSets.ts';
-import { appendCheckpoint, CHECKPOINT_RETENTION, checkpointedTokens, recordCheckpoint, type CheckpointRetention } from './checkpoints.ts';
+import { appendCheckpoint, CHECKPOINT_RETENTION, checkpointedTokens, checkpointEvent, checkpointParts, recordCheckpoint, type CheckpointRetention, type PendingCheckpoint } from './checkpoints.ts';
 import { LedgerKeeper, ledgerStream, type LedgerStage } from './ledgerKeeper.ts';
 import type { CheckpointData, ExtraProjections } from './stateAt.ts';
 import { SessionProjectionsKeeper } from './sessionProjectionsKeeper.ts';
@@ -105,6 +105,11 @@ export class ActorRuntime {
   private readonly checkpointEveryTokens: number;
   private readonly checkpointRetention: CheckpointRetention;
   private readonly checkpointed = new Map<string, number>();
+  /** Checkpoints composed but not yet written, oldest first (see `deferCheckpoint`). */
+  private pendingCheckpoints: PendingCheckpoint[] = [];
+  private flushScheduled = false;
+  /** While a failed group is retried one delivery at a time, no checkpoint rides along. */
+  private retrying = false;
   private readonly inbox: Delivery[] = [];
   private draining = false;
   private readonly loading = new Map<string, Promise<HostedActor>>();
@@ -267,9 +272,14 @@ export class ActorRuntime {
       ];
       // A group of re-deliveries that were all already recorded (routine on rehydrate) writes nothing.
       if (appends.length > 0) {
-        const results = await this.store.appendToStreams(appends);
-        const recorded = results.every((result) => result.recorded !== undefined) ? results.flatMap((result) => result.recorded!) : undefined;
+        // Checkpoints waiting to be written ride along, so they cost no commit of their own. Only on the first
+        // try: should the group fail, its retries go without them (a checkpoint is only ever an optimisation).
+        const checkpoints = this.retrying ? [] : checkpointParts(this.pendingCheckpoints.splice(0));
+        const results = await this.store.appendToStreams([...appends, ...checkpoints]);
+        const facts = results.slice(0, appends.length);
+        const recorded = facts.every((result) => result.recorded !== undefined) ? facts.flatMap((result) => result.recorded!) : undefined;
         this.sessionProjections.observe(new Set(parts.map((s) => s.actor.sessionId)), recorded);
+        await this.afterCheckpointsWritten(checkpoints, results.slice(appends.length)).catch((error) => this.fail(error));
       }
       for (const s of parts) this.adopt(s);
       stage.ledger.adopt();
@@ -278,7 +288,12 @@ export class ActorRuntime {
       if (!this.stopped) for (const perform of stage.performs) perform();
     } catch (error) {
       if (group.length > 1) {
-        for (const delivery of group) await this.commitGroup([delivery]);
+        this.retrying = true;
+        try {
+          for (const delivery of group) await this.commitGroup([delivery]);
+        } finally {
+          this.retrying = false;
+        }
         return;
       }
       ledger?.forget();
@@ -343,10 +358,55 @@ export class ActorRuntime {
       let last = this.checkpointed.get(sessionId);
       if (last === undefined) last = await checkpointedTokens(this.store, sessionId);
       if (Math.floor(tokens / this.checkpointEveryTokens) > Math.floor(last / this.checkpointEveryTokens)) {
-        await this.checkpoint(sessionId, 'tokens');
+        await this.deferCheckpoint(sessionId);
       } else {
         this.checkpointed.set(sessionId, last);
       }
+    }
+  }
+
+  /**
+   * A checkpoint composed now, of the state the store holds now, and written with the next group's append, or on
+   * its own once nothing else is being written. Either way its own position is after everything it covers, which
+   * is all a point-in-time query asks of it. Where the runtime does not host the whole session, it is folded from
+   * the store and written at once.
+   */
+  private async deferCheckpoint(sessionId: string): Promise<void> {
+    const recordedAt = new Date(this.clock.now()).toISOString();
+    const data = await this.composeCheckpoint(sessionId, 'tokens');
+    if (!data) {
+      await this.checkpoint(sessionId, 'tokens');
+      return;
+    }
+    this.pendingCheckpoints.push({ sessionId, data, event: checkpointEvent(sessionId, data, { ids: this.ids, recordedAt }) });
+    this.checkpointed.set(sessionId, data.usageTokens);
+    this.scheduleCheckpointFlush();
+  }
+
+  /** Writes waiting checkpoints once the runtime is between groups with none to follow (tracked, so `settled` waits). */
+  private scheduleCheckpointFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    void this.track(async () => {
+      // A macrotask later: a group that follows at once (the next query, a model's answer) takes them along.
+      do await new Promise<void>((resolve) => setImmediate(resolve));
+      while (this.draining);
+      this.flushScheduled = false;
+      const checkpoints = checkpointParts(this.pendingCheckpoints.splice(0));
+      if (checkpoints.length === 0 || this.stopped) return;
+      try {
+        await this.afterCheckpointsWritten(checkpoints, await this.store.appendToStreams(checkpoints));
+      } catch (error) {
+        this.fail(error as Error);
+      }
+    });
+  }
+
+  /** Sets retention on each checkpoint stream whose first checkpoint was just written. */
+  private async afterCheckpointsWritten(parts: readonly StreamAppend[], results: readonly AppendResult[]): Promise<void> {
+    if (this.checkpointRetention === 'all') return;
+    for (const [i, part] of parts.entries()) {
+      if (results[i]?.nextExpectedRevision === BigInt(part.events.length - 1)) await this.store.setStreamMetadata(part.streamId, { maxCount: this.checkpointRetention });
     }
   }
 

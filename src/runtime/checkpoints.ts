@@ -1,6 +1,6 @@
-import type { RecordedEvent } from '../events/envelope.ts';
+import type { EventToAppend, RecordedEvent } from '../events/envelope.ts';
 import { StreamNotFoundError } from '../store/errors.ts';
-import { collect, mayHaveEvents, type EventLocation, type EventStore } from '../store/eventStore.ts';
+import { collect, mayHaveEvents, type EventLocation, type EventStore, type StreamAppend } from '../store/eventStore.ts';
 import { isAtOrBefore, type PointInTime } from './pointInTime.ts';
 import { sessionStream } from './sessionStreams.ts';
 import type { IdSource } from './ids.ts';
@@ -177,12 +177,31 @@ export interface CheckpointWrite {
 /** Appends a checkpoint made elsewhere (the runtime composes one from the state it hosts); sets retention on the first. */
 export async function appendCheckpoint(store: EventStore, sessionId: string, data: CheckpointData, options: CheckpointWrite): Promise<void> {
   const streamId = checkpointStream(sessionId);
-  const result = await store.appendToStream(streamId, [{
-    eventId: options.ids.next(), type: 'checkpoint.recorded', data,
-    metadata: { actorId: streamId, actorKind: 'checkpoint', sessionId, correlationId: sessionId, causationId: null, recordedAt: options.recordedAt, machineVersion: CHECKPOINT_VERSION },
-  }]);
+  const result = await store.appendToStream(streamId, [checkpointEvent(sessionId, data, options)]);
   const retention = options.retention ?? CHECKPOINT_RETENTION;
   if (result.nextExpectedRevision === 0n && retention !== 'all') await store.setStreamMetadata(streamId, { maxCount: retention });
+}
+
+/** The `checkpoint.recorded` event of a checkpoint, for `checkpoint-<sessionId>`. */
+export function checkpointEvent(sessionId: string, data: CheckpointData, options: { ids: IdSource; recordedAt: string }): EventToAppend {
+  const streamId = checkpointStream(sessionId);
+  return {
+    eventId: options.ids.next(), type: 'checkpoint.recorded', data,
+    metadata: { actorId: streamId, actorKind: 'checkpoint', sessionId, correlationId: sessionId, causationId: null, recordedAt: options.recordedAt, machineVersion: CHECKPOINT_VERSION },
+  };
+}
+
+/** A checkpoint composed and waiting to be written with a later append. */
+export interface PendingCheckpoint {
+  sessionId: string;
+  data: CheckpointData;
+  event: EventToAppend;
+}
+
+/** Waiting checkpoints as append parts: one per checkpoint stream, its checkpoints in the order they were made. */
+export function checkpointParts(pending: readonly PendingCheckpoint[]): StreamAppend[] {
+  const bySession = Map.groupBy(pending, (checkpoint) => checkpoint.sessionId);
+  return [...bySession].map(([sessionId, checkpoints]) => ({ streamId: checkpointStream(sessionId), events: checkpoints.map((c) => c.event) }));
 }
 
 /** The checkpoint format, recorded as each checkpoint's `machineVersion`; 2: bounded projection states. */
