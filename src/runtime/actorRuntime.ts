@@ -11,7 +11,7 @@ import { activeTimerWithKey, copyTracking, emptyTracking, trackEvent, type Actor
 import { systemClock, type Clock } from './clock.ts';
 import { derivedId, randomIds, type IdSource } from './ids.ts';
 import { defaultFactorSet } from '../policy/climate/factorSets.ts';
-import { appendCheckpoint, CHECKPOINT_RETENTION, checkpointedTokens, checkpointEvent, checkpointParts, recordCheckpoint, type CheckpointRetention, type PendingCheckpoint } from './checkpoints.ts';
+import { CHECKPOINT_RETENTION, checkpointedTokens, checkpointEvent, checkpointOfStore, checkpointParts, type CheckpointRetention, type PendingCheckpoint } from './checkpoints.ts';
 import { LedgerKeeper, ledgerStream, type LedgerStage } from './ledgerKeeper.ts';
 import type { CheckpointData, ExtraProjections } from './stateAt.ts';
 import { SessionProjectionsKeeper } from './sessionProjectionsKeeper.ts';
@@ -105,7 +105,7 @@ export class ActorRuntime {
   private readonly checkpointEveryTokens: number;
   private readonly checkpointRetention: CheckpointRetention;
   private readonly checkpointed = new Map<string, number>();
-  /** Checkpoints composed but not yet written, oldest first (see `deferCheckpoint`). */
+  /** Checkpoints composed but not yet written, oldest first (see `queueCheckpoint`). */
   private pendingCheckpoints: PendingCheckpoint[] = [];
   private flushScheduled = false;
   /** While a failed group is retried one delivery at a time, no checkpoint rides along. */
@@ -358,7 +358,8 @@ export class ActorRuntime {
       let last = this.checkpointed.get(sessionId);
       if (last === undefined) last = await checkpointedTokens(this.store, sessionId);
       if (Math.floor(tokens / this.checkpointEveryTokens) > Math.floor(last / this.checkpointEveryTokens)) {
-        await this.deferCheckpoint(sessionId);
+        await this.queueCheckpoint(sessionId, 'tokens');
+        this.scheduleCheckpointFlush();
       } else {
         this.checkpointed.set(sessionId, last);
       }
@@ -366,24 +367,19 @@ export class ActorRuntime {
   }
 
   /**
-   * A checkpoint composed now, of the state the store holds now, and written with the next group's append, or on
-   * its own once nothing else is being written. Either way its own position is after everything it covers, which
-   * is all a point-in-time query asks of it. Where the runtime does not host the whole session, it is folded from
-   * the store and written at once.
+   * Composes a checkpoint of the state the store holds now and queues it: it is written with the next group's
+   * append, or on its own once nothing else is being written. Either way its own position is after everything it
+   * covers, which is all a point-in-time query asks of it. It is composed from the actors, ledger and projections
+   * this runtime hosts, or folded from the store where the runtime does not host the whole session.
    */
-  private async deferCheckpoint(sessionId: string): Promise<void> {
+  private async queueCheckpoint(sessionId: string, reason: CheckpointData['reason']): Promise<void> {
     const recordedAt = new Date(this.clock.now()).toISOString();
-    const data = await this.composeCheckpoint(sessionId, 'tokens');
-    if (!data) {
-      await this.checkpoint(sessionId, 'tokens');
-      return;
-    }
+    const data = await this.composeCheckpoint(sessionId, reason) ?? await checkpointOfStore(this.store, sessionId, reason, this.projections);
     this.pendingCheckpoints.push({ sessionId, data, event: checkpointEvent(sessionId, data, { ids: this.ids, recordedAt }) });
     this.checkpointed.set(sessionId, data.usageTokens);
-    this.scheduleCheckpointFlush();
   }
 
-  /** Writes waiting checkpoints once the runtime is between groups with none to follow (tracked, so `settled` waits). */
+  /** Writes queued checkpoints once the runtime is between groups with none to follow (tracked, so `settled` waits). */
   private scheduleCheckpointFlush(): void {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
@@ -392,14 +388,14 @@ export class ActorRuntime {
       do await new Promise<void>((resolve) => setImmediate(resolve));
       while (this.draining);
       this.flushScheduled = false;
-      const checkpoints = checkpointParts(this.pendingCheckpoints.splice(0));
-      if (checkpoints.length === 0 || this.stopped) return;
-      try {
-        await this.afterCheckpointsWritten(checkpoints, await this.store.appendToStreams(checkpoints));
-      } catch (error) {
-        this.fail(error as Error);
-      }
+      await this.writeQueuedCheckpoints().catch((error) => this.fail(error));
     });
+  }
+
+  private async writeQueuedCheckpoints(): Promise<void> {
+    const checkpoints = checkpointParts(this.pendingCheckpoints.splice(0));
+    if (checkpoints.length === 0 || this.stopped) return;
+    await this.afterCheckpointsWritten(checkpoints, await this.store.appendToStreams(checkpoints));
   }
 
   /** Sets retention on each checkpoint stream whose first checkpoint was just written. */
@@ -412,11 +408,9 @@ export class ActorRuntime {
 
   /** Records a checkpoint of a session now (also used at hand-offs). */
   async checkpoint(sessionId: string, reason: 'tokens' | 'handoff' | 'manual' = 'manual'): Promise<void> {
-    const write = { ids: this.ids, retention: this.checkpointRetention, recordedAt: new Date(this.clock.now()).toISOString() };
-    const composed = await this.composeCheckpoint(sessionId, reason);
-    if (composed) await appendCheckpoint(this.store, sessionId, composed, write);
-    const data = composed ?? await recordCheckpoint(this.store, sessionId, reason, { ...write, projections: this.projections });
-    this.checkpointed.set(sessionId, data.usageTokens);
+    // Written now, after any still queued, so each checkpoint stream stays in the order its states were taken.
+    await this.queueCheckpoint(sessionId, reason);
+    await this.writeQueuedCheckpoints();
   }
 
   /**

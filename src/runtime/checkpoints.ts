@@ -156,16 +156,21 @@ async function readUntil(store: EventStore, streamId: string, from: bigint, at: 
  * `CHECKPOINT_RETENTION`), set when its first checkpoint is written.
  */
 export async function recordCheckpoint(store: EventStore, sessionId: string, reason: CheckpointData['reason'], options: CheckpointWrite & { projections: ExtraProjections }): Promise<CheckpointData> {
-  const state = await sessionStateAt(store, sessionId, undefined, options.projections);
-  const data: CheckpointData = {
+  const data = await checkpointOfStore(store, sessionId, reason, options.projections);
+  await appendCheckpoint(store, sessionId, data, options);
+  return data;
+}
+
+/** A checkpoint of a session as the store holds it now, folded from its newest checkpoint and tail. */
+export async function checkpointOfStore(store: EventStore, sessionId: string, reason: CheckpointData['reason'], projections: ExtraProjections): Promise<CheckpointData> {
+  const state = await sessionStateAt(store, sessionId, undefined, projections);
+  return {
     reason,
     usageTokens: state.ledger.usage.total.inputTokens + state.ledger.usage.total.outputTokens,
     covered: state.covered,
     actors: Object.fromEntries(state.actors.map((a) => [a.streamId, { value: a.value, context: a.context, status: a.status }])),
     projections: { ledger: state.ledger, ...state.projections },
   };
-  await appendCheckpoint(store, sessionId, data, options);
-  return data;
 }
 
 export interface CheckpointWrite {

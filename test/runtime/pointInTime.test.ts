@@ -95,8 +95,13 @@ describe('point-in-time queries', () => {
       await system.runUntilAnswered(['m0', 'm1'], turn + 1);
       await system.clock.advance(10_000);
     }
+    await system.runtime.checkpoint('m0', 'manual');
     const checkpoints = await collect(system.store.readStream('checkpoint-m0'));
     expect(checkpoints.length).toBeGreaterThanOrEqual(12); // about one per turn: each settles once
+    // Queued or written at once, the stream holds them in the order their states were taken.
+    const usage = checkpoints.map((c) => (c.data as CheckpointData).usageTokens);
+    expect(usage).toEqual(usage.toSorted((a, b) => a - b));
+    expect((checkpoints.at(-1)!.data as CheckpointData).reason).toBe('manual');
     expect(await system.store.getStreamMetadata('checkpoint-m0')).toEqual({});
     const log = await collect(system.store.readAll());
     const last = log.at(-1)!.position;
