@@ -48,8 +48,10 @@ export class SessionProjectionsKeeper {
     if (!host) return this.load(sessionId);
     if (this.current.has(sessionId)) return host;
     const tail = await readSessionTail(this.store, sessionId, host.covered);
-    this.current.add(sessionId);
-    if (tail.length === 0) return host;
+    if (tail.length === 0) {
+      this.current.add(sessionId);
+      return host;
+    }
     // Adopted only once the whole tail has folded: a step that throws leaves the host as it was.
     const states = { ...host.states };
     const covered = { ...host.covered };
@@ -59,6 +61,7 @@ export class SessionProjectionsKeeper {
     }
     host.states = states;
     host.covered = covered;
+    this.current.add(sessionId);
     return host;
   }
 
