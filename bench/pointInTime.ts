@@ -4,7 +4,7 @@ import type { EventToAppend, RecordedEvent } from '../src/events/envelope.ts';
 import type { SessionContext } from '../machines/sessionMachine.ts';
 import { sessionProjections } from '../src/cli/sessionProjections.ts';
 import { ActorRuntime } from '../src/runtime/actorRuntime.ts';
-import { CHECKPOINT_RETENTION, checkpointStream, newestCheckpointAt } from '../src/runtime/checkpoints.ts';
+import { CHECKPOINT_RETENTION, checkpointOfState, checkpointStream, newestCheckpointAt } from '../src/runtime/checkpoints.ts';
 import { systemClock, type Clock } from '../src/runtime/clock.ts';
 import { derivedId, timeOrderedIds } from '../src/runtime/ids.ts';
 import { mulberry32 } from '../src/models/seededRandom.ts';
@@ -312,7 +312,7 @@ async function measure(store: SqliteEventStore, built: BuiltSession): Promise<Me
   const full = foldSession(SESSION_ID, events, projections);
   checkSession(full, built.turns);
   const atNewest = foldSession(SESSION_ID, events.filter((e) => e.position <= newest.position), projections);
-  sameState('the newest checkpoint', canonical(checkpointOf(atNewest)), canonical({ ...newest.data, reason: 'tokens' }));
+  sameState('the newest checkpoint', canonical(checkpointOfState(atNewest, 'tokens')), canonical({ ...newest.data, reason: 'tokens' }));
   progress('validated');
 
   const random = mulberry32(SEED);
@@ -407,7 +407,7 @@ async function measure(store: SqliteEventStore, built: BuiltSession): Promise<Me
   }
   await foldRows('foldSession (actors through their machines + ledger)', (list, from) => {
     const state = foldSession(SESSION_ID, list, {}, from as CheckpointData | undefined);
-    return checkpointOf(state);
+    return checkpointOfState(state, 'tokens');
   }, all_);
   progress('folds done');
 
@@ -423,17 +423,6 @@ async function measure(store: SqliteEventStore, built: BuiltSession): Promise<Me
     + `from the start: keep every checkpoint (checkpointRetention "all") when past points of long sessions must be fast. `
     + `${CHECKED_ANSWERS} answers per checkpointed row were compared with an independent full fold; positions are seeded.`));
   return { latency, folds, notes };
-}
-
-/** What `recordCheckpoint` writes for a state, so a fold can start from it as `sessionStateAt` does. */
-function checkpointOf(state: SessionStateAt): CheckpointData {
-  return {
-    reason: 'tokens',
-    usageTokens: state.ledger.usage.total.inputTokens + state.ledger.usage.total.outputTokens,
-    covered: state.covered,
-    actors: Object.fromEntries(state.actors.map((a) => [a.streamId, { value: a.value, context: a.context, status: a.status }])),
-    projections: { ledger: state.ledger, ...state.projections },
-  };
 }
 
 /** Runs `once(i)` at least `min` times, then until `max` or until `budgetMs` has passed. */

@@ -4,14 +4,14 @@ import { streamCategory, type EventToAppend } from '../events/envelope.ts';
 import type { LanguageModel, ModelReply } from '../models/languageModel.ts';
 import { ModelCallError } from '../models/modelCallError.ts';
 import { StreamNotFoundError } from '../store/errors.ts';
-import { mayHaveEvents, type AppendResult, type EventStore, type StreamAppend } from '../store/eventStore.ts';
+import { mayHaveEvents, type EventStore } from '../store/eventStore.ts';
 import { foldActor, initialSnapshot, machineEventOf, stepActor } from './actorFold.ts';
 import { actorKindOf, actorKinds, sessionIdOf, type ActorKind } from './actorKinds.ts';
 import { activeTimerWithKey, copyTracking, emptyTracking, trackEvent, type ActorTracking } from './actorTracking.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { derivedId, randomIds, type IdSource } from './ids.ts';
 import { defaultFactorSet } from '../policy/climate/factorSets.ts';
-import { CHECKPOINT_RETENTION, checkpointedTokens, checkpointEvent, checkpointOfStore, checkpointParts, type CheckpointRetention, type PendingCheckpoint } from './checkpoints.ts';
+import { CHECKPOINT_RETENTION, checkpointedTokens, checkpointEvent, checkpointOfStore, checkpointParts, setRetentionOnFirst, type CheckpointRetention, type PendingCheckpoint } from './checkpoints.ts';
 import { LedgerKeeper, ledgerStream, type LedgerStage } from './ledgerKeeper.ts';
 import type { CheckpointData, ExtraProjections } from './stateAt.ts';
 import { SessionProjectionsKeeper } from './sessionProjectionsKeeper.ts';
@@ -279,7 +279,7 @@ export class ActorRuntime {
         const facts = results.slice(0, appends.length);
         const recorded = facts.every((result) => result.recorded !== undefined) ? facts.flatMap((result) => result.recorded!) : undefined;
         this.sessionProjections.observe(new Set(parts.map((s) => s.actor.sessionId)), recorded);
-        await this.afterCheckpointsWritten(checkpoints, results.slice(appends.length)).catch((error) => this.fail(error));
+        await setRetentionOnFirst(this.store, checkpoints, results.slice(appends.length), this.checkpointRetention).catch((error) => this.fail(error));
       }
       for (const s of parts) this.adopt(s);
       stage.ledger.adopt();
@@ -395,15 +395,7 @@ export class ActorRuntime {
   private async writeQueuedCheckpoints(): Promise<void> {
     const checkpoints = checkpointParts(this.pendingCheckpoints.splice(0));
     if (checkpoints.length === 0 || this.stopped) return;
-    await this.afterCheckpointsWritten(checkpoints, await this.store.appendToStreams(checkpoints));
-  }
-
-  /** Sets retention on each checkpoint stream whose first checkpoint was just written. */
-  private async afterCheckpointsWritten(parts: readonly StreamAppend[], results: readonly AppendResult[]): Promise<void> {
-    if (this.checkpointRetention === 'all') return;
-    for (const [i, part] of parts.entries()) {
-      if (results[i]?.nextExpectedRevision === BigInt(part.events.length - 1)) await this.store.setStreamMetadata(part.streamId, { maxCount: this.checkpointRetention });
-    }
+    await setRetentionOnFirst(this.store, checkpoints, await this.store.appendToStreams(checkpoints), this.checkpointRetention);
   }
 
   /** Records a checkpoint of a session now (also used at hand-offs). */

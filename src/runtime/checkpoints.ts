@@ -1,10 +1,10 @@
 import type { EventToAppend, RecordedEvent } from '../events/envelope.ts';
 import { StreamNotFoundError } from '../store/errors.ts';
-import { collect, mayHaveEvents, type EventLocation, type EventStore, type StreamAppend } from '../store/eventStore.ts';
+import { collect, mayHaveEvents, type AppendResult, type EventLocation, type EventStore, type StreamAppend } from '../store/eventStore.ts';
 import { isAtOrBefore, type PointInTime } from './pointInTime.ts';
 import { sessionStream } from './sessionStreams.ts';
 import type { IdSource } from './ids.ts';
-import { sessionStateAt, type CheckpointData, type ExtraProjections } from './stateAt.ts';
+import { sessionStateAt, type CheckpointData, type ExtraProjections, type SessionStateAt } from './stateAt.ts';
 
 /** How many checkpoints a session keeps by default (the stream's `$maxCount`); older ones are scavenged. */
 export const CHECKPOINT_RETENTION = 5;
@@ -150,20 +150,13 @@ async function readUntil(store: EventStore, streamId: string, from: bigint, at: 
   }
 }
 
-/**
- * Records a checkpoint of a session as it stands in the store: every actor's state and every projection's,
- * with the revision and position of each stream covered. The stream keeps the newest `retention` (default
- * `CHECKPOINT_RETENTION`), set when its first checkpoint is written.
- */
-export async function recordCheckpoint(store: EventStore, sessionId: string, reason: CheckpointData['reason'], options: CheckpointWrite & { projections: ExtraProjections }): Promise<CheckpointData> {
-  const data = await checkpointOfStore(store, sessionId, reason, options.projections);
-  await appendCheckpoint(store, sessionId, data, options);
-  return data;
-}
-
 /** A checkpoint of a session as the store holds it now, folded from its newest checkpoint and tail. */
 export async function checkpointOfStore(store: EventStore, sessionId: string, reason: CheckpointData['reason'], projections: ExtraProjections): Promise<CheckpointData> {
-  const state = await sessionStateAt(store, sessionId, undefined, projections);
+  return checkpointOfState(await sessionStateAt(store, sessionId, undefined, projections), reason);
+}
+
+/** What a checkpoint of a session state holds, so a fold can start from it as `sessionStateAt` does. */
+export function checkpointOfState(state: SessionStateAt, reason: CheckpointData['reason']): CheckpointData {
   return {
     reason,
     usageTokens: state.ledger.usage.total.inputTokens + state.ledger.usage.total.outputTokens,
@@ -171,20 +164,6 @@ export async function checkpointOfStore(store: EventStore, sessionId: string, re
     actors: Object.fromEntries(state.actors.map((a) => [a.streamId, { value: a.value, context: a.context, status: a.status }])),
     projections: { ledger: state.ledger, ...state.projections },
   };
-}
-
-export interface CheckpointWrite {
-  ids: IdSource;
-  recordedAt: string;
-  retention?: CheckpointRetention;
-}
-
-/** Appends a checkpoint made elsewhere (the runtime composes one from the state it hosts); sets retention on the first. */
-export async function appendCheckpoint(store: EventStore, sessionId: string, data: CheckpointData, options: CheckpointWrite): Promise<void> {
-  const streamId = checkpointStream(sessionId);
-  const result = await store.appendToStream(streamId, [checkpointEvent(sessionId, data, options)]);
-  const retention = options.retention ?? CHECKPOINT_RETENTION;
-  if (result.nextExpectedRevision === 0n && retention !== 'all') await store.setStreamMetadata(streamId, { maxCount: retention });
 }
 
 /** The `checkpoint.recorded` event of a checkpoint, for `checkpoint-<sessionId>`. */
@@ -207,6 +186,17 @@ export interface PendingCheckpoint {
 export function checkpointParts(pending: readonly PendingCheckpoint[]): StreamAppend[] {
   const bySession = Map.groupBy(pending, (checkpoint) => checkpoint.sessionId);
   return [...bySession].map(([sessionId, checkpoints]) => ({ streamId: checkpointStream(sessionId), events: checkpoints.map((c) => c.event) }));
+}
+
+/**
+ * Sets retention (`$maxCount`) on each checkpoint stream whose first checkpoint an append just wrote: `parts` are
+ * the checkpoint parts of that append and `results` their results, in the same order.
+ */
+export async function setRetentionOnFirst(store: EventStore, parts: readonly StreamAppend[], results: readonly AppendResult[], retention: CheckpointRetention): Promise<void> {
+  if (retention === 'all') return;
+  for (const [i, part] of parts.entries()) {
+    if (results[i]?.nextExpectedRevision === BigInt(part.events.length - 1)) await store.setStreamMetadata(part.streamId, { maxCount: retention });
+  }
 }
 
 /** The checkpoint format, recorded as each checkpoint's `machineVersion`; 2: bounded projection states. */
