@@ -1,8 +1,7 @@
 import type { EventToAppend, RecordedEvent } from '../events/envelope.ts';
 import { StreamNotFoundError } from '../store/errors.ts';
-import { collect, mayHaveEvents, type AppendResult, type EventLocation, type EventStore, type StreamAppend } from '../store/eventStore.ts';
-import { isAtOrBefore, type PointInTime } from './pointInTime.ts';
-import { sessionStream } from './sessionStreams.ts';
+import { mayHaveEvents, type AppendResult, type EventLocation, type EventStore, type StreamAppend } from '../store/eventStore.ts';
+import { placeIsAtOrBefore, type PointInTime } from './pointInTime.ts';
 import type { IdSource } from './ids.ts';
 import { sessionStateAt, type CheckpointData, type ExtraProjections, type SessionStateAt } from './stateAt.ts';
 
@@ -31,15 +30,15 @@ export async function newestCheckpointAt(store: EventStore, sessionId: string, a
   const newest = await locate('end');
   if (!newest) return undefined;
   let found = newest;
-  if (!locatedAtOrBefore(newest, at)) {
+  if (!atOrBefore(newest, at)) {
     let low = await locate('start');
-    if (!low || !locatedAtOrBefore(low, at)) return undefined;
+    if (!low || !atOrBefore(low, at)) return undefined;
     let high = newest;
     for (let probes = 0; high.revision - low.revision > 1n; probes++) {
       const revision = probes % 2 === 0 ? interpolate(low, high, at!) : low.revision + (high.revision - low.revision) / 2n;
       const probe = await locate(revision);
       if (!probe || probe.revision >= high.revision) break;
-      if (locatedAtOrBefore(probe, at)) low = probe;
+      if (atOrBefore(probe, at)) low = probe;
       else high = probe;
     }
     found = low;
@@ -59,11 +58,7 @@ async function locateInStream(store: EventStore, streamId: string, from: bigint 
   return event && { revision: event.revision, position: event.position, recordedAt: event.metadata.recordedAt };
 }
 
-function locatedAtOrBefore(location: EventLocation, at: PointInTime | undefined): boolean {
-  if (at === undefined) return true;
-  if ('position' in at) return location.position <= at.position;
-  return Date.parse(location.recordedAt) <= Date.parse(at.time);
-}
+const atOrBefore = (location: EventLocation, at: PointInTime | undefined) => placeIsAtOrBefore(location.position, location.recordedAt, at);
 
 /** A revision strictly between `low` (at or before the point) and `high` (after it), where the point would fall. */
 function interpolate(low: EventLocation, high: EventLocation, at: PointInTime): bigint {
@@ -105,50 +100,6 @@ async function readOne(store: EventStore, streamId: string, fromRevision: bigint
   return undefined;
 }
 
-/** Events read per statement while reading a tail up to a point: the tail of a checkpoint near the point is short. */
-const TAIL_PAGE = 16;
-
-/**
- * The session's events after a checkpoint, up to the point when one is given: each covered stream from the
- * revision after the one covered, and any stream the tail reaches through `message.sent` from its start. Reads
- * stop at the first event past a position, so a query in the middle of a long session reads only its tail.
- */
-export async function readSessionTail(store: EventStore, sessionId: string, covered: CheckpointData['covered'], at?: PointInTime): Promise<RecordedEvent[]> {
-  const events: RecordedEvent[] = [];
-  const seen = new Set<string>();
-  const pending = [...new Set([sessionStream(sessionId), `ledger-${sessionId}`, ...Object.keys(covered)])];
-  while (pending.length > 0) {
-    const streamId = pending.shift()!;
-    if (seen.has(streamId)) continue;
-    seen.add(streamId);
-    const after = covered[streamId];
-    let tail: RecordedEvent[];
-    try {
-      tail = await readUntil(store, streamId, after === undefined ? 0n : BigInt(after.revision) + 1n, at);
-    } catch (error) {
-      if (error instanceof StreamNotFoundError) continue;
-      throw error;
-    }
-    events.push(...tail);
-    for (const event of tail) if (event.type === 'message.sent') pending.push((event.data as { to: string }).to);
-  }
-  return events;
-}
-
-async function readUntil(store: EventStore, streamId: string, from: bigint, at: PointInTime | undefined): Promise<RecordedEvent[]> {
-  if (at === undefined || !('position' in at)) return (await collect(store.readStream(streamId, { fromRevision: from }))).filter((e) => isAtOrBefore(e, at));
-  const events: RecordedEvent[] = [];
-  for (let next = from; ;) {
-    let read = 0;
-    for await (const event of store.readStream(streamId, { fromRevision: next, maxCount: TAIL_PAGE })) {
-      read++;
-      if (event.position > at.position) return events;
-      events.push(event);
-      next = event.revision + 1n;
-    }
-    if (read < TAIL_PAGE) return events;
-  }
-}
 
 /** A checkpoint of a session as the store holds it now, folded from its newest checkpoint and tail. */
 export async function checkpointOfStore(store: EventStore, sessionId: string, reason: CheckpointData['reason'], projections: ExtraProjections): Promise<CheckpointData> {

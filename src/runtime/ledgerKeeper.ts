@@ -7,13 +7,11 @@ import type { LanguageModel } from '../models/languageModel.ts';
 import { StreamNotFoundError } from '../store/errors.ts';
 import { mayHaveEvents, type EventStore, type StreamAppend } from '../store/eventStore.ts';
 import type { IdSource } from './ids.ts';
+import { ledgerStream } from './sessionStreams.ts';
 
 /** Recorded as every ledger event's `machineVersion`: the ledger is a projection the runtime writes, not a machine. */
 export const LEDGER_VERSION = 'ledger@1';
 
-export function ledgerStream(sessionId: string): string {
-  return `ledger-${sessionId}`;
-}
 
 interface LedgerHost {
   sessionId: string;

@@ -19,7 +19,12 @@ export function parsePointInTime(text: string): PointInTime {
 
 /** Whether an event is at or before the point. */
 export function isAtOrBefore(event: RecordedEvent, point: PointInTime | undefined): boolean {
+  return placeIsAtOrBefore(event.position, event.metadata.recordedAt, point);
+}
+
+/** Whether an event at `position`, recorded at `recordedAt`, is at or before the point (for events located, not read). */
+export function placeIsAtOrBefore(position: bigint, recordedAt: string, point: PointInTime | undefined): boolean {
   if (point === undefined) return true;
-  if ('position' in point) return event.position <= point.position;
-  return Date.parse(event.metadata.recordedAt) <= Date.parse(point.time);
+  if ('position' in point) return position <= point.position;
+  return Date.parse(recordedAt) <= Date.parse(point.time);
 }

@@ -2,8 +2,7 @@ import { promptContext } from '../../projections/sessionState/contextText.ts';
 import type { SessionState } from '../../projections/sessionState/sessionState.ts';
 import type { RecordedEvent } from '../events/envelope.ts';
 import { mayHaveEvents, type EventStore } from '../store/eventStore.ts';
-import { readSessionTail } from './checkpoints.ts';
-import { sessionStream, UnknownSessionError } from './sessionStreams.ts';
+import { readSessionTail, sessionStream, UnknownSessionError } from './sessionStreams.ts';
 import { byPosition, sessionStateAt, type CheckpointData, type ExtraProjections } from './stateAt.ts';
 
 /** The most tokens of session state an agent's prompt carries. */
@@ -53,14 +52,7 @@ export class SessionProjectionsKeeper {
       return host;
     }
     // Adopted only once the whole tail has folded: a step that throws leaves the host as it was.
-    const states = { ...host.states };
-    const covered = { ...host.covered };
-    for (const event of tail.sort(byPosition)) {
-      for (const [name, projection] of Object.entries(this.projections)) states[name] = projection.evolve(states[name], event);
-      covered[event.streamId] = { revision: String(event.revision), position: String(event.position) };
-    }
-    host.states = states;
-    host.covered = covered;
+    Object.assign(host, this.folded(host, tail.sort(byPosition)));
     this.current.add(sessionId);
     return host;
   }
@@ -84,25 +76,33 @@ export class SessionProjectionsKeeper {
         this.current.delete(sessionId);
         continue;
       }
-      const states = { ...host.states };
-      const covered = { ...host.covered };
       try {
-        for (const event of (bySession.get(sessionId) ?? []).sort(byPosition)) {
-          const at = covered[event.streamId];
-          // Not where the host stands: something was written that it has not seen; read it all from the store.
-          if ((at === undefined ? -1n : BigInt(at.revision)) !== event.revision - 1n) throw new Error('gap');
-          for (const [name, projection] of Object.entries(this.projections)) states[name] = projection.evolve(states[name], event);
-          covered[event.streamId] = { revision: String(event.revision), position: String(event.position) };
-        }
+        Object.assign(host, this.folded(host, (bySession.get(sessionId) ?? []).sort(byPosition), { contiguous: true }));
       } catch {
-        // A gap, or a projection step that throws (the facts are durable whatever a projection makes of them):
-        // reload from the store, where the same step fails again and is reported by whoever needs the state.
+        // A gap (something was written that the host has not seen), or a projection step that throws (the facts
+        // are durable whatever a projection makes of them): reload from the store, where the same step fails
+        // again and is reported by whoever needs the state.
         this.forget(sessionId);
-        continue;
       }
-      host.states = states;
-      host.covered = covered;
     }
+  }
+
+  /**
+   * The host's states and coverage with `events` (in global order) folded on, as new objects. With `contiguous`,
+   * an event that does not continue its stream exactly where the host stands throws.
+   */
+  private folded(host: HostedProjections, events: readonly RecordedEvent[], options: { contiguous?: boolean } = {}): HostedProjections {
+    const states = { ...host.states };
+    const covered = { ...host.covered };
+    for (const event of events) {
+      const at = covered[event.streamId];
+      if (options.contiguous && (at === undefined ? -1n : BigInt(at.revision)) !== event.revision - 1n) {
+        throw new Error(`${event.streamId}: revision ${event.revision} does not follow the hosted revision ${at?.revision ?? 'none'}`);
+      }
+      for (const [name, projection] of Object.entries(this.projections)) states[name] = projection.evolve(states[name], event);
+      covered[event.streamId] = { revision: String(event.revision), position: String(event.position) };
+    }
+    return { states, covered };
   }
 
   private async load(sessionId: string): Promise<HostedProjections | undefined> {

@@ -1,9 +1,16 @@
 import type { RecordedEvent } from '../events/envelope.ts';
 import { StreamNotFoundError } from '../store/errors.ts';
 import { collect, type EventStore } from '../store/eventStore.ts';
+import { isAtOrBefore, type PointInTime } from './pointInTime.ts';
+import type { CheckpointData } from './stateAt.ts';
 
 export function sessionStream(sessionId: string): string {
   return `session-${sessionId}`;
+}
+
+/** The session's token ledger: not an actor, and nobody messages it, so it is named rather than reached. */
+export function ledgerStream(sessionId: string): string {
+  return `ledger-${sessionId}`;
 }
 
 /** Thrown when a session id names no session in the store. */
@@ -19,24 +26,64 @@ export class UnknownSessionError extends Error {
  * (agents, and whoever they message in turn). Returns the streams' events keyed by stream.
  */
 export async function readSessionStreams(store: EventStore, sessionId: string): Promise<Map<string, RecordedEvent[]>> {
-  const streams = new Map<string, RecordedEvent[]>();
-  // The ledger is not an actor and nobody messages it, so it is named rather than reached.
-  const pending = [sessionStream(sessionId), `ledger-${sessionId}`];
+  const streams = Map.groupBy(await readSessionTail(store, sessionId, {}), (event) => event.streamId);
+  if (!streams.has(sessionStream(sessionId))) throw new UnknownSessionError(sessionId);
+  return streams;
+}
+
+/** Refuses a session id that names no session in the store. */
+export async function assertSessionExists(store: EventStore, sessionId: string): Promise<void> {
+  try {
+    for await (const _ of store.readStream(sessionStream(sessionId), { maxCount: 1 })) return;
+  } catch (error) {
+    if (!(error instanceof StreamNotFoundError)) throw error;
+  }
+  throw new UnknownSessionError(sessionId);
+}
+
+/** Events read per statement while reading a tail up to a point: the tail of a checkpoint near the point is short. */
+const TAIL_PAGE = 16;
+
+/**
+ * The session's events after a checkpoint, up to the point when one is given: each covered stream from the
+ * revision after the one covered, and any stream the tail reaches through `message.sent` from its start. Reads
+ * stop at the first event past a position, so a query in the middle of a long session reads only its tail.
+ */
+export async function readSessionTail(store: EventStore, sessionId: string, covered: CheckpointData['covered'], at?: PointInTime): Promise<RecordedEvent[]> {
+  const events: RecordedEvent[] = [];
+  const seen = new Set<string>();
+  const pending = [...new Set([sessionStream(sessionId), ledgerStream(sessionId), ...Object.keys(covered)])];
   while (pending.length > 0) {
     const streamId = pending.shift()!;
-    if (streams.has(streamId)) continue;
-    let events: RecordedEvent[];
+    if (seen.has(streamId)) continue;
+    seen.add(streamId);
+    const after = covered[streamId];
+    let tail: RecordedEvent[];
     try {
-      events = await collect(store.readStream(streamId));
+      tail = await readUntil(store, streamId, after === undefined ? 0n : BigInt(after.revision) + 1n, at);
     } catch (error) {
-      if (error instanceof StreamNotFoundError && streams.size === 0) throw new UnknownSessionError(sessionId);
-      if (error instanceof StreamNotFoundError) continue; // a message sent but not yet delivered when a process died
+      if (error instanceof StreamNotFoundError) continue;
       throw error;
     }
-    streams.set(streamId, events);
-    for (const event of events) if (event.type === 'message.sent') pending.push((event.data as { to: string }).to);
+    events.push(...tail);
+    for (const event of tail) if (event.type === 'message.sent') pending.push((event.data as { to: string }).to);
   }
-  return streams;
+  return events;
+}
+
+async function readUntil(store: EventStore, streamId: string, from: bigint, at: PointInTime | undefined): Promise<RecordedEvent[]> {
+  if (at === undefined || !('position' in at)) return (await collect(store.readStream(streamId, { fromRevision: from }))).filter((e) => isAtOrBefore(e, at));
+  const events: RecordedEvent[] = [];
+  for (let next = from; ;) {
+    let read = 0;
+    for await (const event of store.readStream(streamId, { fromRevision: next, maxCount: TAIL_PAGE })) {
+      read++;
+      if (event.position > at.position) return events;
+      events.push(event);
+      next = event.revision + 1n;
+    }
+    if (read < TAIL_PAGE) return events;
+  }
 }
 
 /** All of a session's events in global order. */

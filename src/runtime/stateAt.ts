@@ -7,10 +7,10 @@ import { streamCategory, type RecordedEvent } from '../events/envelope.ts';
 import type { EventStore } from '../store/eventStore.ts';
 import { initialSnapshot, machineEventOf, MachineVersionError, stepActor } from './actorFold.ts';
 import { actorKindOf, actorKinds } from './actorKinds.ts';
-import { newestCheckpointAt, readSessionTail } from './checkpoints.ts';
+import { newestCheckpointAt } from './checkpoints.ts';
 import { isAtOrBefore, type PointInTime } from './pointInTime.ts';
 import type { ActorStateAt } from './replay.ts';
-import { readSessionStreams } from './sessionStreams.ts';
+import { assertSessionExists, readSessionTail } from './sessionStreams.ts';
 
 export interface SessionStateAt {
   sessionId: string;
@@ -38,7 +38,7 @@ export async function sessionStateAt(store: EventStore, sessionId: string, at?: 
   if (!checkpoint) {
     // From the start, each stream read only up to the point; a session with no stream at all is unknown.
     const events = await readSessionTail(store, sessionId, {}, at);
-    if (events.length === 0) await readSessionStreams(store, sessionId);
+    if (events.length === 0) await assertSessionExists(store, sessionId);
     return foldSession(sessionId, events.filter((e) => isAtOrBefore(e, at)).sort(byPosition), extra);
   }
   const tail = await readSessionTail(store, sessionId, checkpoint.covered, at);

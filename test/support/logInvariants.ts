@@ -6,7 +6,7 @@ import { streamCategory } from '../../src/events/envelope.ts';
 import { foldActor } from '../../src/runtime/actorFold.ts';
 import { actorKindOf, actorKinds } from '../../src/runtime/actorKinds.ts';
 import { derivedId } from '../../src/runtime/ids.ts';
-import { ledgerStream } from '../../src/runtime/ledgerKeeper.ts';
+import { ledgerStream } from '../../src/runtime/sessionStreams.ts';
 import { sessionStream } from '../../src/runtime/sessionStreams.ts';
 
 type Data = Record<string, unknown>;
