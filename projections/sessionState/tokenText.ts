@@ -1,5 +1,6 @@
-// The one import from src/ besides event types: counting tokens is a pure function of the text (tiktoken's
-// o200k_base, a fixed table), so a fold that uses it stays deterministic and replayable.
+// The imports from src/ besides event types: counting tokens is a pure function of the text (tiktoken's
+// o200k_base, a fixed table), so a fold that uses it (and remembers its results) stays deterministic and replayable.
+import { rememberedResults } from '../../src/models/rememberedResults.ts';
 import { countTokens, tokenPrefix } from '../../src/models/tokenCount.ts';
 
 export { countTokens };
@@ -38,8 +39,7 @@ const MAX_CHARS_PER_TOKEN = 32;
  * Folds and prompt assembly cut the same texts again and again (a warm item's brief every turn), so results are
  * remembered; the function is pure, so a remembered answer is the answer. Bounded, oldest forgotten first.
  */
-const fitted = new Map<string, string>();
-const FITTED_LIMIT = 4_096;
+const fitted = rememberedResults<string>(4_096);
 
 /**
  * `text` if it has at most `maxTokens` tokens, else a prefix that fits together with the cut marker, ending at a
@@ -48,13 +48,7 @@ const FITTED_LIMIT = 4_096;
  * a binary search over code points (token counts of prefixes are almost but not strictly monotone).
  */
 export function fitTokens(text: string, maxTokens: number): string {
-  const key = `${maxTokens}\u0000${text}`;
-  const known = fitted.get(key);
-  if (known !== undefined) return known;
-  const result = cutToFit(text, maxTokens);
-  if (fitted.size >= FITTED_LIMIT) fitted.delete(fitted.keys().next().value!);
-  fitted.set(key, result);
-  return result;
+  return fitted.get(`${maxTokens}\u0000${text}`, () => cutToFit(text, maxTokens));
 }
 
 /** Tokens past the cut a window must hold, so that BPE at the window's end cannot change the tokens before the cut. */

@@ -1,4 +1,5 @@
 import { get_encoding, type Tiktoken } from 'tiktoken';
+import { rememberedResults, type RememberedResults } from './rememberedResults.ts';
 
 /** The tiktoken encodings Chronicle estimates with: o200k_base for current OpenAI models, cl100k_base for older ones. */
 export type TokenEncoding = 'o200k_base' | 'cl100k_base';
@@ -33,18 +34,11 @@ function encode(text: string, encoding: TokenEncoding): Uint32Array {
  * it lands in, then again in a checkpoint's fold), and BPE costs far more than a lookup. Counting is a pure
  * function of text and encoding, so a remembered count is the count. Bounded, oldest forgotten first.
  */
-const counted: Record<TokenEncoding, Map<string, number>> = { o200k_base: new Map(), cl100k_base: new Map() };
-const COUNTED_LIMIT = 4_096;
+const counted: Record<TokenEncoding, RememberedResults<number>> = { o200k_base: rememberedResults(4_096), cl100k_base: rememberedResults(4_096) };
 
 /** Counts tokens the way OpenAI's models do; o200k_base (current models) unless told otherwise. */
 export function countTokens(text: string, encoding: TokenEncoding = DEFAULT_ENCODING): number {
-  const memory = counted[encoding];
-  const known = memory.get(text);
-  if (known !== undefined) return known;
-  const count = encode(text, encoding).length;
-  if (memory.size >= COUNTED_LIMIT) memory.delete(memory.keys().next().value!);
-  memory.set(text, count);
-  return count;
+  return counted[encoding].get(text, () => encode(text, encoding).length);
 }
 
 /** Forgets remembered counts: for benchmarks that must time counting itself, not a lookup. */
