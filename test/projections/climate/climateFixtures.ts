@@ -1,3 +1,4 @@
+import type { TrueCost } from '../../../projections/climate/trueCost.ts';
 import { expect } from 'vitest';
 import type { RecordedEvent } from '../../../src/events/envelope.ts';
 import type { CallFacts } from '../../../projections/climate/climateCall.ts';
@@ -47,4 +48,13 @@ export function responded(streamId: string, position: number, data: { requestId:
     latencyMs: data.latencyMs ?? 12_000, model: data.model ?? 'gpt-4o', provider: data.provider ?? 'openai', region: data.region ?? 'US',
     usageSource: 'provider',
   }, position, sessionId);
+}
+
+/** Each true-cost term within float tolerance of the hand-worked value. */
+export function expectTrueCost(cost: TrueCost, expected: TrueCost): void {
+  expectClose(cost.energyCost, expected.energyCost, 'energy cost');
+  expectClose(cost.carbonCost, expected.carbonCost, 'carbon cost');
+  expectClose(cost.renewableDiscount, expected.renewableDiscount, 'renewable discount');
+  expectClose(cost.justiceAdjustment, expected.justiceAdjustment, 'justice adjustment');
+  expectClose(cost.total, expected.total, 'total');
 }

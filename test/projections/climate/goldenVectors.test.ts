@@ -3,7 +3,7 @@ import { callEnergy } from '../../../projections/climate/callEnergy.ts';
 import { callEmissions } from '../../../projections/climate/callEmissions.ts';
 import { climateCall } from '../../../projections/climate/climateCall.ts';
 import { defaultFactorSet } from '../../../src/policy/climate/factorSets.ts';
-import { expectClose, expectSpread, facts, flat } from './climateFixtures.ts';
+import { expectClose, expectSpread, expectTrueCost, facts, flat } from './climateFixtures.ts';
 
 /*
  * Golden vectors, worked by hand from the issue's formula with the default set ecologits-2025.1-ember-2024:
@@ -43,12 +43,7 @@ describe('climate golden vectors (default factor set)', () => {
     expectSpread(call.outputs.energyWh, { min: 0.8397203723613389, central: 1.2906833309033476, max: 1.7416462894453562 }, 'Wh');
     expectSpread(call.outputs.usageGco2e, { min: 0.3220747488191915, central: 0.495041591567979, max: 0.6680084343167664 }, 'usage g');
     expectSpread(call.outputs.embodiedGco2e, flat(0.02779363267376966), 'embodied g');
-    const cost = call.outputs.trueCostUsd;
-    expectClose(cost.energyCost, 1.2906833309033478e-4, 'energy cost');
-    expectClose(cost.carbonCost, 4.9504159156797895e-5, 'carbon cost');
-    expectClose(cost.renewableDiscount, -4.4528574916165504e-6, 'renewable discount');
-    expectClose(cost.justiceAdjustment, -3.872049992710043e-5, 'justice adjustment');
-    expectClose(cost.total, 1.3539913482841568e-4, 'total');
+    expectTrueCost(call.outputs.trueCostUsd, { energyCost: 1.2906833309033478e-4, carbonCost: 4.9504159156797895e-5, renewableDiscount: -4.4528574916165504e-6, justiceAdjustment: -3.872049992710043e-5, total: 1.3539913482841568e-4 });
     expect(call.flags).toEqual(['model-size-guessed']);
   });
 
@@ -70,12 +65,7 @@ describe('climate golden vectors (default factor set)', () => {
     expectSpread(call.outputs.energyWh, { min: 0.07195247121515648, central: 0.0801517977341021, max: 0.0883511242530477 }, 'Wh');
     expectSpread(call.outputs.usageGco2e, { min: 0.02759737033457327, central: 0.03074222202091486, max: 0.033887073707256445 }, 'usage g');
     expectSpread(call.outputs.embodiedGco2e, flat(0.0013028265315829528), 'embodied g');
-    const cost = call.outputs.trueCostUsd;
-    expectClose(cost.energyCost, 8.01517977341021e-6, 'energy cost');
-    expectClose(cost.carbonCost, 3.074222202091486e-6, 'carbon cost');
-    expectClose(cost.renewableDiscount, -2.765237021826523e-7, 'renewable discount');
-    expectClose(cost.justiceAdjustment, 1.6030359546820423e-6, 'justice adjustment');
-    expectClose(cost.total, 1.2415914228001085e-5, 'total');
+    expectTrueCost(call.outputs.trueCostUsd, { energyCost: 8.01517977341021e-6, carbonCost: 3.074222202091486e-6, renewableDiscount: -2.765237021826523e-7, justiceAdjustment: 1.6030359546820423e-6, total: 1.2415914228001085e-5 });
   });
 
   it('C: claude-sonnet-4 (Anthropic PUE 1.09–1.14) for a Bangladeshi request, 2 000 tokens in 45 s', () => {
