@@ -38,11 +38,16 @@ function expectBounded(short: unknown, long: unknown): void {
 }
 
 /** A checkpoint's round trip at random cuts: parse(stringify(fold(head))) folded on with the tail is the whole fold. */
+/** Folds the first `cut` events, passes the state through JSON as a checkpoint does, and folds the rest on. */
+function foldThroughCheckpoint<S>(projection: SessionProjection<S>, events: readonly RecordedEvent[], cut: number): S {
+  const checkpoint = JSON.parse(JSON.stringify(fold(projection, events.slice(0, cut)))) as S;
+  return fold(projection, events.slice(cut), checkpoint);
+}
+
 function expectHalvesEqualWhole<S>(projection: SessionProjection<S>, events: readonly RecordedEvent[]): void {
   const whole = fold(projection, events);
   fc.assert(fc.property(fc.nat({ max: events.length }), (cut) => {
-    const checkpoint = JSON.parse(JSON.stringify(fold(projection, events.slice(0, cut)))) as S;
-    expect(fold(projection, events.slice(cut), checkpoint)).toEqual(whole);
+    expect(foldThroughCheckpoint(projection, events, cut)).toEqual(whole);
   }), { numRuns: 25 });
 }
 
@@ -84,9 +89,7 @@ describe('token ledger over a long session', () => {
 
   it('folds to the same state in two halves through a JSON round trip (a checkpoint) as all at once', () => {
     expectHalvesEqualWhole(ledgerProjection, syntheticSession(60));
-    const cut = Math.floor(longSession.length / 2);
-    const checkpoint = JSON.parse(JSON.stringify(fold(ledgerProjection, longSession.slice(0, cut))));
-    expect(fold(ledgerProjection, longSession.slice(cut), checkpoint)).toEqual(long);
+    expect(foldThroughCheckpoint(ledgerProjection, longSession, Math.floor(longSession.length / 2))).toEqual(long);
   });
 });
 
@@ -135,9 +138,7 @@ describe('climate over a long session', () => {
 
   it('folds to the same state in two halves through a JSON round trip (a checkpoint) as all at once', () => {
     expectHalvesEqualWhole(projection, syntheticSession(60));
-    const cut = Math.floor(longSession.length / 2);
-    const checkpoint = JSON.parse(JSON.stringify(fold(projection, longSession.slice(0, cut))));
-    expect(fold(projection, longSession.slice(cut), checkpoint)).toEqual(long);
+    expect(foldThroughCheckpoint(projection, longSession, Math.floor(longSession.length / 2))).toEqual(long);
   });
 });
 
@@ -205,8 +206,6 @@ describe('tiered session state over a long session', () => {
 
   it('folds to the same state in two halves through a JSON round trip (a checkpoint) as all at once', () => {
     expectHalvesEqualWhole(sessionStateProjection, syntheticSession(60));
-    const cut = Math.floor(longSession.length / 2);
-    const checkpoint = JSON.parse(JSON.stringify(fold(sessionStateProjection, longSession.slice(0, cut))));
-    expect(fold(sessionStateProjection, longSession.slice(cut), checkpoint)).toEqual(long);
+    expect(foldThroughCheckpoint(sessionStateProjection, longSession, Math.floor(longSession.length / 2))).toEqual(long);
   });
 });

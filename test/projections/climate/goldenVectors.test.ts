@@ -43,7 +43,10 @@ describe('climate golden vectors (default factor set)', () => {
     expectSpread(call.outputs.energyWh, { min: 0.8397203723613389, central: 1.2906833309033476, max: 1.7416462894453562 }, 'Wh');
     expectSpread(call.outputs.usageGco2e, { min: 0.3220747488191915, central: 0.495041591567979, max: 0.6680084343167664 }, 'usage g');
     expectSpread(call.outputs.embodiedGco2e, flat(0.02779363267376966), 'embodied g');
-    expectTrueCost(call.outputs.trueCostUsd, { energyCost: 1.2906833309033478e-4, carbonCost: 4.9504159156797895e-5, renewableDiscount: -4.4528574916165504e-6, justiceAdjustment: -3.872049992710043e-5, total: 1.3539913482841568e-4 });
+    expectTrueCost(call.outputs.trueCostUsd, {
+      energyCost: 1.2906833309033478e-4, carbonCost: 4.9504159156797895e-5, renewableDiscount: -4.4528574916165504e-6,
+      justiceAdjustment: -3.872049992710043e-5, total: 1.3539913482841568e-4,
+    });
     expect(call.flags).toEqual(['model-size-guessed']);
   });
 
@@ -65,7 +68,10 @@ describe('climate golden vectors (default factor set)', () => {
     expectSpread(call.outputs.energyWh, { min: 0.07195247121515648, central: 0.0801517977341021, max: 0.0883511242530477 }, 'Wh');
     expectSpread(call.outputs.usageGco2e, { min: 0.02759737033457327, central: 0.03074222202091486, max: 0.033887073707256445 }, 'usage g');
     expectSpread(call.outputs.embodiedGco2e, flat(0.0013028265315829528), 'embodied g');
-    expectTrueCost(call.outputs.trueCostUsd, { energyCost: 8.01517977341021e-6, carbonCost: 3.074222202091486e-6, renewableDiscount: -2.765237021826523e-7, justiceAdjustment: 1.6030359546820423e-6, total: 1.2415914228001085e-5 });
+    expectTrueCost(call.outputs.trueCostUsd, {
+      energyCost: 8.01517977341021e-6, carbonCost: 3.074222202091486e-6, renewableDiscount: -2.765237021826523e-7,
+      justiceAdjustment: 1.6030359546820423e-6, total: 1.2415914228001085e-5,
+    });
   });
 
   it('C: claude-sonnet-4 (Anthropic PUE 1.09–1.14) for a Bangladeshi request, 2 000 tokens in 45 s', () => {
