@@ -331,19 +331,25 @@ async function measure(store: SqliteEventStore, built: BuiltSession): Promise<Me
 
   // Answers checked after the timed samples: a full fold takes seconds, which would eat a row's time budget.
   const toCheck: { at: { position: bigint }; state: SessionStateAt }[] = [];
+  /** Times checkpointed queries at positions drawn from `list`, keeping the first answers to check later. */
+  const timeQueries = async (list: readonly RecordedEvent[], also?: (i: number, at: { position: bigint }) => Promise<void>) => {
+    const times: number[] = [];
+    await sample(FROM_CHECKPOINT, async (i) => {
+      const at = pick(list);
+      const result = await query(at, true);
+      times.push(result.ms);
+      if (i < CHECKED_ANSWERS) toCheck.push({ at, state: result.state });
+      await also?.(i, at);
+    });
+    return times;
+  };
   // Every checkpoint kept: positions uniform over the whole log.
-  const all: number[] = [];
   const lookup: number[] = [];
-  await sample(FROM_CHECKPOINT, async (i) => {
-    const at = pick(events);
-    const result = await query(at, true);
-    all.push(result.ms);
-    if (i < CHECKED_ANSWERS) toCheck.push({ at, state: result.state });
-    if (i < LOOKUPS) {
-      const t0 = performance.now();
-      await newestCheckpointAt(store, SESSION_ID, at, ['ledger', ...Object.keys(projections)]);
-      lookup.push(performance.now() - t0);
-    }
+  const all = await timeQueries(events, async (i, at) => {
+    if (i >= LOOKUPS) return;
+    const t0 = performance.now();
+    await newestCheckpointAt(store, SESSION_ID, at, ['ledger', ...Object.keys(projections)]);
+    lookup.push(performance.now() - t0);
   });
   progress('retention all done');
 
@@ -359,13 +365,7 @@ async function measure(store: SqliteEventStore, built: BuiltSession): Promise<Me
   const kept = await collect(store.readStream(checkpointStream(SESSION_ID)));
   if (kept.length !== CHECKPOINT_RETENTION) throw new Error(`expected ${CHECKPOINT_RETENTION} checkpoints after setting $maxCount, found ${kept.length}`);
   const afterOldest = events.filter((e) => e.position > kept[0]!.position);
-  const recent: number[] = [];
-  await sample(FROM_CHECKPOINT, async (i) => {
-    const at = pick(afterOldest);
-    const result = await query(at, true);
-    recent.push(result.ms);
-    if (i < CHECKED_ANSWERS) toCheck.push({ at, state: result.state });
-  });
+  const recent = await timeQueries(afterOldest);
   for (const { at, state } of toCheck) await check(at, state);
   const uniformDefault: number[] = [];
   let uniformHits = 0;

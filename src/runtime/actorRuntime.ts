@@ -15,7 +15,7 @@ import { CHECKPOINT_RETENTION, checkpointedTokens, checkpointEvent, checkpointOf
 import { LedgerKeeper, type LedgerStage } from './ledgerKeeper.ts';
 import { ledgerStream } from './sessionStreams.ts';
 import type { CheckpointData, ExtraProjections } from './stateAt.ts';
-import { SessionProjectionsKeeper } from './sessionProjectionsKeeper.ts';
+import { promptContextOfHost, SessionProjectionsKeeper, type HostedProjections } from './sessionProjectionsKeeper.ts';
 import { sessionStateProjection } from '../../projections/sessionState/sessionStateStore.ts';
 
 /** A fact addressed to an actor, before it is recorded. */
@@ -311,14 +311,22 @@ export class ActorRuntime {
     const performs: Perform[] = [];
     const now = new Date(this.clock.now()).toISOString();
     const ledger = this.ledgers.begin(now);
+    // Each session's hosted projections as they stand before this group; its prompt context is made only if a
+    // task is sent (most groups send none), and once.
+    const hosts = new Map<string, HostedProjections | undefined>();
     const contexts = new Map<string, string>();
+    const contextOf = (sessionId: string) => {
+      let context = contexts.get(sessionId);
+      if (context === undefined) contexts.set(sessionId, context = promptContextOfHost(hosts.get(sessionId)));
+      return context;
+    };
     const pending: { streamId: string; input: ActorInput }[] = [...group];
     let events = 0;
     while (pending.length > 0) {
       const { streamId, input } = pending.shift()!;
       const actor = await this.actor(streamId);
       await ledger.prepare(actor.sessionId);
-      if (actor.kind.category === 'session' && !contexts.has(actor.sessionId)) contexts.set(actor.sessionId, await this.sessionProjections.promptContextOf(actor.sessionId));
+      if (actor.kind.category === 'session' && !hosts.has(actor.sessionId)) hosts.set(actor.sessionId, await this.sessionProjections.caughtUp(actor.sessionId));
       let s = staged.get(streamId);
       if (!s) {
         s = { actor, snapshot: actor.snapshot, tracking: copyTracking(actor.tracking), events: [], snapshots: [] };
@@ -338,7 +346,7 @@ export class ActorRuntime {
         trackEvent(s.tracking, event);
         ledger.onActorEvent(actor.sessionId, actor.streamId, event);
         for (const effect of step.effects) {
-          const record = this.recordEffect(actor, s.tracking, ledger, withSessionContext(effect, contexts.get(actor.sessionId)), event.eventId, now);
+          const record = this.recordEffect(actor, s.tracking, ledger, withSessionContext(effect, () => contextOf(actor.sessionId)), event.eventId, now);
           if (!record) continue;
           steps.push(record.input);
           if (record.perform) performs.push(record.perform);
@@ -618,9 +626,10 @@ export class ActorRuntime {
 }
 
 /** Tasks a session sends carry its tiered state as prompt context; the effect (and so the record) includes it. */
-function withSessionContext(effect: Effect, context: string | undefined): Effect {
-  if (effect.type !== 'message.send' || effect.messageType !== 'task.assigned' || !context) return effect;
-  return { ...effect, data: { ...effect.data, context } };
+function withSessionContext(effect: Effect, contextOf: () => string): Effect {
+  if (effect.type !== 'message.send' || effect.messageType !== 'task.assigned') return effect;
+  const context = contextOf();
+  return context ? { ...effect, data: { ...effect.data, context } } : effect;
 }
 
 /** A re-delivered message, a second outcome for a request, or a timer that was cancelled: nothing to record. */

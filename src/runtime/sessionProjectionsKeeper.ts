@@ -15,6 +15,11 @@ export interface HostedProjections {
   covered: CheckpointData['covered'];
 }
 
+/** What an agent's prompt carries of a hosted session's tiered state; empty for a session not yet hosted. */
+export function promptContextOfHost(host: HostedProjections | undefined): string {
+  return host ? promptContext(host.states.sessionState as SessionState, { maxTokens: PROMPT_CONTEXT_TOKENS }) : '';
+}
+
 /**
  * Keeps each live session's projections (tiered session state, climate impact, …) in memory, so an agent's prompt
  * context and a checkpoint cost nothing to read. It folds only what the store holds, with the store's own
@@ -33,12 +38,6 @@ export class SessionProjectionsKeeper {
     if (!('sessionState' in projections)) throw new Error('the runtime hosts the tiered session state as "sessionState": prompts are built from it');
     this.store = store;
     this.projections = projections;
-  }
-
-  /** The prompt context of a session as the store holds it now; empty for a session whose first fact is not yet written. */
-  async promptContextOf(sessionId: string): Promise<string> {
-    const host = await this.caughtUp(sessionId);
-    return host ? promptContext(host.states.sessionState as SessionState, { maxTokens: PROMPT_CONTEXT_TOKENS }) : '';
   }
 
   /** The session's projections as of the newest event in the store, or undefined for a session not yet started. */
