@@ -35,14 +35,11 @@ export type CheckpointData = EventData<'checkpoint.recorded'>;
  */
 export async function sessionStateAt(store: EventStore, sessionId: string, at?: PointInTime, extra: ExtraProjections = {}, options: { checkpoints?: boolean } = {}): Promise<SessionStateAt> {
   const checkpoint = options.checkpoints === false ? undefined : await newestCheckpointAt(store, sessionId, at, ['ledger', ...Object.keys(extra)]);
-  if (!checkpoint) {
-    // From the start, each stream read only up to the point; a session with no stream at all is unknown.
-    const events = await readSessionTail(store, sessionId, {}, at);
-    if (events.length === 0) await assertSessionExists(store, sessionId);
-    return foldSession(sessionId, events.filter((e) => isAtOrBefore(e, at)).sort(byPosition), extra);
-  }
-  const tail = await readSessionTail(store, sessionId, checkpoint.covered, at);
-  return foldSession(sessionId, tail.filter((e) => isAtOrBefore(e, at)).sort(byPosition), extra, checkpoint);
+  // The tail (from the start when there is no checkpoint) holds only events at or before the point.
+  const tail = await readSessionTail(store, sessionId, checkpoint?.covered ?? {}, at);
+  // A session with no stream at all is unknown.
+  if (!checkpoint && tail.length === 0) await assertSessionExists(store, sessionId);
+  return foldSession(sessionId, tail.sort(byPosition), extra, checkpoint);
 }
 
 /** Folds a session's events (in global order) into its state, from the start or from a checkpoint. */
