@@ -1,6 +1,6 @@
 import { assign, emit, enqueueActions, setup } from 'xstate';
 import type { AgentConfig, MachineEvent } from '../src/events/catalogue.ts';
-import { promptParts } from './agentPrompt.ts';
+import { promptParts, type PromptInput } from './agentPrompt.ts';
 import { afterCooldown, afterPrimaryFailure, afterPrimarySuccess, chooseModel, closedBreaker, type CircuitBreaker } from './circuitBreaker.ts';
 import type { Effect } from './effects.ts';
 import { machineVersion } from './machineVersion.ts';
@@ -10,7 +10,7 @@ export type AgentEvent = MachineEvent<
   'timer.started' | 'timer.fired' | 'timer.cancelled' | 'message.sent'
 >;
 
-type Task = { turn: number; query: string; region: string; purpose: string; context?: string };
+type Task = PromptInput['task'];
 
 export interface AgentContext {
   agentStream: string;
@@ -71,7 +71,14 @@ export const agentMachine = setup({
       };
     }),
     acceptTask: assign(({ event }) => (event.type === 'task.assigned'
-      ? { task: { turn: event.turn, query: event.query, region: event.region, purpose: event.purpose, ...(event.context ? { context: event.context } : {}) }, attempt: 0, lastFailure: null }
+      ? {
+        task: {
+          turn: event.turn, query: event.query, region: event.region, purpose: event.purpose,
+          ...(event.context ? { context: event.context } : {}),
+          ...(event.contributions ? { contributions: event.contributions.map(({ role, status, text }) => ({ role, status, text })) } : {}),
+        },
+        attempt: 0, lastFailure: null,
+      }
       : {})),
     requestModelCall: enqueueActions(({ context, enqueue }) => {
       const config = configOf(context);
@@ -182,4 +189,4 @@ export const agentMachine = setup({
   },
 });
 
-export const AGENT_MACHINE_VERSION = machineVersion(agentMachine, 5);
+export const AGENT_MACHINE_VERSION = machineVersion(agentMachine, 6);

@@ -2,8 +2,22 @@
 export interface PromptInput {
   role: string;
   history: readonly { turn: number; query: string; answer: string }[];
-  task: { turn: number; query: string; region: string; purpose: string; context?: string };
+  task: {
+    turn: number; query: string; region: string; purpose: string; context?: string;
+    /** For a synthesiser: what each council role answered (or why it failed). */
+    contributions?: readonly { role: string; status: 'answered' | 'failed'; text: string }[];
+  };
 }
+
+/** What each council role is for; a role without an entry gets the general instruction only. */
+const ROLE_GUIDANCE: Readonly<Record<string, string>> = {
+  analyst: 'Break the question down and answer each part with the evidence for it.',
+  critic: 'Look for what a plan like this gets wrong: risks, missing costs, people left out; say how to fix each.',
+  domain_expert: 'Answer from the practice of the field: what works on the ground, with numbers where they are known.',
+  economist: 'Estimate costs and benefits, and say who pays and who gains.',
+  local_context: 'Bring in what is specific to the place named: institutions, seasons, languages, past events.',
+  synthesiser: 'Merge the council\'s contributions into one answer: keep what they agree on, settle what they dispute, say what is uncertain.',
+};
 
 export function buildPrompt(input: PromptInput): string {
   return promptParts(input).join('\n');
@@ -15,13 +29,18 @@ export function buildPrompt(input: PromptInput): string {
  * its usage was counted here) is then a lookup rather than a second count of the whole answer every turn.
  */
 export function promptParts({ role, history, task }: PromptInput): string[] {
-  const lines = [
-    `You are the ${role} agent of a climate-aware assistant. Answer accurately and concisely.`,
-    `Request region: ${task.region}. Purpose: ${task.purpose.replace(/_/g, ' ')}.`,
-  ];
+  const lines = [`You are the ${role} agent of a climate-aware assistant. Answer accurately and concisely.`];
+  const guidance = ROLE_GUIDANCE[role];
+  if (guidance) lines.push(guidance);
+  lines.push(`Request region: ${task.region}. Purpose: ${task.purpose.replace(/_/g, ' ')}.`);
   // The session's tiered state (essential context first) stands in for history this instance did not see itself.
   if (task.context) lines.push('Session context:', task.context);
   for (const past of history) lines.push(`Earlier question (turn ${past.turn}): ${past.query}`, 'Your earlier answer:', past.answer);
+  if (task.contributions && task.contributions.length > 0) {
+    lines.push('Council contributions to merge:');
+    // Each contribution is its own part: the role's answer exactly as its model returned it (counted already).
+    for (const c of task.contributions) lines.push(c.status === 'answered' ? `From the ${c.role}:` : `The ${c.role} could not answer:`, c.text);
+  }
   lines.push(`Question (turn ${task.turn}): ${task.query}`);
   return lines;
 }

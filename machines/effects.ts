@@ -13,6 +13,15 @@ export type TimerStartEffect = { type: 'timer.start'; key: string; delayMs: numb
 export type TimerCancelEffect = { type: 'timer.cancel'; key: string };
 export type MessageSendEffect = { type: 'message.send'; to: string; messageType: string; data: Record<string, unknown> };
 
-export type Effect = ModelCallEffect | ModelCancelEffect | TimerStartEffect | TimerCancelEffect | MessageSendEffect;
+/**
+ * Asks the runtime to triage a turn's query: it records the decision (`triage.decided`), the request's priority
+ * (`priority.assigned`) and the turn's budget (`budget.estimated`) in the same write, so replay reads them and
+ * never re-decides under rules or emergencies that have since changed.
+ */
+export type TriageRequestEffect = { type: 'triage.request'; turn: number; query: { text: string; region: string; purpose: string } };
+/** Asks the runtime to record that a turn is over (`turn.completed`): the ledger reconciles the turn's budget on it. */
+export type TurnCompleteEffect = { type: 'turn.complete'; turn: number; status: 'answered' | 'failed'; mode: 'express' | 'council' | 'emergency'; agents: string[] };
 
-export const EFFECT_TYPES: ReadonlySet<string> = new Set(['model.call', 'model.cancel', 'timer.start', 'timer.cancel', 'message.send']);
+export type Effect = ModelCallEffect | ModelCancelEffect | TimerStartEffect | TimerCancelEffect | MessageSendEffect | TriageRequestEffect | TurnCompleteEffect;
+
+export const EFFECT_TYPES: ReadonlySet<string> = new Set(['model.call', 'model.cancel', 'timer.start', 'timer.cancel', 'message.send', 'triage.request', 'turn.complete']);

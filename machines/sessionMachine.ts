@@ -1,39 +1,63 @@
-import { assign, enqueueActions, setup } from 'xstate';
-import type { AgentConfig, MachineEvent } from '../src/events/catalogue.ts';
+import { assign, emit, enqueueActions, setup } from 'xstate';
+import type { AgentConfig, EventData, MachineEvent } from '../src/events/catalogue.ts';
 import type { Effect } from './effects.ts';
 import { machineVersion } from './machineVersion.ts';
 
-export type SessionEvent = MachineEvent<'session.started' | 'query.received' | 'agent.answered' | 'agent.failed' | 'message.sent' | 'session.closed'>;
+export type SessionEvent = MachineEvent<
+  'session.started' | 'query.received' | 'triage.decided' | 'priority.assigned' | 'budget.estimated' | 'agent.answered' |
+  'agent.failed' | 'message.sent' | 'turn.completed' | 'session.closed'
+>;
 
 type Query = { text: string; region: string; purpose: string };
+export type TurnMode = 'express' | 'council' | 'emergency';
 
 export interface TurnOutcome {
   turn: number;
   query: string;
   status: 'answered' | 'failed';
+  mode: TurnMode;
   text: string;
+  /** The agent whose answer is the turn's: the express agent, or the council's synthesiser. */
   agentStream: string;
   model: string | null;
+  /** Tokens every agent of the turn used. */
+  tokens: number;
+}
+
+/** A council role's answer (or failure) for the turn, as the synthesiser is given it. */
+export interface Contribution {
+  role: string;
+  agentStream: string;
+  status: 'answered' | 'failed';
+  text: string;
   tokens: number;
 }
 
 export interface SessionContext {
   sessionId: string;
   agent: AgentConfig | null;
-  /** The session's token budget; the express path gives all of it to its one agent as quota. */
+  /** The session's token budget: the pool each turn's budget is drawn from. */
   budgetTokens: number;
   /** The turn being worked on, or the next turn's number when ready. */
   turn: number;
   current: Query | null;
   /** Queries that arrived while a turn was running; served in order. */
   queued: Query[];
-  mode: 'express' | null;
+  mode: TurnMode | null;
+  /** The roles triage chose for the current turn (the synthesiser not included), and its confidence. */
+  roles: string[];
+  confidence: number | null;
+  /** The current turn's priority (`priority.assigned`) and budget (`budget.estimated`). */
+  priority: number | null;
+  turnBudget: number | null;
+  /** The council's answers so far this turn. */
+  contributions: Contribution[];
   /** Agent streams by role, so a later turn reuses the instance that holds the conversation. */
   agents: Record<string, string>;
   /**
    * The newest RECENT_OUTCOMES turns' outcomes, oldest first. Older ones stay in the log (each turn's
-   * `agent.answered`/`agent.failed`), not in the context: a context that kept every answer would make a long
-   * session's every snapshot and checkpoint grow without bound. `turn` counts the turns finished.
+   * `turn.completed` and the answers before it), not in the context: a context that kept every answer would make a
+   * long session's every snapshot and checkpoint grow without bound. `turn` counts the turns finished.
    */
   recentOutcomes: TurnOutcome[];
   /** Turns finished by status, over the whole session. */
@@ -43,23 +67,56 @@ export interface SessionContext {
 
 /** Enough for a caller to find its turn's outcome: a session finishes at most one turn per recorded fact. */
 export const RECENT_OUTCOMES = 2;
+export const EXPRESS_ROLE = 'express';
+/** The council role that merges the others' answers into the turn's answer. */
+export const SYNTHESISER_ROLE = 'synthesiser';
 
 export function agentStreamFor(sessionId: string, role: string, instance: number): string {
   return `agent-${sessionId}.${role}.${instance}`;
 }
 
-const initialContext: SessionContext = { sessionId: '', agent: null, budgetTokens: 0, turn: 0, current: null, queued: [], mode: null, agents: {}, recentOutcomes: [], answered: 0, failed: 0 };
+const initialContext: SessionContext = {
+  sessionId: '', agent: null, budgetTokens: 0, turn: 0, current: null, queued: [], mode: null, roles: [], confidence: null,
+  priority: null, turnBudget: null, contributions: [], agents: {}, recentOutcomes: [], answered: 0, failed: 0,
+};
+
+type AnswerEvent = Extract<SessionEvent, { type: 'agent.answered' | 'agent.failed' }>;
+
+function isAnswer(event: SessionEvent): event is AnswerEvent {
+  return event.type === 'agent.answered' || event.type === 'agent.failed';
+}
+
+/** Each working role's share of the turn's budget; the synthesiser counts as one role. */
+function quotaShare(context: SessionContext, roles: number): number {
+  return Math.floor((context.turnBudget ?? 0) / roles);
+}
+
+function tokensOf(event: AnswerEvent): number {
+  return event.type === 'agent.answered' ? event.usage.inputTokens + event.usage.outputTokens : 0;
+}
+
+function agentOf(context: SessionContext, role: string): string {
+  return context.agents[role] ?? agentStreamFor(context.sessionId, role, 0);
+}
 
 /**
- * A session: takes queries (text, region, purpose) one turn at a time, has each answered and records the outcome.
- * Each turn passes through `triaging`, which today always chooses the express path (one agent); the council and
- * emergency paths slot in beside `express` when triage decides them.
+ * A session: takes queries (text, region, purpose) one turn at a time. Each turn is triaged (the runtime records
+ * the decision, the priority and the budget as facts), then answered by one agent (express) or by a council of
+ * roles working in parallel whose answers a synthesiser merges (council, and emergency: a council of the roles the
+ * declared emergency calls for, with a larger budget). The outcome is recorded as `turn.completed`.
  */
 export const sessionMachine = setup({
   types: { context: {} as SessionContext, events: {} as SessionEvent, emitted: {} as Effect },
   guards: {
-    isCurrentTurn: ({ context, event }) => (event.type === 'agent.answered' || event.type === 'agent.failed') && event.turn === context.turn,
+    isCurrentTurn: ({ context, event }) => isAnswer(event) && event.turn === context.turn,
     hasQueuedQuery: ({ context }) => context.queued.length > 0,
+    isExpressTurn: ({ context }) => context.mode === 'express',
+    isPendingContribution: ({ context, event }) => isAnswer(event) && event.turn === context.turn
+      && context.roles.some((role) => agentOf(context, role) === event.agentStream)
+      && !context.contributions.some((c) => c.agentStream === event.agentStream),
+    councilHeard: ({ context }) => context.contributions.length === context.roles.length,
+    councilAnswered: ({ context }) => context.contributions.some((c) => c.status === 'answered'),
+    isSynthesis: ({ context, event }) => isAnswer(event) && event.turn === context.turn && event.agentStream === agentOf(context, SYNTHESISER_ROLE),
   },
   actions: {
     configure: assign(({ event }) => (event.type === 'session.started' ? { sessionId: event.sessionId, agent: event.agent, budgetTokens: event.budgetTokens } : {})),
@@ -68,31 +125,51 @@ export const sessionMachine = setup({
     queueQuery: assign(({ context, event }) => (event.type === 'query.received'
       ? { queued: [...context.queued, { text: event.text, region: event.region, purpose: event.purpose }] }
       : {})),
-    chooseExpress: assign({ mode: 'express' as const }),
+    requestTriage: emit(({ context }) => ({ type: 'triage.request' as const, turn: context.turn, query: context.current! })),
+    adoptTriage: assign(({ event }) => (event.type === 'triage.decided'
+      ? { mode: event.decision.mode, roles: event.decision.mode === 'express' ? [EXPRESS_ROLE] : event.decision.roles, confidence: event.decision.confidence, contributions: [] }
+      : {})),
+    adoptPriority: assign(({ event }) => (event.type === 'priority.assigned' ? { priority: event.priority.priority } : {})),
+    adoptBudget: assign(({ event }) => (event.type === 'budget.estimated' ? { turnBudget: event.total } : {})),
     dispatchToExpressAgent: enqueueActions(({ context, enqueue }) => {
-      const role = 'express';
-      let agentStream = context.agents[role];
-      if (agentStream === undefined) {
-        agentStream = agentStreamFor(context.sessionId, role, 0);
-        enqueue.assign({ agents: { ...context.agents, [role]: agentStream } });
-        enqueue.emit({
-          type: 'message.send', to: agentStream, messageType: 'agent.assigned',
-          data: { sessionId: context.sessionId, sessionStream: `session-${context.sessionId}`, agentStream, role, instance: 0, config: context.agent!, quotaTokens: context.budgetTokens },
-        });
-      }
-      enqueue.emit({ type: 'message.send', to: agentStream, messageType: 'task.assigned', data: { turn: context.turn, query: context.current!.text, region: context.current!.region, purpose: context.current!.purpose } });
+      const agents = assignAgents(context, [EXPRESS_ROLE], enqueue.emit);
+      enqueue.assign({ agents });
+      enqueue.emit(task({ ...context, agents }, EXPRESS_ROLE, quotaShare(context, 1)));
     }),
-    completeTurn: assign(({ context, event }) => {
-      if (event.type !== 'agent.answered' && event.type !== 'agent.failed') return {};
+    dispatchToCouncil: enqueueActions(({ context, enqueue }) => {
+      const agents = assignAgents(context, context.roles, enqueue.emit);
+      enqueue.assign({ agents });
+      // The synthesiser works after the others, on its own share; it is assigned when its task is sent.
+      for (const role of context.roles) enqueue.emit(task({ ...context, agents }, role, quotaShare(context, context.roles.length + 1)));
+    }),
+    collectContribution: assign(({ context, event }) => {
+      if (!isAnswer(event)) return {};
+      const role = context.roles.find((r) => agentOf(context, r) === event.agentStream)!;
+      const contribution: Contribution = event.type === 'agent.answered'
+        ? { role, agentStream: event.agentStream, status: 'answered', text: event.text, tokens: tokensOf(event) }
+        : { role, agentStream: event.agentStream, status: 'failed', text: event.reason, tokens: 0 };
+      return { contributions: [...context.contributions, contribution] };
+    }),
+    dispatchToSynthesiser: enqueueActions(({ context, enqueue }) => {
+      const agents = assignAgents(context, [SYNTHESISER_ROLE], enqueue.emit);
+      enqueue.assign({ agents });
+      const contributions = context.contributions.map(({ role, agentStream, status, text }) => ({ role, agentStream, status, text }));
+      enqueue.emit(task({ ...context, agents }, SYNTHESISER_ROLE, quotaShare(context, context.roles.length + 1), contributions));
+    }),
+    completeTurn: enqueueActions(({ context, event, enqueue }) => {
+      if (!isAnswer(event)) return;
+      const council = context.contributions.reduce((sum, c) => sum + c.tokens, 0);
       const outcome: TurnOutcome = event.type === 'agent.answered'
-        ? { turn: event.turn, query: context.current!.text, status: 'answered', text: event.text, agentStream: event.agentStream, model: event.model, tokens: event.usage.inputTokens + event.usage.outputTokens }
-        : { turn: event.turn, query: context.current!.text, status: 'failed', text: event.reason, agentStream: event.agentStream, model: null, tokens: 0 };
-      return {
-        recentOutcomes: [...context.recentOutcomes.slice(-(RECENT_OUTCOMES - 1)), outcome],
-        answered: context.answered + (outcome.status === 'answered' ? 1 : 0),
-        failed: context.failed + (outcome.status === 'failed' ? 1 : 0),
-        turn: context.turn + 1, current: null, mode: null,
-      };
+        ? { turn: event.turn, query: context.current!.text, status: 'answered', mode: context.mode!, text: event.text, agentStream: event.agentStream, model: event.model, tokens: council + tokensOf(event) }
+        : { turn: event.turn, query: context.current!.text, status: 'failed', mode: context.mode!, text: event.reason, agentStream: event.agentStream, model: null, tokens: council };
+      finishTurn(context, outcome, enqueue);
+    }),
+    failCouncil: enqueueActions(({ context, enqueue }) => {
+      const reasons = context.contributions.map((c) => `${c.role}: ${c.text}`).join('; ');
+      finishTurn(context, {
+        turn: context.turn, query: context.current!.text, status: 'failed', mode: context.mode!, text: `every council role failed (${reasons})`,
+        agentStream: context.contributions[0]?.agentStream ?? agentOf(context, context.roles[0]!), model: null, tokens: 0,
+      }, enqueue);
     }),
   },
 }).createMachine({
@@ -112,12 +189,51 @@ export const sessionMachine = setup({
       initial: 'triaging',
       on: { 'query.received': { actions: 'queueQuery' } },
       states: {
-        triaging: { always: { target: 'express', actions: 'chooseExpress' } },
+        // The runtime answers the request in the same write: decision, then priority, then budget.
+        triaging: {
+          entry: 'requestTriage',
+          on: {
+            'triage.decided': { actions: 'adoptTriage' },
+            'priority.assigned': { actions: 'adoptPriority' },
+            'budget.estimated': [
+              { guard: 'isExpressTurn', target: 'express', actions: 'adoptBudget' },
+              { target: 'council', actions: 'adoptBudget' },
+            ],
+          },
+        },
         express: {
           entry: 'dispatchToExpressAgent',
           on: {
             'agent.answered': { guard: 'isCurrentTurn', target: '#session.ready', actions: 'completeTurn' },
             'agent.failed': { guard: 'isCurrentTurn', target: '#session.ready', actions: 'completeTurn' },
+          },
+        },
+        council: {
+          initial: 'deliberating',
+          states: {
+            deliberating: {
+              entry: 'dispatchToCouncil',
+              always: [
+                { guard: 'councilHeard', target: 'weighing' },
+              ],
+              on: {
+                'agent.answered': { guard: 'isPendingContribution', actions: 'collectContribution' },
+                'agent.failed': { guard: 'isPendingContribution', actions: 'collectContribution' },
+              },
+            },
+            weighing: {
+              always: [
+                { guard: 'councilAnswered', target: 'synthesising' },
+                { target: '#session.ready', actions: 'failCouncil' },
+              ],
+            },
+            synthesising: {
+              entry: 'dispatchToSynthesiser',
+              on: {
+                'agent.answered': { guard: 'isSynthesis', target: '#session.ready', actions: 'completeTurn' },
+                'agent.failed': { guard: 'isSynthesis', target: '#session.ready', actions: 'completeTurn' },
+              },
+            },
           },
         },
       },
@@ -126,4 +242,39 @@ export const sessionMachine = setup({
   },
 });
 
-export const SESSION_MACHINE_VERSION = machineVersion(sessionMachine, 5);
+type Emit = (effect: Effect) => void;
+
+/** Assigns each role without an agent yet a fresh instance (instance 0); returns the roles' agents. */
+function assignAgents(context: SessionContext, roles: readonly string[], emitEffect: Emit): Record<string, string> {
+  const agents = { ...context.agents };
+  for (const role of roles) {
+    if (agents[role] !== undefined) continue;
+    const agentStream = agentStreamFor(context.sessionId, role, 0);
+    agents[role] = agentStream;
+    const assigned: EventData<'agent.assigned'> = {
+      sessionId: context.sessionId, sessionStream: `session-${context.sessionId}`, agentStream, role, instance: 0, config: context.agent!, quotaTokens: 0,
+    };
+    emitEffect({ type: 'message.send', to: agentStream, messageType: 'agent.assigned', data: assigned });
+  }
+  return agents;
+}
+
+function task(context: SessionContext, role: string, quotaTokens: number, contributions?: EventData<'task.assigned'>['contributions']): Effect {
+  const { text, region, purpose } = context.current!;
+  const data: EventData<'task.assigned'> = { turn: context.turn, query: text, region, purpose, quotaTokens, ...(contributions ? { contributions } : {}) };
+  return { type: 'message.send', to: context.agents[role]!, messageType: 'task.assigned', data };
+}
+
+/** Records the outcome, asks the runtime to record `turn.completed`, and gets ready for the next turn. */
+function finishTurn(context: SessionContext, outcome: TurnOutcome, enqueue: { assign: (values: Partial<SessionContext>) => void; emit: Emit }): void {
+  const roles = context.mode === 'express' ? [EXPRESS_ROLE] : [...context.roles, ...(context.contributions.some((c) => c.status === 'answered') ? [SYNTHESISER_ROLE] : [])];
+  enqueue.emit({ type: 'turn.complete', turn: context.turn, status: outcome.status, mode: outcome.mode, agents: roles.map((role) => agentOf(context, role)) });
+  enqueue.assign({
+    recentOutcomes: [...context.recentOutcomes.slice(-(RECENT_OUTCOMES - 1)), outcome],
+    answered: context.answered + (outcome.status === 'answered' ? 1 : 0),
+    failed: context.failed + (outcome.status === 'failed' ? 1 : 0),
+    turn: context.turn + 1, current: null, mode: null, roles: [], confidence: null, priority: null, turnBudget: null, contributions: [],
+  });
+}
+
+export const SESSION_MACHINE_VERSION = machineVersion(sessionMachine, 6);

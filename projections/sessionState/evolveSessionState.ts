@@ -12,6 +12,20 @@ function agentLabel(state: SessionState, agentStream: string): string {
   return agentStream.startsWith(prefix) ? agentStream.slice(prefix.length) : agentStream;
 }
 
+/** `agent-<session>.<role>.<instance>` → the role. */
+function roleOf(agentStream: string): string {
+  const parts = agentStream.split('.');
+  return parts.length >= 3 ? parts[parts.length - 2]! : agentStream;
+}
+
+/**
+ * Whether an agent's outcome is the turn's: the express agent's, or the synthesiser's in a council. A council
+ * member's answer is a contribution; the turn is not over until the synthesis.
+ */
+function isTurnAnswer(state: SessionState, turn: number, agentStream: string): boolean {
+  return state.councilTurn !== turn || roleOf(agentStream) === 'synthesiser';
+}
+
 function setMode(state: SessionState, mode: string, step: Step): SessionState {
   if (state.mode === mode) return state;
   return addItem({ ...state, mode }, { kind: 'mode', text: `Mode: ${mode}`, turn: null }, step);
@@ -98,15 +112,12 @@ const handlers = {
   },
 
   'triage.decided': (state, event, step) => {
-    // Not yet in the catalogue: read what is there and skip what is not, so the fold is ready when triage lands.
-    const data = (event.data ?? {}) as Record<string, unknown>;
-    const mode = stringField(data, 'mode');
-    const roles = Array.isArray(data.roles) ? data.roles.filter((r): r is string => typeof r === 'string') : [];
-    const rationale = stringField(data, 'rationale');
-    const turn = typeof data.turn === 'number' ? data.turn : state.turns.finished;
-    const next = mode === null ? state : setMode(state, mode, step);
-    const choice = `Turn ${turn} triage: ${mode ?? 'mode unchanged'}${roles.length > 0 ? ` with ${roles.join(', ')}` : ''}`;
-    return addItem(next, { kind: 'decision', text: rationale === null ? choice : `${choice} (${firstSentence(rationale)})`, brief: choice, turn }, step);
+    const { turn, decision } = event.data as EventData<'triage.decided'>;
+    const roles = decision.mode === 'express' ? '' : ` with ${decision.roles.join(', ')} and a synthesiser`;
+    const choice = `Turn ${turn} triage: ${decision.mode}${roles} (complexity ${decision.complexity}, confidence ${decision.confidence})`;
+    const emergency = decision.emergency === null ? '' : `; ${decision.emergency.kind} emergency in ${decision.emergency.region}`;
+    const councilTurn = decision.mode === 'express' ? null : turn;
+    return addItem(setMode({ ...state, councilTurn }, decision.mode, step), { kind: 'decision', text: `${choice}${emergency}`, brief: `Turn ${turn}: ${decision.mode}${emergency}`, turn }, step);
   },
 
   'message.sent': (state, event, step) => {
@@ -131,22 +142,41 @@ const handlers = {
     const { turn, agentStream, text, model, attempts } = event.data as EventData<'agent.answered'>;
     if (!isCurrentTurn(state, turn)) return state;
     const agent = agentLabel(state, agentStream);
-    let next = resolveItems(finishTurn(state, turn), (i) => i.turn === turn && (i.kind === 'question' || i.kind === 'coordination'), step);
+    const gist = firstSentence(text) || '(empty answer)';
     const lead = `Turn ${turn} answer from ${agent} (${model}): `;
+    if (!isTurnAnswer(state, turn, agentStream)) {
+      // A council member's answer: kept whole in cold, noted in warm; the turn goes on to its synthesis.
+      const next = resolveItems(state, (i) => i.turn === turn && i.kind === 'coordination' && i.text.includes(` ${agent},`), step);
+      const kept = addItem(next, { kind: 'answer', text: `${lead}${text}`, quote: { lead, quoted: text }, turn }, step);
+      return addItem(kept, { kind: 'decision', text: `Turn ${turn} contribution from ${agent} (${model}): ${gist}`, brief: `Turn ${turn}: ${roleOf(agentStream)} contributed`, turn }, step);
+    }
+    let next = resolveItems(finishTurn({ ...state, councilTurn: null }, turn), (i) => i.turn === turn && (i.kind === 'question' || i.kind === 'coordination'), step);
     next = addItem(next, { kind: 'answer', text: `${lead}${text}`, quote: { lead, quoted: text }, turn }, step);
     const tries = attempts > 1 ? `, ${attempts} attempts` : '';
-    const gist = firstSentence(text) || '(empty answer)';
     return addItem(next, { kind: 'decision', text: `Turn ${turn} answered by ${agent} (${model}${tries}): ${gist}`, brief: `Turn ${turn}: ${gist}`, turn }, step);
   },
 
   'agent.failed': (state, event, step) => {
     const { turn, agentStream, reason, attempts } = event.data as EventData<'agent.failed'>;
     if (!isCurrentTurn(state, turn)) return state;
-    // The task is over but its questions were not answered: they stay open.
-    const next = resolveItems(finishTurn(state, turn), (i) => i.turn === turn && i.kind === 'coordination', step);
     const why = normaliseSpace(reason);
     const text = `Turn ${turn} failed at ${agentLabel(state, agentStream)} after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${why}`;
+    if (!isTurnAnswer(state, turn, agentStream)) {
+      // One council member failed; the others (and the synthesiser) may still answer the turn.
+      const next = resolveItems(state, (i) => i.turn === turn && i.kind === 'coordination' && i.text.includes(` ${agentLabel(state, agentStream)},`), step);
+      return addItem(next, { kind: 'decision', text, brief: `Turn ${turn}: ${roleOf(agentStream)} failed`, turn }, step);
+    }
+    // The task is over but its questions were not answered: they stay open.
+    const next = resolveItems(finishTurn({ ...state, councilTurn: null }, turn), (i) => i.turn === turn && i.kind === 'coordination', step);
     return addItem(next, { kind: 'decision', text, brief: `Turn ${turn} failed: ${why}`, turn }, step);
+  },
+
+  'turn.completed': (state, event, step) => {
+    // A council whose every member failed ends without a synthesis: the turn is over all the same.
+    const { turn, status, mode } = event.data as EventData<'turn.completed'>;
+    if (!isCurrentTurn(state, turn)) return state;
+    const next = resolveItems(finishTurn({ ...state, councilTurn: null }, turn), (i) => i.turn === turn && i.kind === 'coordination', step);
+    return addItem(next, { kind: 'decision', text: `Turn ${turn} ${status} (${mode}) without a synthesis: every council member failed`, turn }, step);
   },
 
   'session.closed': (state, event, step) => {

@@ -105,6 +105,11 @@ export type SessionState = {
   /** Queries received (the next query's turn number) and turns finished, answered or failed. */
   turns: { received: number; finished: number };
   mode: string | null;
+  /**
+   * The turn triage sent to a council (or emergency council), while it runs: its members' answers are
+   * contributions, and only the synthesiser's answers the turn. Null otherwise (absent in older checkpoints).
+   */
+  councilTurn?: number | null;
   activeRoles: RoleAssignment[];
   hot: TierItem[];
   warm: TierItem[];
@@ -139,6 +144,7 @@ export function initialSessionState(options: SessionStateOptions = {}): SessionS
     nextSeq: 0,
     turns: { received: 0, finished: 0 },
     mode: null,
+    councilTurn: null,
     activeRoles: [],
     hot: [],
     warm: [],

@@ -59,7 +59,7 @@ export function applyLedgerEvent(state: LedgerState, type: string, data: unknown
       // A turn's estimate is what its answered calls reserved; calls that failed were released and estimate nothing.
       const turnKey = reservation?.turn;
       const turn = turnKey === undefined ? undefined : (state.turns[turnKey] ?? { estimated: 0, actual: 0 });
-      const turns = turnKey === undefined || !turn ? state.turns : { ...state.turns, [turnKey]: { estimated: turn.estimated + d.reserved, actual: turn.actual + actual } };
+      const turns = turnKey === undefined || !turn ? state.turns : { ...state.turns, [turnKey]: { ...turn, estimated: turn.estimated + d.reserved, actual: turn.actual + actual } };
       return {
         ...next, reservations, turns,
         usage: {
@@ -89,6 +89,15 @@ export function applyLedgerEvent(state: LedgerState, type: string, data: unknown
     case 'overdraft.recorded': {
       const d = data as EventData<'overdraft.recorded'>;
       return { ...state, overdrafts: { ...state.overdrafts, [d.agentStream]: (state.overdrafts[d.agentStream] ?? 0) + d.amount } };
+    }
+    case 'turn.budgeted': {
+      const d = data as EventData<'turn.budgeted'>;
+      const turn = state.turns[d.turn] ?? { estimated: 0, actual: 0 };
+      return { ...state, turns: { ...state.turns, [d.turn]: { ...turn, budgeted: d.amount, mode: d.mode, roles: d.roles, confidence: d.confidence } } };
+    }
+    case 'quota.returned': {
+      const d = data as EventData<'quota.returned'>;
+      return post(state, [{ from: quotaAccount(d.agentStream), to: 'session', amount: d.amount }]);
     }
     case 'budget.reconciled': {
       const d = data as EventData<'budget.reconciled'>;

@@ -19,6 +19,16 @@ export interface UsageTotals {
   costUsd: number;
 }
 
+/** A turn not yet reconciled: what its calls reserved and used, and its budget by mode once estimated. */
+export interface OpenTurn {
+  estimated: number;
+  actual: number;
+  budgeted?: number;
+  mode?: 'express' | 'council' | 'emergency';
+  roles?: number;
+  confidence?: number;
+}
+
 export interface LedgerState {
   balances: Record<string, number>;
   postings: number;
@@ -32,7 +42,7 @@ export interface LedgerState {
    * Per open turn (one not yet reconciled): tokens reserved by its settled calls (the estimate) and tokens used.
    * The runtime reads a turn's entry to write its `budget.reconciled`, which then removes it.
    */
-  turns: Record<string, { estimated: number; actual: number }>;
+  turns: Record<string, OpenTurn>;
   /** Every reconciliation so far, aggregated. */
   reconciled: ReconciliationSummary;
   /** The newest reconciliations (at most `RECENT_RECONCILIATIONS`), oldest first. */

@@ -8,6 +8,8 @@ import { sessionsCommand, sessionsUsage } from './commands/sessionsCommand.ts';
 import { ledgerCommand, ledgerUsage } from './commands/ledgerCommand.ts';
 import { stateCommand, stateUsage } from './commands/stateCommand.ts';
 import { climateCommand, climateUsage } from './commands/climateCommand.ts';
+import { budgetsCommand, budgetsUsage } from './commands/budgetsCommand.ts';
+import { emergencyCommand, emergencyUsage } from './commands/emergencyCommand.ts';
 import { exitQuietlyOnClosedPipe, processIo, type CommandIo } from './commandIo.ts';
 import { UsageError } from './usageError.ts';
 import { StoreUriError } from '../store/openEventStore.ts';
@@ -23,6 +25,8 @@ const commands: Record<string, { run: (args: string[], io: CommandIo) => Promise
   state: { run: stateCommand, usage: stateUsage, summary: 'every actor and projection of a session as of a point' },
   ledger: { run: ledgerCommand, usage: ledgerUsage, summary: 'a session\'s token ledger as of a point' },
   climate: { run: climateCommand, usage: climateUsage, summary: 'energy, emissions and true cost per call, as of a point, under any factor set' },
+  budgets: { run: budgetsCommand, usage: budgetsUsage, summary: 'how well turn budgets predicted usage, per mode, as learning went on' },
+  emergency: { run: emergencyCommand, usage: emergencyUsage, summary: 'declare, lift or list climate emergencies (triage serves them first)' },
   verify: { run: verifyCommand, usage: verifyUsage, summary: 'check every stream\'s hash chain' },
 };
 

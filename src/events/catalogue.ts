@@ -1,5 +1,8 @@
 import { z } from 'zod';
+import { budgetEstimateSchema } from '../policy/budget/budgetEstimate.ts';
 import { factorSetAdoptedSchema } from '../policy/climate/factorSetEvent.ts';
+import { priorityAssignmentSchema } from '../policy/priority/index.ts';
+import { EMERGENCY_KINDS, triageDecisionSchema } from '../policy/triage/index.ts';
 import { EventRegistry } from './eventRegistry.ts';
 
 /**
@@ -17,6 +20,8 @@ const region = z.string().regex(/^[A-Z]{2,3}$/, 'an ISO 3166 alpha-2 or alpha-3 
 const purpose = z.string().regex(/^[a-z][a-z0-9_]*$/, 'a snake_case purpose such as "climate_adaptation"');
 const positiveMs = z.number().int().positive();
 const tokens = z.number().int().nonnegative();
+const turn = z.number().int().nonnegative();
+const mode = z.enum(['express', 'council', 'emergency']);
 
 /** What a session is configured with when it starts; passed on to the agents it assigns. */
 export const agentConfig = z.strictObject({
@@ -36,6 +41,11 @@ export const catalogue = {
   'session.started': z.strictObject({ sessionId: id, agent: agentConfig, budgetTokens: z.number().int().positive() }),
   'query.received': z.strictObject({ text: z.string().min(1), region, purpose }),
   'session.closed': z.strictObject({ reason: z.string().min(1) }),
+  // Recorded together with the query's turn starting: how triage routed it, its priority and its budget.
+  'triage.decided': z.strictObject({ turn, decision: triageDecisionSchema }),
+  'priority.assigned': z.strictObject({ turn, priority: priorityAssignmentSchema }),
+  'budget.estimated': budgetEstimateSchema,
+  'turn.completed': z.strictObject({ turn, status: z.enum(['answered', 'failed']), mode, agents: z.array(streamId) }),
 
   // Messages between actors (appended to the target's stream by the runtime, caused by a `message.sent`).
   'agent.assigned': z.strictObject({ sessionId: id, sessionStream: streamId, agentStream: streamId, role: z.string().min(1), instance: z.number().int().nonnegative(), config: agentConfig, quotaTokens: tokens }),
@@ -43,6 +53,10 @@ export const catalogue = {
     turn: z.number().int().nonnegative(), query: z.string().min(1), region, purpose,
     /** The session's tiered state as prompt text (hot + recent warm), attached by the runtime when it sends the task. */
     context: z.string().optional(),
+    /** The role's share of the turn's budget, assigned to the agent's quota when the task arrives. */
+    quotaTokens: tokens.optional(),
+    /** For a synthesiser: the council's answers (and failures) it is to merge. */
+    contributions: z.array(z.strictObject({ role: z.string().min(1), agentStream: streamId, status: z.enum(['answered', 'failed']), text: z.string() })).optional(),
   }),
   'agent.answered': z.strictObject({ turn: z.number().int().nonnegative(), agentStream: streamId, text: z.string(), usage, model: z.string().min(1), attempts: z.number().int().positive() }),
   'agent.failed': z.strictObject({ turn: z.number().int().nonnegative(), agentStream: streamId, reason: z.string().min(1), attempts: z.number().int().positive() }),
@@ -76,10 +90,22 @@ export const catalogue = {
   'tokens.lent': z.strictObject({ from: z.string().min(1), to: z.string().min(1), amount: tokens, reason: z.string().min(1) }),
   'tokens.repaid': z.strictObject({ from: z.string().min(1), to: z.string().min(1), amount: tokens }),
   'overdraft.recorded': z.strictObject({ agentStream: streamId, requestId: id, amount: tokens }),
-  'budget.reconciled': z.strictObject({ turn: z.number().int().nonnegative(), estimated: tokens, actual: tokens, errorPct: z.number() }),
+  'budget.reconciled': z.strictObject({
+    turn, estimated: tokens, actual: tokens, errorPct: z.number(),
+    /** The turn's budget by mode (`budget.estimated`) and its error: what budget prediction learns from. */
+    mode: mode.optional(), roles: z.number().int().positive().optional(), confidence: z.number().min(0).max(1).optional(),
+    budgeted: z.number().int().positive().optional(), budgetErrorPct: z.number().optional(),
+  }),
+  'turn.budgeted': z.strictObject({ turn, amount: tokens, mode, roles: z.number().int().positive(), confidence: z.number().min(0).max(1) }),
+  'quota.returned': z.strictObject({ agentStream: streamId, amount: tokens, turn }),
 
   // The climate factor set in force for the session (recorded in its ledger stream when it starts).
   'factorSet.adopted': factorSetAdoptedSchema,
+
+  // Climate emergencies (`emergency-register`): while one is in force for a region, triage serves matching
+  // requests there first, as emergencies.
+  'emergency.declared': z.strictObject({ emergencyId: id, region, kind: z.enum(EMERGENCY_KINDS), note: z.string().optional() }),
+  'emergency.lifted': z.strictObject({ emergencyId: id, region, note: z.string().optional() }),
 
   // Checkpoints (`checkpoint-<sessionId>`): every actor's snapshot and every projection's state, and the revision
   // of each stream they cover, so a point-in-time query folds only what came after.

@@ -17,6 +17,10 @@ import { ledgerStream } from './sessionStreams.ts';
 import type { CheckpointData, ExtraProjections } from './stateAt.ts';
 import { promptContextOfHost, SessionProjectionsKeeper, type HostedProjections } from './sessionProjectionsKeeper.ts';
 import { sessionStateProjection } from '../../projections/sessionState/sessionStateStore.ts';
+import { BudgetLearningKeeper } from './budgetLearningKeeper.ts';
+import { EmergencyRegister } from './emergencyRegister.ts';
+import { triageTurn } from './triageTurn.ts';
+import { AdmissionQueue } from './admissionQueue.ts';
 
 /** A fact addressed to an actor, before it is recorded. */
 export interface ActorInput {
@@ -43,6 +47,10 @@ export interface RuntimeOptions {
   checkpointEveryTokens?: number;
   /** How many checkpoints each session keeps (default 5), or `'all'`: every point in a long session stays a short fold away. */
   checkpointRetention?: CheckpointRetention;
+  /** How many sessions may work on a turn at once; further turns wait, admitted by priority (default: no limit). */
+  maxActiveTurns?: number;
+  /** Triage's complexity score at or above which a turn goes to a council (default 0.5). */
+  councilThreshold?: number;
   /** Sees every recorded event with the actor's snapshot right after it, live (tests, inspector). */
   onStep?: (streamId: string, event: EventToAppend, snapshot: AnyMachineSnapshot) => void;
 }
@@ -63,6 +71,8 @@ type Perform = () => void;
 /** The record an effect request becomes, what to do once it is durable, or the message to stage with it. */
 interface EffectRecord {
   input: ActorInput;
+  /** Further facts for the same actor, recorded right after `input` (triage's priority and budget). */
+  follow?: ActorInput[];
   perform?: Perform;
   message?: { streamId: string; input: ActorInput };
 }
@@ -95,6 +105,8 @@ const MAX_GROUP_EVENTS = 20_000;
 export class ActorRuntime {
   readonly store: EventStore;
   readonly clock: Clock;
+  /** Turns admitted by climate-justice priority when the runtime is saturated (`askInSession` waits on it). */
+  readonly admission: AdmissionQueue;
   private readonly ids: IdSource;
   private readonly models: (spec: string) => LanguageModel;
   private readonly providerDeadlineMs: number;
@@ -120,6 +132,9 @@ export class ActorRuntime {
   private idleWaiters: (() => void)[] = [];
   private readonly failures: Error[] = [];
   private stopped = false;
+  private readonly emergencies: EmergencyRegister;
+  private readonly budgetLearning: BudgetLearningKeeper;
+  private readonly councilThreshold: number | undefined;
 
   constructor(options: RuntimeOptions) {
     this.store = options.store;
@@ -132,6 +147,10 @@ export class ActorRuntime {
     // The session state is always hosted and checkpointed: every task's prompt context is read from it.
     this.projections = { sessionState: sessionStateProjection as ExtraProjections[string], ...options.projections };
     this.sessionProjections = new SessionProjectionsKeeper(this.store, this.projections);
+    this.emergencies = new EmergencyRegister(this.store);
+    this.budgetLearning = new BudgetLearningKeeper(this.store);
+    this.councilThreshold = options.councilThreshold;
+    this.admission = new AdmissionQueue(options.maxActiveTurns);
     this.checkpointEveryTokens = options.checkpointEveryTokens ?? 1_500;
     this.checkpointRetention = options.checkpointRetention ?? CHECKPOINT_RETENTION;
     if (this.checkpointRetention !== 'all' && !(Number.isSafeInteger(this.checkpointRetention) && this.checkpointRetention >= 1)) {
@@ -322,10 +341,18 @@ export class ActorRuntime {
     };
     const pending: { streamId: string; input: ActorInput }[] = [...group];
     let events = 0;
+    let triageInputsFresh = false;
     while (pending.length > 0) {
       const { streamId, input } = pending.shift()!;
       const actor = await this.actor(streamId);
       await ledger.prepare(actor.sessionId);
+      // A fact that can start a turn (a query, or an answer that frees the session for a queued one) is triaged in
+      // this group: what triage reads from the store (emergencies, learnt budgets) is caught up first, once.
+      if (!triageInputsFresh && actor.kind.category === 'session' && STARTS_TURN.has(input.type)) {
+        await this.emergencies.refresh();
+        await this.budgetLearning.refresh();
+        triageInputsFresh = true;
+      }
       if (actor.kind.category === 'session' && !hosts.has(actor.sessionId)) hosts.set(actor.sessionId, await this.sessionProjections.caughtUp(actor.sessionId));
       let s = staged.get(streamId);
       if (!s) {
@@ -348,7 +375,7 @@ export class ActorRuntime {
         for (const effect of step.effects) {
           const record = this.recordEffect(actor, s.tracking, ledger, withSessionContext(effect, () => contextOf(actor.sessionId)), event.eventId, now);
           if (!record) continue;
-          steps.push(record.input);
+          steps.push(record.input, ...(record.follow ?? []));
           if (record.perform) performs.push(record.perform);
           if (record.message) pending.push(record.message);
         }
@@ -511,6 +538,14 @@ export class ActorRuntime {
           perform: () => this.disarm(actor, timerId),
         };
       }
+      case 'triage.request': {
+        const [decided, ...follow] = triageTurn(effect, {
+          emergencies: this.emergencies.inForce, learning: this.budgetLearning.state, councilThreshold: this.councilThreshold,
+        }).map((fact) => ({ ...fact, eventId: this.ids.next(), causationId: causeId }));
+        return { input: decided!, follow };
+      }
+      case 'turn.complete':
+        return { input: { type: 'turn.completed', eventId, causationId: causeId, data: { turn: effect.turn, status: effect.status, mode: effect.mode, agents: effect.agents } } };
       case 'message.send':
         // Delivered in the same write: the target's stream gets the message (and what it causes) atomically with
         // the sender's `message.sent`; `rehydrate` re-delivers it if a store could not write both at once.
@@ -624,6 +659,9 @@ export class ActorRuntime {
     this.failures.push(error instanceof Error ? error : new Error(String(error)));
   }
 }
+
+/** Facts to a session that can start a turn: a query, or an outcome that frees the session for a queued query. */
+const STARTS_TURN: ReadonlySet<string> = new Set(['query.received', 'agent.answered', 'agent.failed']);
 
 /** Tasks a session sends carry its tiered state as prompt context; the effect (and so the record) includes it. */
 function withSessionContext(effect: Effect, contextOf: () => string): Effect {

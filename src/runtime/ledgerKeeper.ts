@@ -126,8 +126,19 @@ export class LedgerStage {
         break;
       }
       case 'agent.assigned': {
+        // Quotas come with each task now (a share of the turn's budget); an assignment may still carry one.
         const d = event.data as EventData<'agent.assigned'>;
-        this.post(ledger, 'quota.assigned', { agentStream: actorStream, amount: Math.min(d.quotaTokens, Math.max(0, balance(ledger.state, 'session'))) }, event.eventId);
+        this.assignQuota(ledger, actorStream, d.quotaTokens, event.eventId);
+        break;
+      }
+      case 'task.assigned': {
+        const d = event.data as EventData<'task.assigned'>;
+        this.assignQuota(ledger, actorStream, d.quotaTokens ?? 0, event.eventId);
+        break;
+      }
+      case 'budget.estimated': {
+        const d = event.data as EventData<'budget.estimated'>;
+        this.post(ledger, 'turn.budgeted', { turn: d.turn, amount: d.total, mode: d.mode, roles: d.roles, confidence: d.confidence }, event.eventId);
         break;
       }
       case 'model.responded': {
@@ -155,12 +166,36 @@ export class LedgerStage {
       case 'agent.failed': {
         const d = event.data as EventData<'agent.answered'>;
         this.repayPool(ledger, d.agentStream, event.eventId);
-        const turn = ledger.state.turns[d.turn] ?? { estimated: 0, actual: 0 };
-        const errorPct = turn.estimated === 0 ? 0 : Math.round(((turn.actual - turn.estimated) / turn.estimated) * 10_000) / 100;
-        this.post(ledger, 'budget.reconciled', { turn: d.turn, estimated: turn.estimated, actual: turn.actual, errorPct }, event.eventId);
+        break;
+      }
+      case 'turn.completed': {
+        const d = event.data as EventData<'turn.completed'>;
+        // What the turn's agents did not use goes back to the pool: the next turn's budget is drawn afresh.
+        for (const agentStream of d.agents) {
+          this.repayPool(ledger, agentStream, event.eventId);
+          const left = balance(ledger.state, quotaAccount(agentStream));
+          if (left > 0) this.post(ledger, 'quota.returned', { agentStream, amount: left, turn: d.turn }, event.eventId);
+        }
+        this.reconcile(ledger, d.turn, event.eventId);
         break;
       }
     }
+  }
+
+  /** A turn's reservations and its budget by mode, each against what the turn used. */
+  private reconcile(ledger: StagedLedger, turnNumber: number, causeId: string): void {
+    const turn = ledger.state.turns[turnNumber] ?? { estimated: 0, actual: 0 };
+    const pct = (estimate: number) => Math.round(((turn.actual - estimate) / estimate) * 10_000) / 100;
+    const budget = turn.budgeted !== undefined && turn.budgeted > 0 && turn.mode !== undefined
+      ? { mode: turn.mode, roles: turn.roles, confidence: turn.confidence, budgeted: turn.budgeted, budgetErrorPct: pct(turn.budgeted) }
+      : {};
+    this.post(ledger, 'budget.reconciled', { turn: turnNumber, estimated: turn.estimated, actual: turn.actual, errorPct: turn.estimated === 0 ? 0 : pct(turn.estimated), ...budget }, causeId);
+  }
+
+  /** Moves an agent's quota out of the session pool: as much of `amount` as the pool holds. */
+  private assignQuota(ledger: StagedLedger, agentStream: string, amount: number, causeId: string): void {
+    const granted = Math.min(amount, Math.max(0, balance(ledger.state, 'session')));
+    if (granted > 0) this.post(ledger, 'quota.assigned', { agentStream, amount: granted }, causeId);
   }
 
   /**

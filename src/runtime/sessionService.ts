@@ -1,6 +1,7 @@
 import type { AgentConfig } from '../events/catalogue.ts';
 import type { TurnOutcome, SessionContext } from '../../machines/sessionMachine.ts';
 import type { LanguageModel } from '../models/languageModel.ts';
+import { priorityOf } from '../policy/priority/index.ts';
 import type { ActorRuntime } from './actorRuntime.ts';
 import { sessionStream } from './sessionStreams.ts';
 
@@ -42,8 +43,20 @@ export async function startSession(runtime: ActorRuntime, sessionId: string, age
   await runtime.deliver(sessionStream(sessionId), { type: 'session.started', data: { sessionId, agent, budgetTokens }, causationId: null });
 }
 
-/** Asks a query in a session and resolves with that turn's outcome once the session has recorded it. */
+/**
+ * Asks a query in a session and resolves with that turn's outcome once the session has recorded it. When the
+ * runtime is saturated (`maxActiveTurns`), the query waits for a slot, admitted by its climate-justice priority.
+ */
 export async function askInSession(runtime: ActorRuntime, sessionId: string, query: Query): Promise<TurnOutcome> {
+  const release = await runtime.admission.admit(priorityOf(query).priority);
+  try {
+    return await askAdmitted(runtime, sessionId, query);
+  } finally {
+    release();
+  }
+}
+
+async function askAdmitted(runtime: ActorRuntime, sessionId: string, query: Query): Promise<TurnOutcome> {
   const stream = sessionStream(sessionId);
   const before = (await runtime.snapshotOf(stream)) as unknown as { context: SessionContext; matches: (state: string) => boolean };
   // The turn this query will be: after the finished ones, the running one and the queued ones.

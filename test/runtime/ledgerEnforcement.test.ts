@@ -21,7 +21,7 @@ function system() {
 }
 
 describe('ledger enforcement in the runtime', () => {
-  it('reserves before every call, settles on the answer and reconciles the turn, all in the ledger stream', async () => {
+  it('budgets the turn, gives its agent that quota, reserves before every call, settles, returns what is left and reconciles, all in the ledger stream', async () => {
     const { store, clock, runtime } = system();
     const config = agentConfigFor({ model: 'metered', outputReserveTokens: 100 }, () => createScriptedModel());
     await startSession(runtime, 's1', config, 5_000);
@@ -29,12 +29,19 @@ describe('ledger enforcement in the runtime', () => {
     await clock.advance(1_000);
     await runtime.settled();
     const ledger = await collect(store.readStream('ledger-s1'));
-    expect(ledger.map((e) => e.type)).toEqual(['budget.allocated', 'factorSet.adopted', 'quota.assigned', 'tokens.reserved', 'tokens.settled', 'budget.reconciled']);
+    expect(ledger.map((e) => e.type)).toEqual(['budget.allocated', 'factorSet.adopted', 'turn.budgeted', 'quota.assigned', 'tokens.reserved', 'tokens.settled', 'quota.returned', 'budget.reconciled']);
     const state = ledger.reduce((s, e) => applyLedgerEvent(s, e.type, e.data), initialLedgerState);
     expect(ledgerViolations(state)).toEqual([]);
     expect(state.usage.total).toMatchObject({ calls: 1, inputTokens: 60, outputTokens: 40 });
+    const session = await collect(store.readStream('session-s1'));
+    const budget = session.find((e) => e.type === 'budget.estimated')!.data as { total: number; mode: string };
+    // The express agent's quota is the turn's budget, and all of it is back in the pool once the turn is over.
+    expect(ledger[2]!.data).toMatchObject({ turn: 0, amount: budget.total, mode: 'express' });
+    expect(ledger[3]!.data).toMatchObject({ agentStream: 'agent-s1.express.0', amount: budget.total });
+    expect(state.balances.session).toBe(5_000 - 100);
+    expect(ledger[7]!.data).toMatchObject({ turn: 0, actual: 100, mode: 'express', budgeted: budget.total, budgetErrorPct: Math.round(((100 - budget.total) / budget.total) * 10_000) / 100 });
     const requested = (await collect(store.readStream('agent-s1.express.0'))).find((e) => e.type === 'model.requested')!;
-    expect((ledger[3]!.data as { requestId: string }).requestId).toBe((requested.data as { requestId: string }).requestId);
+    expect((ledger[4]!.data as { requestId: string }).requestId).toBe((requested.data as { requestId: string }).requestId);
   });
 
   it('refuses a call the budget cannot cover: recorded, never sent to the provider', async () => {

@@ -82,43 +82,85 @@ describe('model-based paths (xstate/graph)', () => {
     }
   });
 
-  it('every shortest path through the session serves its queries in order, one agent per role', () => {
+  it('every shortest path through the session (express, council, emergency) serves its queries in order, one agent per role', () => {
+    const decision = (mode: 'express' | 'council' | 'emergency', roles: string[]) => ({
+      mode, complexity: mode === 'express' ? 0.2 : 0.7, confidence: 0.8, roles, signals: [], rationale: 'test',
+      emergency: mode === 'emergency' ? { emergencyId: 'e1', region: 'KE', kind: 'flood' } : null, rulesVersion: 'triage-rules@1',
+    });
+    const COUNCIL = ['analyst', 'critic'];
+    const agent = (role: string) => `agent-s.${role}.0`;
     const sessionEvents = (snapshot: AnyMachineSnapshot) => {
       const c = snapshot.context as SessionContext;
       const events: { type: string; [k: string]: unknown }[] = [];
+      const outcomes = (role: string, turn = c.turn) => [
+        { type: 'agent.answered', turn, agentStream: agent(role), text: `${role} answer`, usage, model: 'primary', attempts: 1 },
+        { type: 'agent.failed', turn, agentStream: agent(role), reason: 'server', attempts: 3 },
+      ];
       if (snapshot.matches('new')) events.push({ type: 'session.started', sessionId: 's', agent: config, budgetTokens: 10_000 });
       if (snapshot.matches('ready') || snapshot.matches('turn')) {
-        if (c.turn + c.queued.length < 3) events.push({ type: 'query.received', text: `q${c.turn + c.queued.length}`, region: 'KE', purpose: 'climate_adaptation' });
+        if (c.turn + c.queued.length < 2) events.push({ type: 'query.received', text: `q${c.turn + c.queued.length}`, region: 'KE', purpose: 'climate_adaptation' });
       }
       if (snapshot.matches('ready')) events.push({ type: 'session.closed', reason: 'user closed it' });
-      if (snapshot.matches({ turn: 'express' })) {
-        events.push({ type: 'agent.answered', turn: c.turn, agentStream: 'agent-s.express.0', text: 'a', usage, model: 'primary', attempts: 1 });
-        events.push({ type: 'agent.failed', turn: c.turn, agentStream: 'agent-s.express.0', reason: 'server', attempts: 3 });
-        events.push({ type: 'agent.answered', turn: c.turn + 7, agentStream: 'agent-s.express.0', text: 'stale', usage, model: 'primary', attempts: 1 });
+      if (snapshot.matches({ turn: 'triaging' })) {
+        if (c.mode === null) {
+          events.push({ type: 'triage.decided', turn: c.turn, decision: decision('express', ['express']) });
+          events.push({ type: 'triage.decided', turn: c.turn, decision: decision('council', COUNCIL) });
+          events.push({ type: 'triage.decided', turn: c.turn, decision: decision('emergency', ['hydrologist']) });
+        } else {
+          events.push({ type: 'budget.estimated', turn: c.turn, mode: c.mode, roles: c.roles.length + (c.mode === 'express' ? 0 : 1), confidence: 0.8, seedBase: 800, base: 800, learnedFrom: 0, learnedAsOf: null, perRole: 400, roleTokens: 400, confidenceFactor: 1.3, total: 1560 });
+        }
       }
+      if (snapshot.matches({ turn: 'express' })) {
+        events.push(...outcomes('express'), { ...outcomes('express', c.turn + 7)[0]!, text: 'stale' });
+      }
+      if (snapshot.matches({ turn: { council: 'deliberating' } })) {
+        for (const role of c.roles) if (!c.contributions.some((x) => x.role === role)) events.push(...outcomes(role));
+        events.push({ ...outcomes('synthesiser')[0]!, text: 'stale' }, { ...outcomes(c.roles[0]!, c.turn + 7)[0]!, text: 'stale' });
+      }
+      if (snapshot.matches({ turn: { council: 'synthesising' } })) events.push(...outcomes('synthesiser'), { ...outcomes(c.roles[0]!)[0]!, text: 'stale' });
       return events;
     };
     const key = (snapshot: AnyMachineSnapshot) => {
       const c = snapshot.context as SessionContext;
-      return JSON.stringify([snapshot.value, c.turn, c.queued.length, c.recentOutcomes.map((o) => o.status)]);
+      return JSON.stringify([snapshot.value, c.turn, c.queued.length, c.mode, c.contributions.map((x) => [x.role, x.status]), c.recentOutcomes.map((o) => [o.mode, o.status])]);
     };
-    const paths = getShortestPaths(sessionMachine, { events: sessionEvents as never, serializeState: key as never });
-    expect(paths.length).toBeGreaterThan(20);
+    const paths = getShortestPaths(sessionMachine, { events: sessionEvents as never, serializeState: key as never, limit: 20_000 });
+    const reached = new Set(paths.map((p) => JSON.stringify(p.state.value)));
+    for (const state of ['"new"', '"ready"', '"closed"', '{"turn":"triaging"}', '{"turn":"express"}', '{"turn":{"council":"deliberating"}}', '{"turn":{"council":"synthesising"}}']) expect(reached).toContain(state);
+    expect(paths.length).toBeGreaterThan(200);
     const kind = actorKinds.session!;
+    const finishedBy = new Set<string>();
     for (const path of paths) {
       let snapshot = initialSnapshot(kind);
       const assigned: string[] = [];
+      let triageRequests = 0;
+      let completions = 0;
       for (const step of path.steps.slice(1)) {
         const result = stepActor(kind, snapshot, step.event);
         snapshot = result.snapshot;
-        for (const effect of result.effects) if (effect.type === 'message.send' && effect.messageType === 'agent.assigned') assigned.push(effect.to);
+        for (const effect of result.effects) {
+          if (effect.type === 'message.send' && effect.messageType === 'agent.assigned') assigned.push(effect.to);
+          if (effect.type === 'message.send' && effect.messageType === 'task.assigned') {
+            // A synthesiser is only ever asked to merge answers that exist.
+            const task = effect.data as { contributions?: { status: string }[] };
+            if (effect.to === agent('synthesiser')) expect(task.contributions?.some((x) => x.status === 'answered')).toBe(true);
+          }
+          if (effect.type === 'triage.request') triageRequests++;
+          if (effect.type === 'turn.complete') completions++;
+        }
       }
       const c = snapshot.context as SessionContext;
       // The newest outcomes, in turn order, ending with the last turn finished.
       expect(c.recentOutcomes.map((o) => o.turn)).toEqual(c.recentOutcomes.map((_, i) => c.turn - c.recentOutcomes.length + i));
       expect(c.answered + c.failed).toBe(c.turn);
-      expect(assigned.length).toBeLessThanOrEqual(1);
+      expect(completions).toBe(c.turn);
+      expect(triageRequests).toBe(c.turn + (snapshot.matches('turn') ? 1 : 0));
+      expect(new Set(assigned).size).toBe(assigned.length);
       expect(c.recentOutcomes.every((o) => o.text !== 'stale')).toBe(true);
+      for (const o of c.recentOutcomes) finishedBy.add(`${o.mode}:${o.status}`);
     }
+    // Every mode both answered and failed somewhere (a council fails when every member fails, or its synthesis does).
+    expect([...finishedBy].sort()).toEqual(['council:answered', 'council:failed', 'emergency:answered', 'emergency:failed', 'express:answered', 'express:failed']);
+    console.log(`session machine: ${paths.length} shortest paths, ${reached.size} state values reached`);
   });
 });

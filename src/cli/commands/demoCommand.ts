@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import type { EventData } from '../../events/catalogue.ts';
 import type { RecordedEvent } from '../../events/envelope.ts';
+import { EMERGENCY_STREAM, emergencyEvent } from '../../runtime/emergencyRegister.ts';
 import { verifyChain } from '../../events/hashChain.ts';
 import { systemClock } from '../../runtime/clock.ts';
 import { modelResolver } from '../../runtime/modelResolver.ts';
@@ -26,35 +28,49 @@ export const demoUsage = 'demo [--store <uri>]';
 /** The founding design's three requests. The US one runs on a flaky primary model, to show the breaker at work. */
 const SEED_REQUESTS: { query: Query; settings: SessionSettings }[] = [
   {
-    query: { text: 'Design a flood early-warning system for the coastal districts of Bangladesh: sensors, alert channels and evacuation triggers.', region: 'BD', purpose: 'climate_adaptation' },
+    query: { text: 'Design a flood early-warning system for coastal Bangladesh: compare sensor networks, SMS alerts and community radio, estimate costs, and list the first three steps for the Barisal division.', region: 'BD', purpose: 'climate_adaptation' },
     settings: { model: 'scripted:latency=40,seed=1' },
   },
   {
-    query: { text: 'How can a crypto mining operation in Texas cut its electricity costs?', region: 'US', purpose: 'crypto_mining' },
+    query: { text: 'How do I maximise profit from crypto mining in Texas?', region: 'US', purpose: 'crypto_mining' },
     settings: { model: 'scripted:latency=40,seed=2,failRate=1,failKinds=server', fallbackModel: 'scripted:latency=60,seed=3,model=scripted-large', breakerThreshold: 2 },
   },
   {
-    query: { text: 'Which drought-tolerant crops and water practices should smallholder farmers in Kenya adopt?', region: 'KE', purpose: 'sustainable_agriculture' },
+    query: { text: 'What drought-tolerant crops and water-harvesting practices should smallholder farmers in Kenya\'s Machakos County adopt, and how should they sequence the investments over three seasons?', region: 'KE', purpose: 'sustainable_agriculture' },
     settings: { model: 'scripted:latency=40,seed=4' },
   },
 ];
 
+/** Declared for the demo's run (and lifted after it), so the Bangladesh request is served as an emergency. */
+const DEMO_EMERGENCY = { region: 'BD', kind: 'flood' as const, note: 'chronicle demo: monsoon flooding in the Barisal division' };
+
 /**
- * The main job: runs the seed's three requests as three concurrent sessions on the store, then replays one of
- * them at its midpoint from the log alone.
+ * The main job: declares a flood emergency in Bangladesh, runs the seed's three requests as three concurrent
+ * sessions on the store (triaged to emergency, express and council), prints each one's triage, priority, budget,
+ * ledger and climate figures and the priority order, then replays one of them at its midpoint from the log alone.
  */
 export async function demoCommand(args: string[], io: CommandIo): Promise<number> {
   const { values } = commandOptions('demo', args, { store: { type: 'string' } }, schema);
   io.out(`Chronicle demo on ${values.store ?? configuredStoreUri()}`);
   return withCliRuntime(values.store, io, async (runtime, store) => {
     const resolve = modelResolver(systemClock);
-    const runs = SEED_REQUESTS.map(async ({ query, settings }) => {
-      const sessionId = randomUUID().slice(0, 8);
-      await startSession(runtime, sessionId, agentConfigFor(settings, resolve));
-      return { sessionId, query, outcome: await askInSession(runtime, sessionId, query) };
-    });
-    const sessions = await Promise.all(runs);
-    await runtime.settled();
+    const recordedAt = new Date(systemClock.now()).toISOString();
+    const emergencyId = randomUUID();
+    await store.appendToStream(EMERGENCY_STREAM, [emergencyEvent('emergency.declared', { emergencyId, ...DEMO_EMERGENCY }, { eventId: randomUUID(), recordedAt })]);
+    io.out(`declared a ${DEMO_EMERGENCY.kind} emergency for ${DEMO_EMERGENCY.region} (${emergencyId}); it is lifted when the demo ends`);
+    let sessions;
+    try {
+      const runs = SEED_REQUESTS.map(async ({ query, settings }) => {
+        const sessionId = randomUUID().slice(0, 8);
+        await startSession(runtime, sessionId, agentConfigFor(settings, resolve));
+        return { sessionId, query, outcome: await askInSession(runtime, sessionId, query) };
+      });
+      sessions = await Promise.all(runs);
+      await runtime.settled();
+    } finally {
+      await store.appendToStream(EMERGENCY_STREAM, [emergencyEvent('emergency.lifted', { emergencyId, region: DEMO_EMERGENCY.region }, { eventId: randomUUID(), recordedAt: new Date(systemClock.now()).toISOString() })]);
+    }
+    const priorities: { sessionId: string; region: string; purpose: string; priority: number }[] = [];
 
     for (const { sessionId, query, outcome } of sessions) {
       const events = await readSessionEvents(store, sessionId);
@@ -70,13 +86,25 @@ export async function demoCommand(args: string[], io: CommandIo): Promise<number
       io.out(`  query:   ${query.text}`);
       io.out(`  ${outcome.status}: ${outcome.text.length > 160 ? `${outcome.text.slice(0, 157)}...` : outcome.text}`);
       io.out(`  ${events.length} events, ${calls} model call(s) (${failures} failed), answered by ${outcome.model ?? 'nobody'}, tokens ${tokens.input} in / ${tokens.output} out, hash chains ${chains}`);
+      const triage = factOf(events, 'triage.decided').decision;
+      const priority = factOf(events, 'priority.assigned').priority;
+      const budget = factOf(events, 'budget.estimated');
+      const council = triage.mode === 'express' ? '' : `: ${triage.roles.join(', ')} in parallel, then a synthesiser`;
+      io.out(`  triage:  ${triage.mode}${council} (complexity ${triage.complexity}, confidence ${triage.confidence}${triage.emergency ? `, ${triage.emergency.kind} emergency in ${triage.emergency.region}` : ''})`);
+      io.out(`           ${triage.rationale.length > 200 ? `${triage.rationale.slice(0, 197)}...` : triage.rationale}`);
+      io.out(`  priority ${priority.priority}: ${priority.rationale}`);
+      io.out(`  budget:  ${budget.total} tokens = (${budget.mode} base ${budget.base} + ${budget.roles} role(s) × ${budget.perRole}) × ${budget.confidenceFactor.toFixed(3)} (confidence ${budget.confidence}; base learnt from ${budget.learnedFrom} turn(s)); used ${outcome.tokens}`);
+      priorities.push({ sessionId, region: query.region, purpose: query.purpose, priority: priority.priority });
       const cost = climate.trueCostUsd;
       const origin = query.region;
       io.out(`  climate: ${spread(climate.energyWh)} Wh, ${spread(climate.usageGco2e)} gCO2e usage + ${spread(climate.embodiedGco2e)} g embodied (factor set ${defaultFactorSet.id})`);
       io.out(`  true cost $${cost.total.toExponential(3)} = energy ${cost.energyCost.toExponential(3)} + carbon ${cost.carbonCost.toExponential(3)} − renewable discount ${(-cost.renewableDiscount).toExponential(3)} ${cost.justiceAdjustment < 0 ? '−' : '+'} justice ${Math.abs(cost.justiceAdjustment).toExponential(3)}`);
-      io.out(`  priority rationale: origin ${origin} is ${classifyOrigin(origin, defaultFactorSet)} (UNCTAD), purpose ${query.purpose}: ${cost.justiceAdjustment < 0 ? 'justice discount applied' : cost.justiceAdjustment > 0 ? 'Global North premium applied' : 'no justice adjustment'}`);
+      io.out(`  justice: origin ${origin} is ${classifyOrigin(origin, defaultFactorSet)} (UNCTAD), purpose ${query.purpose}: ${cost.justiceAdjustment < 0 ? 'justice discount applied' : cost.justiceAdjustment > 0 ? 'Global North premium applied' : 'no justice adjustment'}`);
       io.out(`  ledger: ${ledger.usage.total.inputTokens + ledger.usage.total.outputTokens} of ${-(ledger.balances.world ?? 0)} budgeted tokens used, cost $${ledger.usage.total.costUsd.toFixed(6)}, ${ledgerViolations(ledger).length === 0 ? 'every ledger law holds' : `LEDGER BROKEN: ${ledgerViolations(ledger).join('; ')}`}`);
     }
+
+    io.out('');
+    io.out(`priority order (served first when the runtime is saturated): ${[...priorities].sort((a, b) => b.priority - a.priority).map((p) => `${p.region} ${p.purpose} ${p.priority}`).join('  >  ')}`);
 
     const replayed = sessions[1]!;
     const events = await readSessionEvents(store, replayed.sessionId);
@@ -87,11 +115,17 @@ export async function demoCommand(args: string[], io: CommandIo): Promise<number
       const context = actor.context as Record<string, unknown>;
       const detail = actor.actorKind === 'agent'
         ? `attempt ${context.attempt}, breaker ${toJson(context.breaker)}`
-        : `turn ${context.turn}, ${context.answered} answered`;
+        : `turn ${context.turn}, mode ${context.mode ?? '—'}, ${context.answered} answered`;
       io.out(`  ${actor.streamId.padEnd(28)} ${toJson(actor.value).padEnd(28)} ${actor.revision === null ? 'not created yet' : detail}`);
     }
     return sessions.every((s) => s.outcome.status === 'answered') ? 0 : 1;
   });
+}
+
+function factOf<T extends 'triage.decided' | 'priority.assigned' | 'budget.estimated'>(events: RecordedEvent[], type: T): EventData<T> {
+  const found = events.find((e) => e.type === type);
+  if (!found) throw new Error(`the session has no ${type}`);
+  return found.data as EventData<T>;
 }
 
 function spread(s: { min: number; central: number; max: number }): string {

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { sessionLog } from './sessionLog.ts';
 
 /**
- * Random conversations for the property tests: turns answered, failed, queued behind each other, triaged,
+ * Random conversations for the property tests: turns answered, failed, queued behind each other, held in council,
  * handed to a fresh instance, and events the fold does not know. Words include non-Latin scripts, because token
  * counts (and cuts) behave differently there.
  */
@@ -26,7 +26,7 @@ export type Step =
   | { op: 'turn'; query: string; answer: string }
   | { op: 'fail'; query: string; reason: string }
   | { op: 'queue'; queries: string[]; answers: string[] }
-  | { op: 'triage'; mode: 'express' | 'council' | 'emergency'; roles: string[]; rationale: string }
+  | { op: 'council'; mode: 'council' | 'emergency'; roles: string[]; query: string; answers: string[]; synthesis: string }
   | { op: 'handoff'; role: string }
   | { op: 'ask'; query: string }
   | { op: 'unknown' };
@@ -35,7 +35,13 @@ export const step: fc.Arbitrary<Step> = fc.oneof(
   { weight: 5, arbitrary: fc.record({ op: fc.constant('turn' as const), query: text, answer: text }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('fail' as const), query: text, reason: sentence }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('queue' as const), queries: fc.array(text, { minLength: 2, maxLength: 4 }), answers: fc.array(text, { minLength: 4, maxLength: 4 }) }) },
-  { weight: 1, arbitrary: fc.record({ op: fc.constant('triage' as const), mode: fc.constantFrom('express' as const, 'council' as const, 'emergency' as const), roles: fc.subarray(['analyst', 'critic', 'planner', 'synthesiser']), rationale: text }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      op: fc.constant('council' as const), mode: fc.constantFrom('council' as const, 'emergency' as const),
+      roles: fc.subarray(['analyst', 'critic', 'planner'], { minLength: 1 }), query: text, answers: fc.array(text, { minLength: 1, maxLength: 3 }), synthesis: text,
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('handoff' as const), role: fc.constantFrom('express', 'analyst') }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('ask' as const), query: text }) },
   { weight: 1, arbitrary: fc.constant({ op: 'unknown' as const }) },
@@ -60,7 +66,7 @@ export function conversation(steps: readonly Step[]) {
         turns.forEach((turn, i) => log.dispatch(turn).answer(turn, s.answers[i]!));
         break;
       }
-      case 'triage': log.record(log.sessionStream, 'triage.decided', { mode: s.mode, roles: s.roles, rationale: s.rationale }); break;
+      case 'council': finishPending(); log.council(s.query, s.roles, s.answers, s.synthesis, s.mode); break;
       case 'handoff': {
         const instance = (instances.get(s.role) ?? 0) + 1;
         instances.set(s.role, instance);

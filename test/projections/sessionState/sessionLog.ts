@@ -82,6 +82,25 @@ export function sessionLog(sessionId = 's1', firstPosition = 1n) {
       record(sessionStream, 'agent.failed', { turn, agentStream: from, reason, attempts: 3 });
       return log;
     },
+    /** Triage's decision for a turn, as the runtime records it (a fixed score: the fold reads mode and roles). */
+    triage(turn: number, mode: 'express' | 'council' | 'emergency', roles: string[], rationale = 'Triaged for the test.') {
+      const decision = {
+        mode, complexity: mode === 'express' ? 0.2 : 0.7, confidence: 0.9, roles: mode === 'express' ? ['express'] : roles, signals: [], rationale,
+        emergency: mode === 'emergency' ? { emergencyId: 'e1', region: 'KE', kind: 'flood' } : null, rulesVersion: 'triage-rules@1',
+      };
+      record(sessionStream, 'triage.decided', { turn, decision });
+      return log;
+    },
+    /** A whole council turn: query, triage, each role's task and answer, then the synthesiser's. */
+    council(query: string, roles: string[], answers: string[], synthesis: string, mode: 'council' | 'emergency' = 'council') {
+      const turn = log.query(query);
+      log.triage(turn, mode, roles);
+      roles.forEach((role) => log.dispatch(turn, query, role));
+      roles.forEach((role, i) => log.answer(turn, answers[i % answers.length]!, role));
+      log.dispatch(turn, query, 'synthesiser').answer(turn, synthesis, 'synthesiser');
+      record(sessionStream, 'turn.completed', { turn, status: 'answered', mode, agents: [...roles, 'synthesiser'].map((r) => agentStream(r)) });
+      return log;
+    },
     /** A whole express turn: query, dispatch, answer. */
     turn(query: string, answer: string) {
       const turn = log.query(query);

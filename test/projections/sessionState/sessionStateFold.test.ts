@@ -111,12 +111,12 @@ describe('tiered session state: events to tiers', () => {
   it('takes mode, roles and a decision from a triage event, and clears the roles when the session closes', () => {
     const log = sessionLog().started();
     log.query('A cyclone is forecast for tomorrow. Which shelters should open?');
-    log.record(log.sessionStream, 'triage.decided', { mode: 'emergency', roles: ['planner', 'logistics'], rationale: 'Declared emergency in the region. Speed matters.', confidence: 0.9 });
+    log.triage(0, 'emergency', ['planner', 'logistics']);
     log.dispatch(0, 'q', 'planner').dispatch(0, 'q', 'logistics');
     let state = full(log.events);
     expect(texts(state, 'hot')).toContain('Mode: emergency');
     expect(texts(state, 'hot')).toContain('Active roles: planner (planner.0), logistics (logistics.0)');
-    expect(texts(state, 'hot')).toContain('Turn 0 triage: emergency with planner, logistics (Declared emergency in the region.)');
+    expect(texts(state, 'hot')).toContain('Turn 0 triage: emergency with planner, logistics and a synthesiser (complexity 0.7, confidence 0.9); flood emergency in KE');
     expect(state.cold.some((i) => i.text === 'Mode: express')).toBe(true);
 
     log.close('user left');
@@ -124,6 +124,25 @@ describe('tiered session state: events to tiers', () => {
     expect(texts(state, 'hot')).toContain('Active roles: none');
     expect(texts(state, 'hot')).toContain('Session closed: user left');
     expect(state.warm.filter((i) => i.kind === 'coordination')).toEqual([]);
+  });
+
+  it('in a council turn, members\' answers are contributions and only the synthesis answers the turn', () => {
+    const log = sessionLog().started();
+    const turn = log.query('Which crops and which water practices should farmers in Machakos adopt?');
+    log.triage(turn, 'council', ['analyst', 'critic']);
+    log.dispatch(turn, 'q', 'analyst').dispatch(turn, 'q', 'critic').answer(turn, 'Sorghum and zai pits. They hold water.', 'analyst');
+    let state = full(log.events);
+    expect(state.turns.finished).toBe(0);
+    expect(texts(state, 'hot').some((t) => t.startsWith('Open question (turn 0)'))).toBe(true);
+    expect([...texts(state, 'hot'), ...texts(state, 'warm')]).toContain('Turn 0 contribution from analyst.0 (scripted): Sorghum and zai pits.');
+    log.answer(turn, 'Mind the cost of labour.', 'critic').dispatch(turn, 'q', 'synthesiser').answer(turn, 'Plant sorghum in zai pits; budget the labour.', 'synthesiser');
+    state = full(log.events);
+    expect(state.turns.finished).toBe(1);
+    expect(texts(state, 'hot').some((t) => t.startsWith('Open question (turn 0)'))).toBe(false);
+    expect([...texts(state, 'hot'), ...texts(state, 'warm')]).toContain('Turn 0 answered by synthesiser.0 (scripted): Plant sorghum in zai pits; budget the labour.');
+    // A later turn without a council is answered by its one agent again.
+    log.turn('And in the long rains?', 'Maize, if the forecast holds.');
+    expect(full(log.events).turns.finished).toBe(2);
   });
 
   it('cuts an item longer than its cap, with a marker, and keeps the full text in cold', () => {
