@@ -1,14 +1,21 @@
 import { assign, emit, enqueueActions, setup } from 'xstate';
-import type { AgentConfig, MachineEvent } from '../src/events/catalogue.ts';
-import { promptParts, type PromptInput } from './agentPrompt.ts';
+import type { AgentConfig, EventData, MachineEvent } from '../src/events/catalogue.ts';
+import { essentialLines, promptParts, type PromptInput } from './agentPrompt.ts';
 import { afterCooldown, afterPrimaryFailure, afterPrimarySuccess, chooseModel, closedBreaker, type CircuitBreaker } from './circuitBreaker.ts';
 import type { Effect } from './effects.ts';
 import { machineVersion } from './machineVersion.ts';
 
 export type AgentEvent = MachineEvent<
   'agent.assigned' | 'task.assigned' | 'model.requested' | 'model.responded' | 'model.failed' | 'model.cancelled' |
-  'timer.started' | 'timer.fired' | 'timer.cancelled' | 'message.sent'
+  'timer.started' | 'timer.fired' | 'timer.cancelled' | 'message.sent' | 'transition.readinessRequested' | 'agent.retired'
 >;
+
+export type ContextLevel = 'collective' | 'warning' | 'checkpoint' | 'handoff';
+const LEVELS: readonly ContextLevel[] = ['collective', 'warning', 'checkpoint', 'handoff'];
+/** The founding design's thresholds, and 70 % for the "synchronised depletion" of several agents at once. */
+export const DEFAULT_CONTEXT_THRESHOLDS: Readonly<Record<ContextLevel, number>> = { collective: 0.7, warning: 0.75, checkpoint: 0.85, handoff: 0.95 };
+
+type Transfer = NonNullable<EventData<'agent.assigned'>['transfer']>;
 
 type Task = PromptInput['task'];
 
@@ -31,6 +38,12 @@ export interface AgentContext {
   contextTokens: number;
   history: { turn: number; query: string; answer: string }[];
   totals: { calls: number; inputTokens: number; outputTokens: number };
+  /** The highest context threshold this instance has reported crossing (each is reported once). */
+  contextLevel: ContextLevel | null;
+  /** What this instance took over in a hand-off: its predecessor's work, summarised from the tiered session state. */
+  transfer: Transfer | null;
+  /** Set once a hand-off retired this instance: the instance that took over, if one did. */
+  successor: string | null;
 }
 
 const HISTORY_TURNS = 3;
@@ -40,8 +53,23 @@ export const BREAKER_COOLDOWN = 'breakerCooldown';
 const initialContext: AgentContext = {
   agentStream: '', sessionId: '', sessionStream: '', role: '', instance: 0, config: null, task: null, attempt: 0,
   pending: null, lastFailure: null, breaker: closedBreaker(1), timers: {}, contextTokens: 0, history: [],
-  totals: { calls: 0, inputTokens: 0, outputTokens: 0 },
+  totals: { calls: 0, inputTokens: 0, outputTokens: 0 }, contextLevel: null, transfer: null, successor: null,
 };
+
+/** The highest threshold `tokens` reaches in the window, or null below the lowest. */
+function levelOf(tokens: number, config: AgentConfig): ContextLevel | null {
+  const thresholds = config.contextThresholds ?? DEFAULT_CONTEXT_THRESHOLDS;
+  const share = tokens / config.contextWindow;
+  return [...LEVELS].reverse().find((level) => share >= thresholds[level]) ?? null;
+}
+
+function rank(level: ContextLevel | null): number {
+  return level === null ? -1 : LEVELS.indexOf(level);
+}
+
+function promptOf(context: AgentContext): string[] {
+  return promptParts({ role: context.role, history: context.history, task: context.task!, ...(context.transfer ? { transferSummary: context.transfer.summary } : {}) });
+}
 
 function configOf(context: AgentContext): AgentConfig {
   if (!context.config) throw new Error(`Agent ${context.agentStream || '(unassigned)'} received work before agent.assigned`);
@@ -61,14 +89,59 @@ export const agentMachine = setup({
     isBreakerCooldown: ({ context, event }) => event.type === 'timer.fired' && context.timers[BREAKER_COOLDOWN] === event.timerId,
     canRetry: ({ context }) => context.lastFailure?.retryable === true && context.attempt < configOf(context).maxAttempts,
     cannotCall: ({ context }) => context.breaker.state === 'open' && configOf(context).fallbackModel === null,
+    isHandOff: ({ event }) => event.type === 'agent.assigned' && event.transfer !== undefined,
   },
   actions: {
     assignRole: assign(({ event }) => {
       if (event.type !== 'agent.assigned') return {};
       return {
         agentStream: event.agentStream, sessionId: event.sessionId, sessionStream: event.sessionStream, role: event.role,
-        instance: event.instance, config: event.config, breaker: closedBreaker(event.config.breakerThreshold),
+        instance: event.instance, config: event.config, breaker: closedBreaker(event.config.breakerThreshold), transfer: event.transfer ?? null,
       };
+    }),
+    /**
+     * A fresh instance checks what it took over: the essential (hot) lines of the summary must be in the prompt it
+     * will send, and the summary must leave room in its window. The transition decides on the answer.
+     */
+    validateTransfer: emit(({ context, event }) => {
+      if (event.type !== 'agent.assigned' || !event.transfer) throw new Error('validateTransfer runs on a hand-off assignment');
+      const { transfer, config } = event;
+      const probe = promptParts({ role: event.role, history: [], task: { turn: 0, query: '(next task)', region: 'ZZ', purpose: 'general' }, transferSummary: transfer.summary }).join('\n');
+      const essential = essentialLines(transfer.summary);
+      const present = essential.filter((line) => probe.includes(line)).length;
+      const problems: string[] = [];
+      if (essential.length < transfer.hotItems) problems.push(`only ${essential.length} of the ${transfer.hotItems} essential (hot) items fit in the summary`);
+      if (present < essential.length) problems.push(`${essential.length - present} of ${essential.length} essential lines are missing from the prompt`);
+      const ceiling = (config.contextThresholds ?? DEFAULT_CONTEXT_THRESHOLDS).warning;
+      if (transfer.summaryTokens >= config.contextWindow * ceiling) problems.push(`the summary alone (${transfer.summaryTokens} tokens) would fill ${Math.round((transfer.summaryTokens / config.contextWindow) * 100)} % of the ${config.contextWindow}-token window`);
+      const validated: EventData<'transition.validated'> = {
+        transitionId: transfer.transitionId, agentStream: event.agentStream, sessionId: event.sessionId, role: event.role,
+        essentialLines: essential.length, presentInPrompt: present, summaryTokens: transfer.summaryTokens, window: config.contextWindow, ok: problems.length === 0, problems,
+      };
+      return { type: 'message.send' as const, to: transfer.transitionStream, messageType: 'transition.validated', data: validated };
+    }),
+    confirmReadiness: emit(({ context, event }) => {
+      if (event.type !== 'transition.readinessRequested') throw new Error('confirmReadiness runs on transition.readinessRequested');
+      const ready: EventData<'transition.ready'> = { transitionId: event.transitionId, agentStream: context.agentStream };
+      return { type: 'message.send' as const, to: event.transitionStream, messageType: 'transition.ready', data: ready };
+    }),
+    refuseReadiness: emit(({ context, event }) => {
+      if (event.type !== 'transition.readinessRequested') throw new Error('refuseReadiness runs on transition.readinessRequested');
+      const notReady: EventData<'transition.notReady'> = { transitionId: event.transitionId, agentStream: context.agentStream, reason: 'a model call is in flight' };
+      return { type: 'message.send' as const, to: event.transitionStream, messageType: 'transition.notReady', data: notReady };
+    }),
+    retire: assign(({ event }) => (event.type === 'agent.retired' ? { successor: event.successor } : {})),
+    /** Reports the highest context threshold newly crossed to the session, before the answer, so it can plan. */
+    reportContextPressure: enqueueActions(({ context, enqueue }) => {
+      const config = configOf(context);
+      const level = levelOf(context.contextTokens, config);
+      if (level === null || rank(level) <= rank(context.contextLevel)) return;
+      enqueue.assign({ contextLevel: level });
+      const crossed: EventData<'context.thresholdCrossed'> = {
+        agentStream: context.agentStream, role: context.role, turn: context.task!.turn, level,
+        percent: Math.round((context.contextTokens / config.contextWindow) * 1000) / 10, tokens: context.contextTokens, window: config.contextWindow,
+      };
+      enqueue.emit({ type: 'message.send', to: context.sessionStream, messageType: 'context.thresholdCrossed', data: crossed });
     }),
     acceptTask: assign(({ event }) => (event.type === 'task.assigned'
       ? {
@@ -83,7 +156,7 @@ export const agentMachine = setup({
     requestModelCall: enqueueActions(({ context, enqueue }) => {
       const config = configOf(context);
       const attempt = context.attempt + 1;
-      const parts = promptParts({ role: context.role, history: context.history, task: context.task! });
+      const parts = promptOf(context);
       enqueue.assign({ attempt });
       enqueue.emit({
         type: 'model.call', attempt, turn: context.task!.turn, outputReserveTokens: config.outputReserveTokens,
@@ -154,10 +227,27 @@ export const agentMachine = setup({
     'timer.started': { actions: 'trackTimerStarted' },
     'timer.cancelled': { actions: 'forgetTimer' },
     'timer.fired': { guard: 'isBreakerCooldown', actions: ['halfOpenBreaker', 'forgetTimer'] },
+    // Mid-call an instance cannot hand over; resting states (below) confirm instead.
+    'transition.readinessRequested': { actions: 'refuseReadiness' },
   },
   states: {
-    unassigned: { on: { 'agent.assigned': { target: 'idle', actions: 'assignRole' } } },
-    idle: { on: { 'task.assigned': { target: 'deciding', actions: 'acceptTask' } } },
+    unassigned: {
+      on: {
+        'agent.assigned': [
+          { guard: 'isHandOff', target: 'idle', actions: ['assignRole', 'validateTransfer'] },
+          { target: 'idle', actions: 'assignRole' },
+        ],
+        // Not yet anyone: it cannot confirm, and the transition's readiness timeout decides.
+        'transition.readinessRequested': { actions: [] },
+      },
+    },
+    idle: {
+      on: {
+        'task.assigned': { target: 'deciding', actions: 'acceptTask' },
+        'transition.readinessRequested': { actions: 'confirmReadiness' },
+        'agent.retired': { target: 'retired', actions: 'retire' },
+      },
+    },
     deciding: {
       always: [
         { guard: 'cannotCall', target: 'failed', actions: 'reportFailure' },
@@ -170,7 +260,7 @@ export const agentMachine = setup({
     },
     awaitingModel: {
       on: {
-        'model.responded': { guard: 'isPendingRequest', target: 'responded', actions: ['recordSuccess', 'cancelModelTimeout', 'answerSession'] },
+        'model.responded': { guard: 'isPendingRequest', target: 'responded', actions: ['recordSuccess', 'cancelModelTimeout', 'reportContextPressure', 'answerSession'] },
         'model.failed': { guard: 'isPendingRequest', target: 'retrying', actions: ['recordFailure', 'cancelModelTimeout'] },
         'timer.fired': [
           { guard: 'isModelTimeout', target: 'retrying', actions: ['recordFailure', 'forgetTimer'] },
@@ -184,9 +274,23 @@ export const agentMachine = setup({
         { target: 'failed', actions: 'reportFailure' },
       ],
     },
-    responded: { on: { 'task.assigned': { target: 'deciding', actions: 'acceptTask' } } },
-    failed: { on: { 'task.assigned': { target: 'deciding', actions: 'acceptTask' } } },
+    responded: {
+      on: {
+        'task.assigned': { target: 'deciding', actions: 'acceptTask' },
+        'transition.readinessRequested': { actions: 'confirmReadiness' },
+        'agent.retired': { target: 'retired', actions: 'retire' },
+      },
+    },
+    failed: {
+      on: {
+        'task.assigned': { target: 'deciding', actions: 'acceptTask' },
+        'transition.readinessRequested': { actions: 'confirmReadiness' },
+        'agent.retired': { target: 'retired', actions: 'retire' },
+      },
+    },
+    // Handed over: its successor holds the work; it takes no more tasks and confirms nothing.
+    retired: { on: { 'transition.readinessRequested': { actions: [] } } },
   },
 });
 
-export const AGENT_MACHINE_VERSION = machineVersion(agentMachine, 6);
+export const AGENT_MACHINE_VERSION = machineVersion(agentMachine, 7);

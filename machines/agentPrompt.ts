@@ -1,6 +1,8 @@
 /** How an agent turns its role, recent turns and the task into a prompt. Pure, so replay rebuilds it exactly. */
 export interface PromptInput {
   role: string;
+  /** For an instance that took over in a hand-off: what it was handed (hot tier whole, warm compressed). */
+  transferSummary?: string;
   history: readonly { turn: number; query: string; answer: string }[];
   task: {
     turn: number; query: string; region: string; purpose: string; context?: string;
@@ -28,11 +30,13 @@ export function buildPrompt(input: PromptInput): string {
  * returned it: the reservation estimate counts part by part, and a text already counted (the model's reply, when
  * its usage was counted here) is then a lookup rather than a second count of the whole answer every turn.
  */
-export function promptParts({ role, history, task }: PromptInput): string[] {
+export function promptParts({ role, history, task, transferSummary }: PromptInput): string[] {
   const lines = [`You are the ${role} agent of a climate-aware assistant. Answer accurately and concisely.`];
   const guidance = ROLE_GUIDANCE[role];
   if (guidance) lines.push(guidance);
   lines.push(`Request region: ${task.region}. Purpose: ${task.purpose.replace(/_/g, ' ')}.`);
+  // Handed over from a previous instance: its summary stands in for the conversation this instance did not have.
+  if (transferSummary) lines.push('Hand-off summary from the previous instance:', transferSummary);
   // The session's tiered state (essential context first) stands in for history this instance did not see itself.
   if (task.context) lines.push('Session context:', task.context);
   for (const past of history) lines.push(`Earlier question (turn ${past.turn}): ${past.query}`, 'Your earlier answer:', past.answer);
@@ -43,4 +47,17 @@ export function promptParts({ role, history, task }: PromptInput): string[] {
   }
   lines.push(`Question (turn ${task.turn}): ${task.query}`);
   return lines;
+}
+
+/** The essential (hot) lines of a context text or hand-off summary: the `- ` lines under "Essential context:". */
+export function essentialLines(text: string): string[] {
+  const lines = text.split('\n');
+  const start = lines.indexOf('Essential context:');
+  if (start < 0) return [];
+  const essential: string[] = [];
+  for (const line of lines.slice(start + 1)) {
+    if (!line.startsWith('- ')) break;
+    essential.push(line);
+  }
+  return essential;
 }

@@ -2,11 +2,26 @@ import { assign, emit, enqueueActions, setup } from 'xstate';
 import type { AgentConfig, EventData, MachineEvent } from '../src/events/catalogue.ts';
 import type { Effect } from './effects.ts';
 import { machineVersion } from './machineVersion.ts';
+import { transitionStreamFor } from './transitionMachine.ts';
 
 export type SessionEvent = MachineEvent<
   'session.started' | 'query.received' | 'triage.decided' | 'priority.assigned' | 'budget.estimated' | 'agent.answered' |
-  'agent.failed' | 'message.sent' | 'turn.completed' | 'session.closed'
+  'agent.failed' | 'message.sent' | 'turn.completed' | 'session.closed' | 'context.thresholdCrossed' | 'transition.completed' |
+  'transition.failed'
 >;
+
+type ContextLevel = EventData<'context.thresholdCrossed'>['level'];
+const LEVELS: readonly ContextLevel[] = ['collective', 'warning', 'checkpoint', 'handoff'];
+const rank = (level: ContextLevel) => LEVELS.indexOf(level);
+
+/** An agent's newest report of its context window filling up. */
+export interface ContextPressure {
+  role: string;
+  agentStream: string;
+  level: ContextLevel;
+  percent: number;
+  turn: number;
+}
 
 type Query = { text: string; region: string; purpose: string };
 export type TurnMode = 'express' | 'council' | 'emergency';
@@ -63,6 +78,11 @@ export interface SessionContext {
   /** Turns finished by status, over the whole session. */
   answered: number;
   failed: number;
+  /** Agents whose context windows are filling, newest report per agent; cleared by a hand-off. */
+  pressure: ContextPressure[];
+  /** Hand-offs started so far (numbers the transition streams), and the one running. */
+  transitions: number;
+  transition: string | null;
 }
 
 /** Enough for a caller to find its turn's outcome: a session finishes at most one turn per recorded fact. */
@@ -78,7 +98,34 @@ export function agentStreamFor(sessionId: string, role: string, instance: number
 const initialContext: SessionContext = {
   sessionId: '', agent: null, budgetTokens: 0, turn: 0, current: null, queued: [], mode: null, roles: [], confidence: null,
   priority: null, turnBudget: null, contributions: [], agents: {}, recentOutcomes: [], answered: 0, failed: 0,
+  pressure: [], transitions: 0, transition: null,
 };
+
+type Protocol = EventData<'transition.requested'>['protocol'];
+
+/**
+ * Whether, between turns, some agents should hand their work to fresh instances, and how: any agent past the
+ * hand-off threshold → an emergency hand-off of those; two or more agents past the collective threshold in the
+ * turn just finished → one coordinated hand-off of all of them (the founding design's "synchronised depletion");
+ * one agent past the checkpoint threshold → a graceful hand-off. Only the instances the session still uses count.
+ */
+export function handOffPlan(context: SessionContext): { protocol: Protocol; pressure: ContextPressure[]; reason: string } | null {
+  const current = context.pressure.filter((p) => context.agents[p.role] === p.agentStream);
+  const describe = (ps: ContextPressure[]) => ps.map((p) => `${p.role} at ${p.percent} %`).join(', ');
+  const full = current.filter((p) => p.level === 'handoff');
+  if (full.length > 0) return { protocol: 'emergency', pressure: full, reason: `context window nearly full: ${describe(full)}` };
+  const together = current.filter((p) => p.turn === context.turn - 1 && rank(p.level) >= rank('collective'));
+  if (together.length >= 2) return { protocol: 'coordinated', pressure: together, reason: `${together.length} agents running out of context in the same turn: ${describe(together)}` };
+  const planned = current.filter((p) => rank(p.level) >= rank('checkpoint'));
+  if (planned.length === 1) return { protocol: 'graceful', pressure: planned, reason: `planned before the window fills: ${describe(planned)}` };
+  if (planned.length > 1) return { protocol: 'coordinated', pressure: planned, reason: `planned before the windows fill: ${describe(planned)}` };
+  return null;
+}
+
+/** `agent-<session>.<role>.<n>` → n + 1: the next instance of the role. */
+function nextInstance(agentStream: string): number {
+  return Number(agentStream.slice(agentStream.lastIndexOf('.') + 1)) + 1;
+}
 
 type AnswerEvent = Extract<SessionEvent, { type: 'agent.answered' | 'agent.failed' }>;
 
@@ -116,6 +163,8 @@ export const sessionMachine = setup({
       && !context.contributions.some((c) => c.agentStream === event.agentStream),
     councilHeard: ({ context }) => context.contributions.length === context.roles.length,
     councilAnswered: ({ context }) => context.contributions.some((c) => c.status === 'answered'),
+    needsHandOff: ({ context }) => handOffPlan(context) !== null,
+    isCurrentTransition: ({ context, event }) => (event.type === 'transition.completed' || event.type === 'transition.failed') && event.transitionId === context.transition,
     isSynthesis: ({ context, event }) => isAnswer(event) && event.turn === context.turn && event.agentStream === agentOf(context, SYNTHESISER_ROLE),
   },
   actions: {
@@ -164,6 +213,38 @@ export const sessionMachine = setup({
         : { turn: event.turn, query: context.current!.text, status: 'failed', mode: context.mode!, text: event.reason, agentStream: event.agentStream, model: null, tokens: council };
       finishTurn(context, outcome, enqueue);
     }),
+    recordPressure: assign(({ context, event }) => {
+      if (event.type !== 'context.thresholdCrossed') return {};
+      const report: ContextPressure = { role: event.role, agentStream: event.agentStream, level: event.level, percent: event.percent, turn: event.turn };
+      return { pressure: [...context.pressure.filter((p) => p.agentStream !== event.agentStream), report] };
+    }),
+    requestTransition: enqueueActions(({ context, enqueue }) => {
+      const plan = handOffPlan(context)!;
+      const stream = transitionStreamFor(context.sessionId, context.transitions);
+      const participants = plan.pressure.map((p) => {
+        const instance = nextInstance(p.agentStream);
+        return { role: p.role, fromAgent: p.agentStream, toAgent: agentStreamFor(context.sessionId, p.role, instance), instance };
+      });
+      const requested: EventData<'transition.requested'> = {
+        transitionId: stream, transitionStream: stream, sessionId: context.sessionId, sessionStream: `session-${context.sessionId}`,
+        protocol: plan.protocol, reason: plan.reason, participants, config: context.agent!,
+      };
+      enqueue.assign({ transitions: context.transitions + 1, transition: stream });
+      enqueue.emit({ type: 'message.send', to: stream, messageType: 'transition.requested', data: requested });
+    }),
+    adoptSuccessors: assign(({ context, event }) => {
+      if (event.type !== 'transition.completed') return {};
+      const agents = { ...context.agents };
+      for (const p of event.participants) agents[p.role] = p.toAgent;
+      const handed = new Set(event.participants.map((p) => p.fromAgent));
+      return { agents, transition: null, pressure: context.pressure.filter((p) => !handed.has(p.agentStream)) };
+    }),
+    /** The old instances keep the work; their reports are dropped, so the same hand-off is not retried at once. */
+    keepInstances: assign(({ context, event }) => {
+      if (event.type !== 'transition.failed') return {};
+      const kept = new Set(event.participants.map((p) => p.fromAgent));
+      return { transition: null, pressure: context.pressure.filter((p) => !kept.has(p.agentStream)) };
+    }),
     failCouncil: enqueueActions(({ context, enqueue }) => {
       const reasons = context.contributions.map((c) => `${c.role}: ${c.text}`).join('; ');
       finishTurn(context, {
@@ -176,10 +257,15 @@ export const sessionMachine = setup({
   id: 'session',
   context: initialContext,
   initial: 'new',
+  // Agents report their context windows whenever they answer; the session acts on it between turns.
+  on: { 'context.thresholdCrossed': { actions: 'recordPressure' } },
   states: {
     new: { on: { 'session.started': { target: 'ready', actions: 'configure' } } },
     ready: {
-      always: { guard: 'hasQueuedQuery', target: 'turn', actions: 'beginQueuedTurn' },
+      always: [
+        { guard: 'needsHandOff', target: 'handingOff' },
+        { guard: 'hasQueuedQuery', target: 'turn', actions: 'beginQueuedTurn' },
+      ],
       on: {
         'query.received': { target: 'turn', actions: 'beginTurn' },
         'session.closed': 'closed',
@@ -238,6 +324,15 @@ export const sessionMachine = setup({
         },
       },
     },
+    // A hand-off runs between turns: queries that arrive meanwhile wait for the fresh instances.
+    handingOff: {
+      entry: 'requestTransition',
+      on: {
+        'query.received': { actions: 'queueQuery' },
+        'transition.completed': { guard: 'isCurrentTransition', target: 'ready', actions: 'adoptSuccessors' },
+        'transition.failed': { guard: 'isCurrentTransition', target: 'ready', actions: 'keepInstances' },
+      },
+    },
     closed: { type: 'final' },
   },
 });
@@ -277,4 +372,4 @@ function finishTurn(context: SessionContext, outcome: TurnOutcome, enqueue: { as
   });
 }
 
-export const SESSION_MACHINE_VERSION = machineVersion(sessionMachine, 6);
+export const SESSION_MACHINE_VERSION = machineVersion(sessionMachine, 7);

@@ -179,6 +179,24 @@ const handlers = {
     return addItem(next, { kind: 'decision', text: `Turn ${turn} ${status} (${mode}) without a synthesis: every council member failed`, turn }, step);
   },
 
+  'context.thresholdCrossed': (state, event, step) => {
+    const { agentStream, level, percent, tokens, window, turn } = event.data as EventData<'context.thresholdCrossed'>;
+    const agent = agentLabel(state, agentStream);
+    return addItem(state, { kind: 'decision', text: `${agent} holds ${tokens} of ${window} context tokens (${percent} %): ${level} threshold crossed`, brief: `${agent} context ${percent} % (${level})`, turn }, step);
+  },
+
+  'transition.completed': (state, event, step) => {
+    const { protocol, participants } = event.data as EventData<'transition.completed'>;
+    const moves = participants.map((p) => `${agentLabel(state, p.fromAgent)} → ${agentLabel(state, p.toAgent)}`).join(', ');
+    return addItem(state, { kind: 'decision', text: `Hand-off (${protocol}) completed: ${moves}`, turn: null }, step);
+  },
+
+  'transition.failed': (state, event, step) => {
+    const { protocol, participants, reason } = event.data as EventData<'transition.failed'>;
+    const kept = participants.map((p) => agentLabel(state, p.fromAgent)).join(', ');
+    return addItem(state, { kind: 'decision', text: `Hand-off (${protocol}) failed, ${kept} keep${participants.length === 1 ? 's' : ''} the work: ${normaliseSpace(reason)}`, brief: `Hand-off (${protocol}) failed`, turn: null }, step);
+  },
+
   'session.closed': (state, event, step) => {
     const { reason } = event.data as EventData<'session.closed'>;
     let next = resolveItems(state, (i) => i.kind === 'coordination', step);

@@ -34,7 +34,21 @@ export const agentConfig = z.strictObject({
   breakerCooldownMs: positiveMs,
   /** Tokens reserved for the answer on top of the counted prompt, before each model call. */
   outputReserveTokens: z.number().int().nonnegative(),
+  /**
+   * Shares of the context window at which an agent reports pressure: `collective` (several agents of a session at
+   * once → one coordinated hand-off), `warning`, `checkpoint` (the session is checkpointed, a graceful hand-off
+   * planned) and `handoff` (an emergency hand-off). Absent in configs recorded before hand-offs existed.
+   */
+  contextThresholds: z.strictObject({
+    collective: z.number().gt(0).lt(1), warning: z.number().gt(0).lt(1), checkpoint: z.number().gt(0).lt(1), handoff: z.number().gt(0).lt(1),
+  }).refine((t) => t.collective <= t.warning && t.warning <= t.checkpoint && t.checkpoint <= t.handoff, 'thresholds must rise: collective ≤ warning ≤ checkpoint ≤ handoff').optional(),
+  /** How long a transition waits for every participant to confirm it is ready (ms). */
+  handoffReadinessMs: positiveMs.optional(),
 });
+
+const contextLevel = z.enum(['collective', 'warning', 'checkpoint', 'handoff']);
+const protocol = z.enum(['graceful', 'coordinated', 'emergency']);
+const participant = z.strictObject({ role: z.string().min(1), fromAgent: streamId, toAgent: streamId, instance: z.number().int().nonnegative() });
 
 export const catalogue = {
   // The session's own facts.
@@ -48,7 +62,15 @@ export const catalogue = {
   'turn.completed': z.strictObject({ turn, status: z.enum(['answered', 'failed']), mode, agents: z.array(streamId) }),
 
   // Messages between actors (appended to the target's stream by the runtime, caused by a `message.sent`).
-  'agent.assigned': z.strictObject({ sessionId: id, sessionStream: streamId, agentStream: streamId, role: z.string().min(1), instance: z.number().int().nonnegative(), config: agentConfig, quotaTokens: tokens }),
+  'agent.assigned': z.strictObject({
+    sessionId: id, sessionStream: streamId, agentStream: streamId, role: z.string().min(1), instance: z.number().int().nonnegative(), config: agentConfig, quotaTokens: tokens,
+    /** A fresh instance taking over in a hand-off: the summary is attached by the runtime from the tiered session state. */
+    transfer: z.strictObject({
+      transitionId: id, transitionStream: streamId, fromAgent: streamId, summary: z.string(), summaryTokens: tokens,
+      /** Items in the session's hot tier when the summary was made: each must be among its essential lines. */
+      hotItems: tokens,
+    }).optional(),
+  }),
   'task.assigned': z.strictObject({
     turn: z.number().int().nonnegative(), query: z.string().min(1), region, purpose,
     /** The session's tiered state as prompt text (hot + recent warm), attached by the runtime when it sends the task. */
@@ -59,6 +81,22 @@ export const catalogue = {
     contributions: z.array(z.strictObject({ role: z.string().min(1), agentStream: streamId, status: z.enum(['answered', 'failed']), text: z.string() })).optional(),
   }),
   'agent.answered': z.strictObject({ turn: z.number().int().nonnegative(), agentStream: streamId, text: z.string(), usage, model: z.string().min(1), attempts: z.number().int().positive() }),
+  // Context windows and hand-offs (ARCHITECTURE.md §5): an agent reports pressure to its session; a transition
+  // actor (`transition-<sessionId>.<n>`) hands the work of one or more agents to fresh instances.
+  'context.thresholdCrossed': z.strictObject({ agentStream: streamId, role: z.string().min(1), turn, level: contextLevel, percent: z.number().min(0), tokens, window: z.number().int().positive() }),
+  'transition.requested': z.strictObject({
+    transitionId: id, transitionStream: streamId, sessionId: id, sessionStream: streamId, protocol, reason: z.string().min(1), participants: z.array(participant).min(1), config: agentConfig,
+  }),
+  'transition.readinessRequested': z.strictObject({ transitionId: id, transitionStream: streamId }),
+  'transition.ready': z.strictObject({ transitionId: id, agentStream: streamId }),
+  'transition.notReady': z.strictObject({ transitionId: id, agentStream: streamId, reason: z.string().min(1) }),
+  'transition.validated': z.strictObject({
+    transitionId: id, agentStream: streamId, sessionId: id, role: z.string().min(1), essentialLines: z.number().int().nonnegative(),
+    presentInPrompt: z.number().int().nonnegative(), summaryTokens: tokens, window: z.number().int().positive(), ok: z.boolean(), problems: z.array(z.string()),
+  }),
+  'transition.completed': z.strictObject({ transitionId: id, protocol, participants: z.array(participant).min(1) }),
+  'transition.failed': z.strictObject({ transitionId: id, protocol, participants: z.array(participant).min(1), reason: z.string().min(1) }),
+  'agent.retired': z.strictObject({ transitionId: id, successor: streamId.nullable(), reason: z.string().min(1) }),
   'agent.failed': z.strictObject({ turn: z.number().int().nonnegative(), agentStream: streamId, reason: z.string().min(1), attempts: z.number().int().positive() }),
 
   // Effect records: written atomically with the event whose processing requested the effect.
@@ -110,7 +148,7 @@ export const catalogue = {
   // Checkpoints (`checkpoint-<sessionId>`): every actor's snapshot and every projection's state, and the revision
   // of each stream they cover, so a point-in-time query folds only what came after.
   'checkpoint.recorded': z.strictObject({
-    reason: z.enum(['tokens', 'handoff', 'manual']),
+    reason: z.enum(['tokens', 'handoff', 'context', 'manual']),
     usageTokens: tokens,
     covered: z.record(z.string(), z.strictObject({ revision: z.string().regex(/^\d+$/), position: z.string().regex(/^\d+$/) })),
     actors: z.record(z.string(), z.strictObject({ value: z.unknown(), context: z.unknown(), status: z.string() })),

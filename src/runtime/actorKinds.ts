@@ -1,6 +1,7 @@
 import type { AnyStateMachine } from 'xstate';
 import { AGENT_MACHINE_VERSION, agentMachine } from '../../machines/agentMachine.ts';
 import { SESSION_MACHINE_VERSION, sessionMachine } from '../../machines/sessionMachine.ts';
+import { TRANSITION_MACHINE_VERSION, transitionMachine } from '../../machines/transitionMachine.ts';
 import { streamCategory } from '../events/envelope.ts';
 
 export interface ActorKind {
@@ -13,6 +14,7 @@ export interface ActorKind {
 export const actorKinds: Record<string, ActorKind> = {
   session: { category: 'session', machine: sessionMachine, version: SESSION_MACHINE_VERSION },
   agent: { category: 'agent', machine: agentMachine, version: AGENT_MACHINE_VERSION },
+  transition: { category: 'transition', machine: transitionMachine, version: TRANSITION_MACHINE_VERSION },
 };
 
 export function actorKindOf(streamId: string): ActorKind {
@@ -21,7 +23,7 @@ export function actorKindOf(streamId: string): ActorKind {
   return kind;
 }
 
-/** `session-<id>` → id; `agent-<sessionId>.<role>.<n>` → sessionId. */
+/** `session-<id>` → id; `agent-<sessionId>.<role>.<n>` and `transition-<sessionId>.<n>` → sessionId. */
 export function sessionIdOf(streamId: string): string {
   const rest = streamId.slice(streamId.indexOf('-') + 1);
   return streamCategory(streamId) === 'session' ? rest : rest.split('.')[0]!;

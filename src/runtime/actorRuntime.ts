@@ -15,7 +15,7 @@ import { CHECKPOINT_RETENTION, checkpointedTokens, checkpointEvent, checkpointOf
 import { LedgerKeeper, type LedgerStage } from './ledgerKeeper.ts';
 import { ledgerStream } from './sessionStreams.ts';
 import type { CheckpointData, ExtraProjections } from './stateAt.ts';
-import { promptContextOfHost, SessionProjectionsKeeper, type HostedProjections } from './sessionProjectionsKeeper.ts';
+import { promptContextOfHost, SessionProjectionsKeeper, transferSummaryOfHost, type HostedProjections } from './sessionProjectionsKeeper.ts';
 import { sessionStateProjection } from '../../projections/sessionState/sessionStateStore.ts';
 import { BudgetLearningKeeper } from './budgetLearningKeeper.ts';
 import { EmergencyRegister } from './emergencyRegister.ts';
@@ -281,6 +281,7 @@ export class ActorRuntime {
     let staged: Map<string, StagedActor> | undefined;
     let ledger: LedgerStage | undefined;
     let usage: Map<string, number> | undefined;
+    let handOffCheckpoints = new Map<string, CheckpointData['reason']>();
     try {
       const stage = await this.stage(group);
       staged = stage.staged;
@@ -304,6 +305,7 @@ export class ActorRuntime {
       for (const s of parts) this.adopt(s);
       stage.ledger.adopt();
       usage = stage.ledger.usageBySession();
+      handOffCheckpoints = checkpointReasons(parts);
       for (const delivery of group) delivery.resolve();
       if (!this.stopped) for (const perform of stage.performs) perform();
     } catch (error) {
@@ -323,6 +325,10 @@ export class ActorRuntime {
     }
     // A checkpoint that cannot be written costs only speed later, so it never fails the facts already durable.
     await this.checkpointIfDue(usage).catch((error) => this.fail(error));
+    for (const [sessionId, reason] of handOffCheckpoints) {
+      await this.queueCheckpoint(sessionId, reason).catch((error) => this.fail(error));
+      this.scheduleCheckpointFlush();
+    }
   }
 
   private async stage(group: Delivery[]): Promise<{ staged: Map<string, StagedActor>; performs: Perform[]; ledger: LedgerStage }> {
@@ -353,7 +359,8 @@ export class ActorRuntime {
         await this.budgetLearning.refresh();
         triageInputsFresh = true;
       }
-      if (actor.kind.category === 'session' && !hosts.has(actor.sessionId)) hosts.set(actor.sessionId, await this.sessionProjections.caughtUp(actor.sessionId));
+      // Sessions send tasks (with prompt context) and transitions hand work over (with a summary): both read the state.
+      if (actor.kind.category !== 'agent' && !hosts.has(actor.sessionId)) hosts.set(actor.sessionId, await this.sessionProjections.caughtUp(actor.sessionId));
       let s = staged.get(streamId);
       if (!s) {
         s = { actor, snapshot: actor.snapshot, tracking: copyTracking(actor.tracking), events: [], snapshots: [] };
@@ -373,7 +380,7 @@ export class ActorRuntime {
         trackEvent(s.tracking, event);
         ledger.onActorEvent(actor.sessionId, actor.streamId, event);
         for (const effect of step.effects) {
-          const record = this.recordEffect(actor, s.tracking, ledger, withSessionContext(effect, () => contextOf(actor.sessionId)), event.eventId, now);
+          const record = this.recordEffect(actor, s.tracking, ledger, withSessionContext(effect, () => contextOf(actor.sessionId), (window) => transferSummaryOfHost(hosts.get(actor.sessionId), window)), event.eventId, now);
           if (!record) continue;
           steps.push(record.input, ...(record.follow ?? []));
           if (record.perform) performs.push(record.perform);
@@ -435,7 +442,7 @@ export class ActorRuntime {
   }
 
   /** Records a checkpoint of a session now (also used at hand-offs). */
-  async checkpoint(sessionId: string, reason: 'tokens' | 'handoff' | 'manual' = 'manual'): Promise<void> {
+  async checkpoint(sessionId: string, reason: CheckpointData['reason'] = 'manual'): Promise<void> {
     // Written now, after any still queued, so each checkpoint stream stays in the order its states were taken.
     await this.queueCheckpoint(sessionId, reason);
     await this.writeQueuedCheckpoints();
@@ -660,14 +667,43 @@ export class ActorRuntime {
   }
 }
 
+/**
+ * Sessions to checkpoint after a group (ARCHITECTURE.md §4: "and on hand-offs"): an agent past its checkpoint
+ * threshold, and a hand-off completed, each mark a point a later query will want to start from.
+ */
+function checkpointReasons(parts: readonly StagedActor[]): Map<string, CheckpointData['reason']> {
+  const reasons = new Map<string, CheckpointData['reason']>();
+  for (const { actor, events } of parts) {
+    if (actor.kind.category !== 'session') continue;
+    for (const event of events) {
+      if (event.type === 'transition.completed') reasons.set(actor.sessionId, 'handoff');
+      else if (event.type === 'context.thresholdCrossed' && !reasons.has(actor.sessionId)) {
+        const { level } = event.data as { level: string };
+        if (level === 'checkpoint' || level === 'handoff') reasons.set(actor.sessionId, 'context');
+      }
+    }
+  }
+  return reasons;
+}
+
 /** Facts to a session that can start a turn: a query, or an outcome that frees the session for a queued query. */
 const STARTS_TURN: ReadonlySet<string> = new Set(['query.received', 'agent.answered', 'agent.failed']);
 
-/** Tasks a session sends carry its tiered state as prompt context; the effect (and so the record) includes it. */
-function withSessionContext(effect: Effect, contextOf: () => string): Effect {
-  if (effect.type !== 'message.send' || effect.messageType !== 'task.assigned') return effect;
-  const context = contextOf();
-  return context ? { ...effect, data: { ...effect.data, context } } : effect;
+/**
+ * Tasks a session sends carry its tiered state as prompt context, and a fresh instance taking over in a hand-off
+ * gets the transfer summary; the effect (and so the record) includes them.
+ */
+function withSessionContext(effect: Effect, contextOf: () => string, summaryOf: (window: number) => { text: string; tokens: number; hotItems: number }): Effect {
+  if (effect.type !== 'message.send') return effect;
+  if (effect.messageType === 'task.assigned') {
+    const context = contextOf();
+    return context ? { ...effect, data: { ...effect.data, context } } : effect;
+  }
+  if (effect.messageType === 'agent.assigned' && effect.data.transfer) {
+    const { text, tokens, hotItems } = summaryOf((effect.data.config as { contextWindow: number }).contextWindow);
+    return { ...effect, data: { ...effect.data, transfer: { ...(effect.data.transfer as object), summary: text, summaryTokens: tokens, hotItems } } };
+  }
+  return effect;
 }
 
 /** A re-delivered message, a second outcome for a request, or a timer that was cancelled: nothing to record. */

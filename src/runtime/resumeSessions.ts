@@ -28,7 +28,8 @@ async function resumeIfUnfinished(runtime: ActorRuntime, sessionId: string): Pro
   const context = session.context as SessionContext;
   const streams = [stream, ...Object.values(context.agents)];
   const outstanding = await Promise.all(streams.map((s) => runtime.outstandingEffects(s)));
-  const unfinished = session.matches('turn') || context.queued.length > 0 || outstanding.some((o) => o.timers + o.modelRequests > 0);
+  if (context.transition !== null && context.transition !== undefined) streams.push(context.transition);
+  const unfinished = session.matches('turn') || session.matches('handingOff') || context.queued.length > 0 || outstanding.some((o) => o.timers + o.modelRequests > 0);
   if (!unfinished) return false;
   for (const s of streams) await runtime.rehydrate(s);
   return true;
@@ -36,5 +37,5 @@ async function resumeIfUnfinished(runtime: ActorRuntime, sessionId: string): Pro
 
 /** Resolves when none of the sessions has a turn running or queued. */
 export async function untilSessionsIdle(runtime: ActorRuntime, sessionIds: readonly string[]): Promise<void> {
-  await Promise.all(sessionIds.map((id) => runtime.waitFor(sessionStream(id), (s) => !s.matches('turn') && (s.context as SessionContext).queued.length === 0)));
+  await Promise.all(sessionIds.map((id) => runtime.waitFor(sessionStream(id), (s) => !s.matches('turn') && !s.matches('handingOff') && (s.context as SessionContext).queued.length === 0)));
 }

@@ -1,4 +1,4 @@
-import { promptContext } from '../../projections/sessionState/contextText.ts';
+import { promptContext, transferSummary } from '../../projections/sessionState/contextText.ts';
 import type { SessionState } from '../../projections/sessionState/sessionState.ts';
 import type { RecordedEvent } from '../events/envelope.ts';
 import { mayHaveEvents, type EventStore } from '../store/eventStore.ts';
@@ -18,6 +18,21 @@ export interface HostedProjections {
 /** What an agent's prompt carries of a hosted session's tiered state; empty for a session not yet hosted. */
 export function promptContextOfHost(host: HostedProjections | undefined): string {
   return host ? promptContext(host.states.sessionState as SessionState, { maxTokens: PROMPT_CONTEXT_TOKENS }) : '';
+}
+
+/** The most of a successor's window its hand-off summary may take: the rest is for its prompt and its answer. */
+export const SUMMARY_WINDOW_SHARE = 0.5;
+
+/**
+ * What a fresh instance receives in a hand-off: the hosted session's hot tier whole and its warm tier compressed,
+ * within half the successor's window (and never more than the tiers' budgets).
+ */
+export function transferSummaryOfHost(host: HostedProjections | undefined, window: number): { text: string; tokens: number; hotItems: number } {
+  if (!host) return { text: '', tokens: 0, hotItems: 0 };
+  const state = host.states.sessionState as SessionState;
+  const maxTokens = Math.max(1, Math.min(state.budgets.hot + state.budgets.warm, Math.floor(window * SUMMARY_WINDOW_SHARE)));
+  const { text, tokens } = transferSummary(state, { maxTokens });
+  return { text, tokens, hotItems: state.hot.length };
 }
 
 /**

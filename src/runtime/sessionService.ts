@@ -1,4 +1,6 @@
 import type { AgentConfig } from '../events/catalogue.ts';
+import { DEFAULT_CONTEXT_THRESHOLDS } from '../../machines/agentMachine.ts';
+import { DEFAULT_READINESS_MS } from '../../machines/transitionMachine.ts';
 import type { TurnOutcome, SessionContext } from '../../machines/sessionMachine.ts';
 import type { LanguageModel } from '../models/languageModel.ts';
 import { priorityOf } from '../policy/priority/index.ts';
@@ -15,6 +17,12 @@ export interface SessionSettings {
   outputReserveTokens?: number;
   /** The session's token budget (default 20 000). */
   budgetTokens?: number;
+  /** The agents' context window (default: the model profile's, else 128 000 tokens). */
+  contextWindow?: number;
+  /** Context-window shares at which agents report pressure (default 0.70 / 0.75 / 0.85 / 0.95). */
+  contextThresholds?: AgentConfig['contextThresholds'];
+  /** How long a hand-off waits for readiness (default 5 000 ms). */
+  handoffReadinessMs?: number;
 }
 
 export interface Query {
@@ -28,12 +36,14 @@ export function agentConfigFor(settings: SessionSettings, resolve: (spec: string
   return {
     model: settings.model,
     fallbackModel: settings.fallbackModel ?? null,
-    contextWindow: resolve(settings.model).profile?.contextWindow ?? 128_000,
+    contextWindow: settings.contextWindow ?? resolve(settings.model).profile?.contextWindow ?? 128_000,
     modelTimeoutMs: settings.modelTimeoutMs ?? 30_000,
     maxAttempts: settings.maxAttempts ?? 3,
     breakerThreshold: settings.breakerThreshold ?? 2,
     breakerCooldownMs: settings.breakerCooldownMs ?? 60_000,
     outputReserveTokens: settings.outputReserveTokens ?? 512,
+    contextThresholds: settings.contextThresholds ?? { ...DEFAULT_CONTEXT_THRESHOLDS },
+    handoffReadinessMs: settings.handoffReadinessMs ?? DEFAULT_READINESS_MS,
   };
 }
 

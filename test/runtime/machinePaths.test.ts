@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { agentMachine, BREAKER_COOLDOWN, MODEL_TIMEOUT, type AgentContext } from '../../machines/agentMachine.ts';
 import type { Effect } from '../../machines/effects.ts';
 import { sessionMachine, type SessionContext } from '../../machines/sessionMachine.ts';
+import { READINESS_TIMER, transitionMachine, type TransitionContext } from '../../machines/transitionMachine.ts';
 import { foldActor, initialSnapshot, persistedState, stepActor } from '../../src/runtime/actorFold.ts';
 import { actorKinds } from '../../src/runtime/actorKinds.ts';
 import { collect } from '../../src/store/eventStore.ts';
@@ -17,7 +18,14 @@ function agentEvents(snapshot: AnyMachineSnapshot) {
   const c = snapshot.context as AgentContext;
   const events: { type: string; [k: string]: unknown }[] = [];
   const at = (state: string) => snapshot.matches(state);
-  if (at('unassigned')) events.push({ type: 'agent.assigned', sessionId: 's', sessionStream: 'session-s', agentStream: 'agent-s.express.0', role: 'express', instance: 0, config, quotaTokens: 10_000 });
+  if (at('unassigned')) {
+    events.push({ type: 'agent.assigned', sessionId: 's', sessionStream: 'session-s', agentStream: 'agent-s.express.0', role: 'express', instance: 0, config, quotaTokens: 10_000 });
+    // A fresh instance taking over: it checks what it was handed and tells the transition.
+    const summary = 'Hand-off summary of session s as of position 9.\nEssential context:\n- Focus (turn 0): q\n- Mode: express';
+    events.push({ type: 'agent.assigned', sessionId: 's', sessionStream: 'session-s', agentStream: 'agent-s.express.1', role: 'express', instance: 1, config, quotaTokens: 0, transfer: { transitionId: 'x', transitionStream: 'transition-s.0', fromAgent: 'agent-s.express.0', summary, summaryTokens: 30, hotItems: 2 } });
+  }
+  if (!at('unassigned') && !at('retired')) events.push({ type: 'transition.readinessRequested', transitionId: 'x', transitionStream: 'transition-s.0' });
+  if (at('idle') || at('responded') || at('failed')) events.push({ type: 'agent.retired', transitionId: 'x', successor: 'agent-s.express.1', reason: 'test' });
   if (at('idle') || at('responded') || at('failed')) events.push({ type: 'task.assigned', turn: c.history.length, query: 'q', region: 'KE', purpose: 'climate_adaptation' });
   if (at('preparing')) events.push({ type: 'model.requested', requestId: `r${c.totals.calls}`, model: c.breaker.state === 'open' ? 'fallback' : 'primary', prompt: 'p', estimatedInputTokens: 40, attempt: c.attempt });
   if (at('awaitingModel') && c.pending) {
@@ -36,7 +44,7 @@ function agentEvents(snapshot: AnyMachineSnapshot) {
 /** States that differ only in unbounded counters are the same state for path coverage. */
 function agentKey(snapshot: AnyMachineSnapshot): string {
   const c = snapshot.context as AgentContext;
-  return JSON.stringify([snapshot.value, c.breaker.state, Math.min(c.breaker.consecutiveFailures, c.breaker.threshold), c.attempt, c.pending?.model ?? null, Object.keys(c.timers).sort(), c.history.length > 0]);
+  return JSON.stringify([snapshot.value, c.breaker.state, Math.min(c.breaker.consecutiveFailures, c.breaker.threshold), c.attempt, c.pending?.model ?? null, Object.keys(c.timers).sort(), c.history.length > 0, c.transfer !== null]);
 }
 
 /** What must hold in every reachable agent state, whatever path led there. */
@@ -48,7 +56,9 @@ function checkAgentInvariants(snapshot: AnyMachineSnapshot, effects: Effect[]): 
   if (c.breaker.state !== 'closed') expect(c.breaker.trips).toBeGreaterThan(0);
   for (const effect of effects) {
     if (effect.type === 'model.call') expect(effect.model).toBe(c.breaker.state === 'open' ? 'fallback' : 'primary');
-    if (effect.type === 'message.send') expect(['agent.answered', 'agent.failed']).toContain(effect.messageType);
+    if (effect.type === 'message.send') expect(['agent.answered', 'agent.failed', 'transition.ready', 'transition.notReady', 'transition.validated', 'context.thresholdCrossed']).toContain(effect.messageType);
+    // Mid-call an instance never claims to be ready to hand over.
+    if (effect.type === 'message.send' && effect.messageType === 'transition.ready') expect(snapshot.matches('idle') || snapshot.matches('responded') || snapshot.matches('failed')).toBe(true);
   }
 }
 
@@ -56,7 +66,7 @@ describe('model-based paths (xstate/graph)', () => {
   it('every shortest path through the agent keeps its invariants and replays from the store to the same state', async () => {
     const paths = getShortestPaths(agentMachine, { events: agentEvents as never, serializeState: agentKey as never, limit: 5_000 });
     const values = new Set(paths.map((p) => JSON.stringify(p.state.value)));
-    expect([...values].sort()).toEqual(['"awaitingModel"', '"failed"', '"idle"', '"preparing"', '"responded"', '"unassigned"']);
+    expect([...values].sort()).toEqual(['"awaitingModel"', '"failed"', '"idle"', '"preparing"', '"responded"', '"retired"', '"unassigned"']);
     expect(paths.some((p) => (p.state.context as AgentContext).breaker.state === 'halfOpen')).toBe(true);
     expect(paths.length).toBeGreaterThan(40);
 
@@ -118,15 +128,25 @@ describe('model-based paths (xstate/graph)', () => {
         events.push({ ...outcomes('synthesiser')[0]!, text: 'stale' }, { ...outcomes(c.roles[0]!, c.turn + 7)[0]!, text: 'stale' });
       }
       if (snapshot.matches({ turn: { council: 'synthesising' } })) events.push(...outcomes('synthesiser'), { ...outcomes(c.roles[0]!)[0]!, text: 'stale' });
+      // Context pressure from the express agent (reported before its answer); hand-offs between turns.
+      if (snapshot.matches({ turn: 'express' }) && c.transitions < 1 && c.pressure.length === 0) {
+        for (const level of ['warning', 'checkpoint', 'handoff']) events.push({ type: 'context.thresholdCrossed', agentStream: c.agents.express, role: 'express', turn: c.turn, level, percent: 90, tokens: 900, window: 1000 });
+      }
+      if (snapshot.matches('handingOff')) {
+        const participants = [{ role: 'express', fromAgent: 'agent-s.express.0', toAgent: 'agent-s.express.1', instance: 1 }];
+        events.push({ type: 'transition.completed', transitionId: c.transition, protocol: 'graceful', participants });
+        events.push({ type: 'transition.failed', transitionId: c.transition, protocol: 'graceful', participants, reason: 'no consensus' });
+        events.push({ type: 'transition.completed', transitionId: 'another', protocol: 'graceful', participants });
+      }
       return events;
     };
     const key = (snapshot: AnyMachineSnapshot) => {
       const c = snapshot.context as SessionContext;
-      return JSON.stringify([snapshot.value, c.turn, c.queued.length, c.mode, c.contributions.map((x) => [x.role, x.status]), c.recentOutcomes.map((o) => [o.mode, o.status])]);
+      return JSON.stringify([snapshot.value, c.turn, c.queued.length, c.mode, c.contributions.map((x) => [x.role, x.status]), c.recentOutcomes.map((o) => [o.mode, o.status]), c.pressure.map((p) => p.level), c.transitions, c.agents.express ?? null]);
     };
     const paths = getShortestPaths(sessionMachine, { events: sessionEvents as never, serializeState: key as never, limit: 20_000 });
     const reached = new Set(paths.map((p) => JSON.stringify(p.state.value)));
-    for (const state of ['"new"', '"ready"', '"closed"', '{"turn":"triaging"}', '{"turn":"express"}', '{"turn":{"council":"deliberating"}}', '{"turn":{"council":"synthesising"}}']) expect(reached).toContain(state);
+    for (const state of ['"new"', '"ready"', '"closed"', '"handingOff"', '{"turn":"triaging"}', '{"turn":"express"}', '{"turn":{"council":"deliberating"}}', '{"turn":{"council":"synthesising"}}']) expect(reached).toContain(state);
     expect(paths.length).toBeGreaterThan(200);
     const kind = actorKinds.session!;
     const finishedBy = new Set<string>();
@@ -156,11 +176,84 @@ describe('model-based paths (xstate/graph)', () => {
       expect(completions).toBe(c.turn);
       expect(triageRequests).toBe(c.turn + (snapshot.matches('turn') ? 1 : 0));
       expect(new Set(assigned).size).toBe(assigned.length);
+      // A hand-off is requested only between turns, and only for an agent past its checkpoint threshold.
+      if (c.transitions > 0) expect(path.steps.some((st) => st.event.type === 'context.thresholdCrossed' && (st.event as { level: string }).level !== 'warning')).toBe(true);
       expect(c.recentOutcomes.every((o) => o.text !== 'stale')).toBe(true);
       for (const o of c.recentOutcomes) finishedBy.add(`${o.mode}:${o.status}`);
     }
     // Every mode both answered and failed somewhere (a council fails when every member fails, or its synthesis does).
     expect([...finishedBy].sort()).toEqual(['council:answered', 'council:failed', 'emergency:answered', 'emergency:failed', 'express:answered', 'express:failed']);
     console.log(`session machine: ${paths.length} shortest paths, ${reached.size} state values reached`);
+  });
+
+  it('every shortest path through a hand-off ends complete (old instances retired) or failed (old instances keep the work), never both', () => {
+    const participant = (role: string) => ({ role, fromAgent: `agent-s.${role}.0`, toAgent: `agent-s.${role}.1`, instance: 1 });
+    const requested = (protocol: 'graceful' | 'coordinated' | 'emergency', roles: string[]) => ({
+      type: 'transition.requested', transitionId: 'transition-s.0', transitionStream: 'transition-s.0', sessionId: 's', sessionStream: 'session-s', protocol,
+      reason: 'test', participants: roles.map(participant), config: { ...config, handoffReadinessMs: 1000 },
+    });
+    const transitionEvents = (snapshot: AnyMachineSnapshot) => {
+      const c = snapshot.context as TransitionContext;
+      const events: { type: string; [k: string]: unknown }[] = [];
+      if (snapshot.matches('preparing')) events.push(requested('graceful', ['express']), requested('coordinated', ['analyst', 'critic']), requested('emergency', ['express']));
+      if (snapshot.matches('coordinating')) {
+        for (const p of c.participants) {
+          if (c.ready.includes(p.fromAgent)) continue;
+          events.push({ type: 'transition.ready', transitionId: c.transitionId, agentStream: p.fromAgent });
+          events.push({ type: 'transition.notReady', transitionId: c.transitionId, agentStream: p.fromAgent, reason: 'a model call is in flight' });
+        }
+        if (c.timers[READINESS_TIMER] === undefined) events.push({ type: 'timer.started', timerId: 't1', key: READINESS_TIMER, delayMs: 1000, dueAt: '2026-01-01T00:00:01Z' });
+        else events.push({ type: 'timer.fired', timerId: c.timers[READINESS_TIMER], key: READINESS_TIMER });
+        events.push({ type: 'transition.ready', transitionId: 'someone-else', agentStream: c.participants[0]!.fromAgent });
+      }
+      if (snapshot.matches('validating')) {
+        for (const p of c.participants) {
+          if (c.validated.some((v) => v.agentStream === p.toAgent)) continue;
+          const check = { type: 'transition.validated', transitionId: c.transitionId, agentStream: p.toAgent, sessionId: 's', role: p.role, essentialLines: 3, presentInPrompt: 3, summaryTokens: 100, window: 8192, ok: true, problems: [] };
+          events.push(check, { ...check, ok: false, presentInPrompt: 2, problems: ['1 of 3 essential lines are missing from the prompt'] }, { ...check, role: 'impostor' });
+        }
+      }
+      return events;
+    };
+    const key = (snapshot: AnyMachineSnapshot) => {
+      const c = snapshot.context as TransitionContext;
+      return JSON.stringify([snapshot.value, c.protocol, c.participants.length, c.ready, c.validated, Object.keys(c.timers)]);
+    };
+    const paths = getShortestPaths(transitionMachine, { events: transitionEvents as never, serializeState: key as never, limit: 5_000 });
+    const reached = new Set(paths.map((p) => JSON.stringify(p.state.value)));
+    expect([...reached].sort()).toEqual(['"complete"', '"coordinating"', '"failed"', '"preparing"', '"validating"']);
+    const kind = actorKinds.transition!;
+    const outcomes = new Set<string>();
+    for (const path of paths) {
+      let snapshot = initialSnapshot(kind);
+      const sent: { to: string; messageType: string; data: Record<string, unknown> }[] = [];
+      for (const step of path.steps.slice(1)) {
+        const result = stepActor(kind, snapshot, step.event);
+        snapshot = result.snapshot;
+        for (const effect of result.effects) if (effect.type === 'message.send') sent.push(effect);
+      }
+      const c = snapshot.context as TransitionContext;
+      const toSession = sent.filter((m) => m.to === 'session-s').map((m) => m.messageType);
+      const retired = sent.filter((m) => m.messageType === 'agent.retired');
+      if (snapshot.matches('complete')) {
+        expect(toSession).toEqual(['transition.completed']);
+        expect(retired.map((m) => m.to).sort()).toEqual(c.participants.map((p) => p.fromAgent).sort());
+        expect(c.validated.every((v) => v.ok)).toBe(true);
+        outcomes.add(`${c.protocol}:complete`);
+      } else if (snapshot.matches('failed')) {
+        expect(toSession).toEqual(['transition.failed']);
+        // Old instances keep the work: only successors already assigned are retired.
+        expect(retired.every((m) => c.participants.some((p) => p.toAgent === m.to))).toBe(true);
+        outcomes.add(`${c.protocol}:failed`);
+      } else {
+        expect(toSession).toEqual([]);
+      }
+      if (c.protocol === 'emergency') expect(sent.some((m) => m.messageType === 'transition.readinessRequested')).toBe(false);
+      // Successors are assigned only after every old instance confirmed (or at once, in an emergency).
+      const assigned = sent.filter((m) => m.messageType === 'agent.assigned');
+      if (assigned.length > 0 && c.protocol !== 'emergency') expect(c.ready.length).toBe(c.participants.length);
+    }
+    expect([...outcomes].sort()).toEqual(['coordinated:complete', 'coordinated:failed', 'emergency:complete', 'emergency:failed', 'graceful:complete', 'graceful:failed']);
+    console.log(`transition machine: ${paths.length} shortest paths, ${reached.size} state values reached`);
   });
 });

@@ -76,7 +76,7 @@ export function conversation(steps: readonly Step[]) {
       }
       // A question left unanswered for now: it is answered when the next turn-making step comes.
       case 'ask': pending.push(log.query(s.query)); break;
-      case 'unknown': log.record(log.sessionStream, 'context.thresholdCrossed', { percent: 75 }); break;
+      case 'unknown': log.record(log.sessionStream, 'tokens.traded', { amount: 75 }); break;
     }
   }
   return log.events;
