@@ -1,7 +1,7 @@
 import type { EventData } from '../../src/events/catalogue.ts';
 import type { RecordedEvent } from '../../src/events/envelope.ts';
 import { addReconciliation, appendRecent, type Reconciliation } from './reconciliation.ts';
-import { emptyUsage, partyAccount, quotaAccount, reservedAccount, usedAccount, type LedgerState, type UsageTotals } from './ledgerState.ts';
+import { borrowedAccount, emptyUsage, lentAccount, partyAccount, quotaAccount, reservedAccount, usedAccount, type LedgerState, type UsageTotals } from './ledgerState.ts';
 
 type Posting = { from: string; to: string; amount: number };
 
@@ -93,7 +93,23 @@ export function applyLedgerEvent(state: LedgerState, type: string, data: unknown
     case 'turn.budgeted': {
       const d = data as EventData<'turn.budgeted'>;
       const turn = state.turns[d.turn] ?? { estimated: 0, actual: 0 };
-      return { ...state, turns: { ...state.turns, [d.turn]: { ...turn, budgeted: d.amount, mode: d.mode, roles: d.roles, confidence: d.confidence } } };
+      return { ...state, priority: d.priority ?? state.priority ?? null, turns: { ...state.turns, [d.turn]: { ...turn, budgeted: d.amount, mode: d.mode, roles: d.roles, confidence: d.confidence } } };
+    }
+    case 'tokens.lentToSession': {
+      const d = data as EventData<'tokens.lentToSession'>;
+      return post(state, [{ from: 'session', to: lentAccount(d.toSession), amount: d.amount }]);
+    }
+    case 'tokens.borrowedFromSession': {
+      const d = data as EventData<'tokens.borrowedFromSession'>;
+      return post(state, [{ from: borrowedAccount(d.fromSession), to: 'session', amount: d.amount }]);
+    }
+    case 'tokens.repaidToSession': {
+      const d = data as EventData<'tokens.repaidToSession'>;
+      return post(state, [{ from: 'session', to: borrowedAccount(d.toSession), amount: d.amount }]);
+    }
+    case 'tokens.repaymentReceived': {
+      const d = data as EventData<'tokens.repaymentReceived'>;
+      return post(state, [{ from: lentAccount(d.fromSession), to: 'session', amount: d.amount }]);
     }
     case 'quota.returned': {
       const d = data as EventData<'quota.returned'>;

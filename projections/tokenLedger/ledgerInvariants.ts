@@ -14,6 +14,9 @@ export function ledgerViolations(state: LedgerState): string[] {
       const agent = account.slice('quota:'.length);
       const allowed = state.overdrafts[agent] ?? 0;
       if (amount < -allowed) problems.push(`${account} is ${amount} with only ${allowed} of recorded overdraft`);
+    } else if (account.startsWith('borrowed:')) {
+      // A debt to another session: never positive (a session cannot be owed by way of its own borrowing).
+      if (amount > 0) problems.push(`${account} is ${amount}, but a debt cannot be positive`);
     } else if (account !== 'world' && amount < 0) {
       problems.push(`${account} is ${amount}`);
     }

@@ -48,6 +48,8 @@ export interface LedgerState {
   /** The newest reconciliations (at most `RECENT_RECONCILIATIONS`), oldest first. */
   reconciliations: Reconciliation[];
   refusals: number;
+  /** The climate-justice priority of the session's newest budgeted turn: who may borrow from whom in an emergency. */
+  priority?: number | null;
   /** Position of the last event folded, as a decimal string (JSON has no bigints). */
   position: string | null;
 }
@@ -64,6 +66,9 @@ export function emptyUsage(): UsageTotals {
 export const quotaAccount = (agentStream: string) => `quota:${agentStream}`;
 export const reservedAccount = (agentStream: string) => `reserved:${agentStream}`;
 export const usedAccount = (agentStream: string) => `used:${agentStream}`;
+/** What another session owes this one (an asset), and what this one owes another (a debt, never positive). */
+export const lentAccount = (sessionId: string) => `lent:${sessionId}`;
+export const borrowedAccount = (sessionId: string) => `borrowed:${sessionId}`;
 
 /** A lender or borrower is the session pool or an agent's quota. */
 export function partyAccount(party: string): string {

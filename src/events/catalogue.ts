@@ -134,7 +134,13 @@ export const catalogue = {
     mode: mode.optional(), roles: z.number().int().positive().optional(), confidence: z.number().min(0).max(1).optional(),
     budgeted: z.number().int().positive().optional(), budgetErrorPct: z.number().optional(),
   }),
-  'turn.budgeted': z.strictObject({ turn, amount: tokens, mode, roles: z.number().int().positive(), confidence: z.number().min(0).max(1) }),
+  'turn.budgeted': z.strictObject({ turn, amount: tokens, mode, roles: z.number().int().positive(), confidence: z.number().min(0).max(1), priority: z.number().nonnegative().optional() }),
+  // Loans between sessions' pools (an emergency borrowing from lower-priority sessions), one event on each side,
+  // written in the same append: the lender's `lent:<borrower>` asset mirrors the borrower's `borrowed:<lender>` debt.
+  'tokens.lentToSession': z.strictObject({ toSession: id, amount: tokens, reason: z.string().min(1) }),
+  'tokens.borrowedFromSession': z.strictObject({ fromSession: id, amount: tokens, reason: z.string().min(1) }),
+  'tokens.repaidToSession': z.strictObject({ toSession: id, amount: tokens }),
+  'tokens.repaymentReceived': z.strictObject({ fromSession: id, amount: tokens }),
   'quota.returned': z.strictObject({ agentStream: streamId, amount: tokens, turn }),
 
   // The climate factor set in force for the session (recorded in its ledger stream when it starts).

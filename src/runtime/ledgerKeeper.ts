@@ -24,6 +24,8 @@ interface StagedLedger {
   host: LedgerHost;
   state: LedgerState;
   events: EventToAppend[];
+  /** The priority triage just assigned (recorded with the turn's budget, which follows it in the same write). */
+  priority?: number;
 }
 
 export class LedgerViolationError extends Error {
@@ -81,6 +83,15 @@ export class LedgerKeeper {
     this.hosts.delete(sessionId);
   }
 
+  /** A ledger this process already holds, without reading: lenders are looked for among these only. */
+  hosted(sessionId: string): LedgerHost | undefined {
+    return this.hosts.get(sessionId);
+  }
+
+  hostedSessions(): string[] {
+    return [...this.hosts.keys()];
+  }
+
   nextId(): string {
     return this.ids.next();
   }
@@ -136,9 +147,13 @@ export class LedgerStage {
         this.assignQuota(ledger, actorStream, d.quotaTokens ?? 0, event.eventId);
         break;
       }
+      case 'priority.assigned':
+        ledger.priority = (event.data as EventData<'priority.assigned'>).priority.priority;
+        break;
       case 'budget.estimated': {
         const d = event.data as EventData<'budget.estimated'>;
-        this.post(ledger, 'turn.budgeted', { turn: d.turn, amount: d.total, mode: d.mode, roles: d.roles, confidence: d.confidence }, event.eventId);
+        const priority = ledger.priority === undefined ? {} : { priority: ledger.priority };
+        this.post(ledger, 'turn.budgeted', { turn: d.turn, amount: d.total, mode: d.mode, roles: d.roles, confidence: d.confidence, ...priority }, event.eventId);
         break;
       }
       case 'model.responded': {
@@ -176,6 +191,7 @@ export class LedgerStage {
           const left = balance(ledger.state, quotaAccount(agentStream));
           if (left > 0) this.post(ledger, 'quota.returned', { agentStream, amount: left, turn: d.turn }, event.eventId);
         }
+        this.repaySessions(ledger, event.eventId);
         this.reconcile(ledger, d.turn, event.eventId);
         break;
       }
@@ -204,6 +220,8 @@ export class LedgerStage {
    */
   reserve(sessionId: string, agentStream: string, request: { requestId: string; amount: number; model: string; turn: number }, causeId: string): { granted: true } | { granted: false; reason: string } {
     const ledger = this.ledger(sessionId);
+    const short = request.amount - Math.max(available(ledger.state, agentStream).own, 0) - available(ledger.state, 'session').pool;
+    if (short > 0 && ledger.state.turns[request.turn]?.mode === 'emergency') this.borrowForEmergency(ledger, short, causeId);
     const { own, pool } = available(ledger.state, agentStream);
     const shortfall = request.amount - Math.max(own, 0);
     if (shortfall > 0 && shortfall > pool) {
@@ -240,6 +258,55 @@ export class LedgerStage {
       if (s.events.length > 0) usage.set(sessionId, s.state.usage.total.inputTokens + s.state.usage.total.outputTokens);
     }
     return usage;
+  }
+
+  /**
+   * An emergency turn short of tokens borrows them from lower-priority sessions this process holds (the founding
+   * design's lending to climate emergencies): lowest priority first, each lending what its unassigned pool can. Both
+   * sides are recorded, each in its own ledger, in the same append as the reservation they make possible.
+   */
+  private borrowForEmergency(borrower: StagedLedger, needed: number, causeId: string): void {
+    const priority = borrower.state.priority ?? 0;
+    const borrowerId = borrower.host.sessionId;
+    const lenders = this.keeper.hostedSessions()
+      .filter((id) => id !== borrowerId)
+      .map((id) => this.stageHosted(id)!)
+      .filter((l) => (l.state.priority ?? 0) < priority && balance(l.state, 'session') > 0)
+      .sort((a, b) => (a.state.priority ?? 0) - (b.state.priority ?? 0) || (a.host.sessionId < b.host.sessionId ? -1 : 1));
+    let left = needed;
+    for (const lender of lenders) {
+      if (left <= 0) break;
+      const amount = Math.min(left, balance(lender.state, 'session'));
+      const reason = `climate emergency in session ${borrowerId} (priority ${priority}) borrows from session ${lender.host.sessionId} (priority ${lender.state.priority ?? 0})`;
+      this.post(lender, 'tokens.lentToSession', { toSession: borrowerId, amount, reason }, causeId);
+      this.post(borrower, 'tokens.borrowedFromSession', { fromSession: lender.host.sessionId, amount, reason }, causeId);
+      left -= amount;
+    }
+  }
+
+  /** At the end of a turn, what the session's pool holds goes back to the sessions it borrowed from, as far as it can. */
+  private repaySessions(borrower: StagedLedger, causeId: string): void {
+    for (const [account, owed] of Object.entries(borrower.state.balances)) {
+      if (!account.startsWith('borrowed:') || owed >= 0) continue;
+      const lenderId = account.slice('borrowed:'.length);
+      const lender = this.stageHosted(lenderId);
+      const amount = Math.min(-owed, balance(borrower.state, 'session'));
+      // A lender this process no longer holds is repaid by whichever process holds both; the debt stays recorded.
+      if (!lender || amount <= 0) continue;
+      this.post(borrower, 'tokens.repaidToSession', { toSession: lenderId, amount }, causeId);
+      this.post(lender, 'tokens.repaymentReceived', { fromSession: borrower.host.sessionId, amount }, causeId);
+    }
+  }
+
+  /** Stages a ledger this process holds in memory, without reading (so it can be done mid-step). */
+  private stageHosted(sessionId: string): StagedLedger | undefined {
+    const staged = this.staged.get(sessionId);
+    if (staged) return staged;
+    const host = this.keeper.hosted(sessionId);
+    if (!host) return undefined;
+    const ledger: StagedLedger = { host, state: host.state, events: [] };
+    this.staged.set(sessionId, ledger);
+    return ledger;
   }
 
   /** What a finished turn's agent borrowed from the pool goes back from whatever quota it has left. */
