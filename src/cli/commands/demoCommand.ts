@@ -3,6 +3,10 @@ import { z } from 'zod';
 import type { EventData } from '../../events/catalogue.ts';
 import type { RecordedEvent } from '../../events/envelope.ts';
 import { EMERGENCY_STREAM, emergencyEvent } from '../../runtime/emergencyRegister.ts';
+import type { ActorRuntime } from '../../runtime/actorRuntime.ts';
+import type { EventStore } from '../../store/eventStore.ts';
+import { budgetAccuracy } from '../../../projections/budgetLearning/budgetAccuracy.ts';
+import { budgetHistory } from './budgetsCommand.ts';
 import { verifyChain } from '../../events/hashChain.ts';
 import { systemClock } from '../../runtime/clock.ts';
 import { modelResolver } from '../../runtime/modelResolver.ts';
@@ -40,6 +44,21 @@ const SEED_REQUESTS: { query: Query; settings: SessionSettings }[] = [
     settings: { model: 'scripted:latency=40,seed=4' },
   },
 ];
+
+/** A follow-up conversation in a small context window, so its agent is handed over to a fresh instance mid-way. */
+const LONG_SESSION = {
+  settings: { model: 'scripted:latency=5,seed=7', contextWindow: 1_800 } satisfies SessionSettings,
+  region: 'BD', purpose: 'climate_adaptation',
+  questions: [
+    'Which districts of Khulna flood first when the monsoon peaks?',
+    'How high should the embankments be raised there?',
+    'What do mangrove belts add to the embankments?',
+    'Who maintains the sluice gates, and who pays for them?',
+    'How should the early-warning sirens be placed?',
+    'What does the plan cost in its first year?',
+    'Which households are left exposed by the plan?',
+  ],
+};
 
 /** Declared for the demo's run (and lifted after it), so the Bangladesh request is served as an emergency. */
 const DEMO_EMERGENCY = { region: 'BD', kind: 'flood' as const, note: 'chronicle demo: monsoon flooding in the Barisal division' };
@@ -106,6 +125,9 @@ export async function demoCommand(args: string[], io: CommandIo): Promise<number
     io.out('');
     io.out(`priority order (served first when the runtime is saturated): ${[...priorities].sort((a, b) => b.priority - a.priority).map((p) => `${p.region} ${p.purpose} ${p.priority}`).join('  >  ')}`);
 
+    await longSession(runtime, store, io);
+    printBudgets(io, await budgetHistory(store));
+
     const replayed = sessions[1]!;
     const events = await readSessionEvents(store, replayed.sessionId);
     const midpoint = events[Math.floor((events.length - 1) / 2)]!.position;
@@ -120,6 +142,42 @@ export async function demoCommand(args: string[], io: CommandIo): Promise<number
     }
     return sessions.every((s) => s.outcome.status === 'answered') ? 0 : 1;
   });
+}
+
+/** Runs the follow-up conversation and prints its context reports and hand-offs. */
+async function longSession(runtime: ActorRuntime, store: EventStore, io: CommandIo): Promise<void> {
+  const sessionId = randomUUID().slice(0, 8);
+  await startSession(runtime, sessionId, agentConfigFor(LONG_SESSION.settings, modelResolver(systemClock)));
+  for (const text of LONG_SESSION.questions) await askInSession(runtime, sessionId, { text, region: LONG_SESSION.region, purpose: LONG_SESSION.purpose });
+  await runtime.settled();
+  const events = await readSessionEvents(store, sessionId);
+  io.out('');
+  io.out(`session ${sessionId}: ${LONG_SESSION.questions.length} follow-up turns in a ${LONG_SESSION.settings.contextWindow}-token context window`);
+  for (const e of events) {
+    if (e.type === 'context.thresholdCrossed' && e.streamId.startsWith('session-')) {
+      const d = e.data as EventData<'context.thresholdCrossed'>;
+      io.out(`  turn ${d.turn}: ${d.agentStream.split('.').slice(1).join('.')} holds ${d.tokens} tokens (${d.percent} %): ${d.level} threshold`);
+    }
+    if ((e.type === 'transition.completed' || e.type === 'transition.failed') && e.streamId.startsWith('session-')) {
+      const d = e.data as EventData<'transition.completed'>;
+      const moves = d.participants.map((p) => `${p.fromAgent.split('.').slice(1).join('.')} → ${p.toAgent.split('.').slice(1).join('.')}`).join(', ');
+      io.out(`  hand-off ${d.transitionId} (${d.protocol}) ${e.type === 'transition.completed' ? 'completed' : `FAILED: ${(e.data as EventData<'transition.failed'>).reason}`}: ${moves}`);
+      for (const v of events.filter((x) => x.type === 'transition.validated' && x.streamId === d.transitionId).map((x) => x.data as EventData<'transition.validated'>)) {
+        io.out(`    ${v.agentStream.split('.').slice(1).join('.')} checked what it was handed: ${v.presentInPrompt}/${v.essentialLines} essential lines in its prompt, summary ${v.summaryTokens} tokens (${v.ok ? 'ok' : v.problems.join('; ')})`);
+      }
+    }
+  }
+  const answered = events.filter((e) => e.type === 'turn.completed' && (e.data as EventData<'turn.completed'>).status === 'answered').length;
+  io.out(`  ${answered} of ${LONG_SESSION.questions.length} turns answered`);
+}
+
+function printBudgets(io: CommandIo, { records, learning }: Awaited<ReturnType<typeof budgetHistory>>): void {
+  io.out('');
+  io.out(`budget prediction on this store (${records.length} budgeted turns; \`chronicle budgets\` for the full report):`);
+  for (const m of budgetAccuracy(records)) {
+    const base = learning.bases[m.mode];
+    io.out(`  ${m.mode.padEnd(9)} ${String(m.count).padStart(3)} turn(s), mean |error| ${m.meanAbsErrorPct.toFixed(1)} % (first ${m.windows[0]!.to}: ${m.windows[0]!.meanAbsErrorPct.toFixed(1)} %, last ${m.windows.at(-1)!.to - m.windows.at(-1)!.from + 1}: ${m.windows.at(-1)!.meanAbsErrorPct.toFixed(1)} %), base ${Math.round(base.base)} learnt from ${base.learnedFrom}`);
+  }
 }
 
 function factOf<T extends 'triage.decided' | 'priority.assigned' | 'budget.estimated'>(events: RecordedEvent[], type: T): EventData<T> {
