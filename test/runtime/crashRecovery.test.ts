@@ -105,6 +105,9 @@ interface TrialResult {
   problems: string[];
   /** Requests a kill left without an outcome that a later process re-issued and recorded an answer for. */
   reissuedAnswered: number;
+  /** Council turns and completed hand-offs in the finished log: recovery must hold for those too. */
+  councils: number;
+  handOffs: number;
 }
 
 /** Kills runs as the trial says, then expects the next run to finish the session, and checks the log. */
@@ -119,16 +122,18 @@ async function runTrial(trial: Trial, db: string): Promise<TrialResult> {
     }
     if (result.code !== 0 || !result.lines.some((line) => line.startsWith('{"done":true'))) {
       const tail = [...result.lines.slice(-15), result.stderr.trim()].join('\n  ');
-      return { killPoints, reissuedAnswered: 0, problems: [`${where()}: run ${run} exited ${result.code} without finishing:\n  ${tail}`] };
+      return { killPoints, reissuedAnswered: 0, councils: 0, handOffs: 0, problems: [`${where()}: run ${run} exited ${result.code} without finishing:\n  ${tail}`] };
     }
     const log = await readAll(db);
     const types = new Map(log.map((e) => [e.eventId, e.type]));
     const pending = new Set(killPoints.flatMap((k) => k.pendingRequests));
     const reissuedAnswered = [...pending].filter((id) => types.get(derivedId(`${id}/outcome`)) === 'model.responded').length;
     const problems = [...logProblems(log, SESSION, TURNS), ...await checkpointProblems(db)];
-    return { killPoints, reissuedAnswered, problems: problems.map((p) => `${where()}: ${p}`) };
+    const councils = log.filter((e) => e.type === 'triage.decided' && (e.data as { decision: { mode: string } }).decision.mode === 'council').length;
+    const handOffs = log.filter((e) => e.type === 'transition.completed' && e.streamId.startsWith('session-')).length;
+    return { killPoints, reissuedAnswered, councils, handOffs, problems: problems.map((p) => `${where()}: ${p}`) };
   }
-  return { killPoints, reissuedAnswered: 0, problems: [`${where()}: killed ${MAX_RUNS} times without finishing: recovery makes no progress`] };
+  return { killPoints, reissuedAnswered: 0, councils: 0, handOffs: 0, problems: [`${where()}: killed ${MAX_RUNS} times without finishing: recovery makes no progress`] };
 }
 
 describe('crash recovery (SIGKILL at many points, then resume)', () => {
@@ -152,8 +157,13 @@ describe('crash recovery (SIGKILL at many points, then resume)', () => {
     const withPending = kills.filter((k) => k.pendingRequests.length > 0).length;
     const withTimers = kills.filter((k) => k.activeTimers > 0).length;
     const reissuedAnswered = results.reduce((n, r) => n + r.reissuedAnswered, 0);
+    const councils = results.filter((r) => r.councils > 0).length;
+    const handOffs = results.filter((r) => r.handOffs > 0).length;
     console.info(`${kills.length} kills: ${counts.length} distinct event counts (${counts.join(' ')}), ${shapes.size} distinct log shapes; ` +
-      `${withPending} between a model request and its outcome (${reissuedAnswered} of those requests answered after the restart), ${withTimers} with a timer armed`);
+      `${withPending} between a model request and its outcome (${reissuedAnswered} of those requests answered after the restart), ${withTimers} with a timer armed; ` +
+      `${councils} of ${TRIALS.length} sessions held a council turn, ${handOffs} handed an agent over`);
+    expect(councils, 'trials whose session held a council turn').toBe(TRIALS.length);
+    expect(handOffs, 'trials whose session completed a hand-off').toBeGreaterThanOrEqual(TRIALS.length / 2);
     expect(counts.length, 'distinct kill points (events in the store)').toBeGreaterThanOrEqual(30);
     expect(shapes.size, 'distinct kill points (event types in the store, in order)').toBeGreaterThanOrEqual(30);
     expect(withPending, 'kills between a model request and its outcome').toBeGreaterThanOrEqual(10);

@@ -21,7 +21,8 @@ import { SqliteEventStore } from '../../src/store/sqliteEventStore.ts';
 
 const QUERIES = [
   'Which flood defences should Mombasa build first?',
-  'How do mangroves compare with sea walls on cost?',
+  // Triaged to a council: four roles in parallel and a synthesiser, so kills land inside a council turn too.
+  'Design a flood early-warning system for coastal Mombasa: compare sensor networks, SMS alerts and community radio, estimate costs, and list the first three steps for the county.',
   'What does a 1.5 m sea-level rise change in that plan?',
   'Which households does the plan leave exposed?',
   'What should the first year of the plan cost?',
@@ -45,6 +46,8 @@ const settings = {
   maxAttempts: 3,
   breakerThreshold: 2,
   breakerCooldownMs: 120,
+  // Small enough that the express agent's window fills over the six turns: hand-offs happen, and get killed too.
+  contextWindow: 1_800,
 };
 
 let writes = 0;

@@ -62,8 +62,9 @@ export function logProblems(all: readonly RecordedEvent[], sessionId: string, tu
   const count = (type: string) => session.filter((e) => e.type === type).length;
   if (count('session.started') !== 1) problem(`session.started recorded ${count('session.started')} times`);
   if (count('query.received') !== turns) problem(`query.received recorded ${count('query.received')} times, expected ${turns}`);
+  // A turn ends once, with turn.completed (a council's members answer it several times before its synthesis).
   for (let turn = 0; turn < turns; turn++) {
-    const endings = session.filter((e) => (e.type === 'agent.answered' || e.type === 'agent.failed') && dataOf(e).turn === turn).length;
+    const endings = session.filter((e) => e.type === 'turn.completed' && dataOf(e).turn === turn).length;
     if (endings !== 1) problem(`turn ${turn} ended ${endings} times in the session stream`);
   }
 
@@ -82,8 +83,8 @@ export function logProblems(all: readonly RecordedEvent[], sessionId: string, tu
     if (streamId === sessionStream(sessionId)) {
       const context = folded.context as SessionContext;
       // Every turn finished exactly once, in order: the session's own log says so (its context keeps only the newest outcomes).
-      const done = events.filter((e) => e.type === 'agent.answered' || e.type === 'agent.failed').map((e) => dataOf(e).turn as number).join(',');
-      if (folded.matches('turn') || context.queued.length > 0 || context.turn !== turns || done !== [...Array(turns).keys()].join(',')) {
+      const done = events.filter((e) => e.type === 'turn.completed').map((e) => dataOf(e).turn as number).join(',');
+      if (folded.matches('turn') || folded.matches('handingOff') || context.queued.length > 0 || context.turn !== turns || done !== [...Array(turns).keys()].join(',')) {
         problem(`session did not complete: state ${JSON.stringify(folded.value)}, outcomes for turns [${done}], ${context.turn} finished, ${context.queued.length} queued`);
       }
     }
@@ -116,7 +117,10 @@ export function logProblems(all: readonly RecordedEvent[], sessionId: string, tu
 
   // Messages are the only events one actor writes into another's stream: each must come from a recorded send.
   const sentIds = new Set(all.filter((e) => e.type === 'message.sent').map((e) => derivedId(`${dataOf(e).messageId as string}/delivered`)));
-  const MESSAGE_TYPES = new Set(['agent.assigned', 'task.assigned', 'agent.answered', 'agent.failed']);
+  const MESSAGE_TYPES = new Set([
+    'agent.assigned', 'task.assigned', 'agent.answered', 'agent.failed', 'context.thresholdCrossed', 'transition.requested', 'transition.readinessRequested',
+    'transition.ready', 'transition.notReady', 'transition.validated', 'transition.completed', 'transition.failed', 'agent.retired',
+  ]);
   for (const e of all) if (MESSAGE_TYPES.has(e.type) && !sentIds.has(e.eventId)) problem(`${e.streamId}@${e.revision}: ${e.type} arrived without a recorded message.sent`);
   return problems;
 }
