@@ -31,7 +31,7 @@ describe('chronicle CLI', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('demo (npm start) runs the three seed sessions on the default embedded store and replays one at its midpoint', async () => {
+  it('demo (npm start) runs the three seed sessions (emergency, express, council) and a hand-off on the default embedded store, and replays one at its midpoint', async () => {
     const result = await chronicle(['demo'], dir);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
@@ -41,8 +41,16 @@ describe('chronicle CLI', () => {
     expect(result.stdout.match(/hash chains verified/g)).toHaveLength(3);
     expect(result.stdout).toMatch(/3 model call\(s\) \(2 failed\), answered by scripted-large/);
     expect(result.stdout).toMatch(/replay of session [0-9a-f]{8} at its midpoint, position \d+/);
+    expect(result.stdout).toMatch(/triage: {2}emergency: hydrologist, logistics, public_health in parallel, then a synthesiser .*flood emergency in BD/);
+    expect(result.stdout).toMatch(/triage: {2}express \(complexity/);
+    expect(result.stdout).toMatch(/triage: {2}council: analyst, critic, domain_expert/);
+    expect(result.stdout).toMatch(/priority order \(served first when the runtime is saturated\): BD climate_adaptation [\d.]+ {2}> {2}KE sustainable_agriculture [\d.]+ {2}> {2}US crypto_mining/);
+    expect(result.stdout).toMatch(/hand-off transition-[0-9a-f]{8}\.0 \((graceful|emergency)\) completed: express\.0 → express\.1/);
+    expect(result.stdout).toMatch(/7 of 7 turns answered/);
     const sessions = jsonLines((await chronicle(['sessions', '--json', '--store', `sqlite:${join(dir, '.chronicle', 'chronicle.db')}`], dir)).stdout);
-    expect(sessions.map((s) => s.status)).toEqual(['ready', 'ready', 'ready']);
+    expect(sessions.map((s) => s.status)).toEqual(['ready', 'ready', 'ready', 'ready']);
+    // The demo's emergency is lifted when it ends.
+    expect((await chronicle(['emergency', 'list', '--store', `sqlite:${join(dir, '.chronicle', 'chronicle.db')}`], dir)).stdout.trim()).toBe('no climate emergency is in force');
   });
 
   it('run answers a query as a session turn; a further turn continues the same session', async () => {
