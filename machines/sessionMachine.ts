@@ -55,6 +55,8 @@ export interface SessionContext {
   budgetTokens: number;
   /** The turn being worked on, or the next turn's number when ready. */
   turn: number;
+  /** Queries received so far: the n-th query received is turn n - 1. */
+  received: number;
   current: Query | null;
   /** Queries that arrived while a turn was running; served in order. */
   queued: Query[];
@@ -96,7 +98,7 @@ export function agentStreamFor(sessionId: string, role: string, instance: number
 }
 
 const initialContext: SessionContext = {
-  sessionId: '', agent: null, budgetTokens: 0, turn: 0, current: null, queued: [], mode: null, roles: [], confidence: null,
+  sessionId: '', agent: null, budgetTokens: 0, turn: 0, received: 0, current: null, queued: [], mode: null, roles: [], confidence: null,
   priority: null, turnBudget: null, contributions: [], agents: {}, recentOutcomes: [], answered: 0, failed: 0,
   pressure: [], transitions: 0, transition: null,
 };
@@ -169,10 +171,10 @@ export const sessionMachine = setup({
   },
   actions: {
     configure: assign(({ event }) => (event.type === 'session.started' ? { sessionId: event.sessionId, agent: event.agent, budgetTokens: event.budgetTokens } : {})),
-    beginTurn: assign(({ event }) => (event.type === 'query.received' ? { current: { text: event.text, region: event.region, purpose: event.purpose } } : {})),
+    beginTurn: assign(({ context, event }) => (event.type === 'query.received' ? { current: { text: event.text, region: event.region, purpose: event.purpose }, received: context.received + 1 } : {})),
     beginQueuedTurn: assign(({ context }) => ({ current: context.queued[0]!, queued: context.queued.slice(1) })),
     queueQuery: assign(({ context, event }) => (event.type === 'query.received'
-      ? { queued: [...context.queued, { text: event.text, region: event.region, purpose: event.purpose }] }
+      ? { queued: [...context.queued, { text: event.text, region: event.region, purpose: event.purpose }], received: context.received + 1 }
       : {})),
     requestTriage: emit(({ context }) => ({ type: 'triage.request' as const, turn: context.turn, query: context.current! })),
     adoptTriage: assign(({ event }) => (event.type === 'triage.decided'
@@ -372,4 +374,4 @@ function finishTurn(context: SessionContext, outcome: TurnOutcome, enqueue: { as
   });
 }
 
-export const SESSION_MACHINE_VERSION = machineVersion(sessionMachine, 7);
+export const SESSION_MACHINE_VERSION = machineVersion(sessionMachine, 8);

@@ -86,6 +86,12 @@ export function applyLedgerEvent(state: LedgerState, type: string, data: unknown
       const key = `${d.to}->${d.from}`;
       return { ...post(state, [{ from: partyAccount(d.from), to: partyAccount(d.to), amount: d.amount }]), loans: { ...state.loans, [key]: (state.loans[key] ?? 0) - d.amount } };
     }
+    case 'tokens.loanClosed': {
+      // No tokens move (they were used); the debt is no longer outstanding.
+      const d = data as EventData<'tokens.loanClosed'>;
+      const key = `${d.from}->${d.to}`;
+      return { ...state, loans: { ...state.loans, [key]: (state.loans[key] ?? 0) - d.amount } };
+    }
     case 'overdraft.recorded': {
       const d = data as EventData<'overdraft.recorded'>;
       return { ...state, overdrafts: { ...state.overdrafts, [d.agentStream]: (state.overdrafts[d.agentStream] ?? 0) + d.amount } };

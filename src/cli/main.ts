@@ -61,7 +61,7 @@ export async function runCli(argv: string[], io: CommandIo = processIo): Promise
       io.warn(`chronicle ${error.message}\nusage: chronicle ${command.usage}`);
       return 2;
     }
-    const known = ['UnknownSessionError', 'MachineVersionError', 'WrongExpectedVersionError', 'StreamNotFoundError', 'StreamDeletedError', 'CorruptEventError', 'EventSchemaError', 'StoreUnavailableError', 'DuplicateEventIdError'];
+    const known = ['UnknownSessionError', 'SessionClosedError', 'MachineVersionError', 'WrongExpectedVersionError', 'StreamNotFoundError', 'StreamDeletedError', 'CorruptEventError', 'EventSchemaError', 'StoreUnavailableError', 'DuplicateEventIdError'];
     if (error instanceof Error && known.includes(error.name)) {
       io.warn(`chronicle ${name}: ${error.name}: ${error.message}`);
       return 1;

@@ -127,6 +127,8 @@ export const catalogue = {
   'tokens.refused': z.strictObject({ requestId: id, agentStream: streamId, needed: tokens, available: z.number().int(), reason: z.string().min(1) }),
   'tokens.lent': z.strictObject({ from: z.string().min(1), to: z.string().min(1), amount: tokens, reason: z.string().min(1) }),
   'tokens.repaid': z.strictObject({ from: z.string().min(1), to: z.string().min(1), amount: tokens }),
+  /** A loan to an agent that its finished turn spent and cannot repay: closed, the tokens counted as used. */
+  'tokens.loanClosed': z.strictObject({ from: z.string().min(1), to: z.string().min(1), amount: tokens, reason: z.string().min(1) }),
   'overdraft.recorded': z.strictObject({ agentStream: streamId, requestId: id, amount: tokens }),
   'budget.reconciled': z.strictObject({
     turn, estimated: tokens, actual: tokens, errorPct: z.number(),

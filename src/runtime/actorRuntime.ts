@@ -18,6 +18,10 @@ import type { CheckpointData, ExtraProjections } from './stateAt.ts';
 import { promptContextOfHost, SessionProjectionsKeeper, transferSummaryOfHost, type HostedProjections } from './sessionProjectionsKeeper.ts';
 import { sessionStateProjection } from '../../projections/sessionState/sessionStateStore.ts';
 import { BudgetLearningKeeper } from './budgetLearningKeeper.ts';
+import { budgetOutcomeOf, learnFromOutcome } from '../../projections/budgetLearning/budgetLearning.ts';
+import { EMERGENCY_PURPOSES } from '../policy/triage/index.ts';
+import { priorityOf } from '../policy/priority/index.ts';
+import { inForceFor } from './emergencyRegister.ts';
 import { EmergencyRegister } from './emergencyRegister.ts';
 import { triageTurn } from './triageTurn.ts';
 import { AdmissionQueue } from './admissionQueue.ts';
@@ -94,6 +98,8 @@ interface StagedActor {
 }
 
 const MAX_GROUP_DELIVERIES = 256;
+/** Added to an emergency's priority for admission: above any priority the policy can give an ordinary request. */
+const EMERGENCY_ADMISSION = 1_000_000;
 const MAX_GROUP_EVENTS = 20_000;
 
 /**
@@ -172,6 +178,17 @@ export class ActorRuntime {
         queueMicrotask(() => void this.drain());
       }
     }));
+  }
+
+  /**
+   * The priority a query is admitted with when the runtime is saturated: its climate-justice priority, and ahead of
+   * every ordinary request when a declared emergency will make it an emergency turn (its region, and a purpose of
+   * disaster response or climate adaptation): triage serves those first.
+   */
+  async admissionPriority(query: { region: string; purpose: string }): Promise<number> {
+    const { priority } = priorityOf(query);
+    const emergency = inForceFor(await this.emergencies.refresh(), query.region).length > 0 && (EMERGENCY_PURPOSES as readonly string[]).includes(query.purpose);
+    return emergency ? EMERGENCY_ADMISSION + priority : priority;
   }
 
   /** The actor's current snapshot (loading it from its stream if it is not hosted yet). */
@@ -546,9 +563,13 @@ export class ActorRuntime {
         };
       }
       case 'triage.request': {
-        const [decided, ...follow] = triageTurn(effect, {
-          emergencies: this.emergencies.inForce, learning: this.budgetLearning.state, councilThreshold: this.councilThreshold,
-        }).map((fact) => ({ ...fact, eventId: this.ids.next(), causationId: causeId }));
+        // A turn queued behind one that just ended learns from that one's reconciliation, written in this same append.
+        const learning = ledger.stagedBudgetOutcomes().reduce((state, { data, eventId: id }) => {
+          const outcome = budgetOutcomeOf(data);
+          return outcome ? learnFromOutcome(state, outcome, id) : state;
+        }, this.budgetLearning.state);
+        const [decided, ...follow] = triageTurn(effect, { emergencies: this.emergencies.inForce, learning, councilThreshold: this.councilThreshold })
+          .map((fact) => ({ ...fact, eventId: this.ids.next(), causationId: causeId }));
         return { input: decided!, follow };
       }
       case 'turn.complete':

@@ -5,7 +5,7 @@ import type { EventStore } from '../store/eventStore.ts';
  * What budget prediction has learnt, folded over every session's `budget.reconciled` in log order, and caught up
  * from the store before each triage (the reconciliations after the last position seen), so sessions run by other
  * processes teach this one too. Each estimate records how many reconciliations its base learnt from and the
- * position of the newest, so replay and audit see exactly what the learning said then.
+ * event id of the newest, so replay and audit see exactly what the learning said then.
  */
 export class BudgetLearningKeeper {
   private readonly store: EventStore;
@@ -26,7 +26,7 @@ export class BudgetLearningKeeper {
     for await (const event of this.store.readAll({ fromPosition: this.scannedTo + 1n, filter: { eventTypePrefix: 'budget.reconciled' } })) {
       if (event.position > end) break;
       const outcome = budgetOutcomeOf(event.data);
-      if (outcome) state = learnFromOutcome(state, outcome, String(event.position));
+      if (outcome) state = learnFromOutcome(state, outcome, event.eventId);
     }
     this.learnt = state;
     this.scannedTo = end;

@@ -179,18 +179,16 @@ export class LedgerStage {
       }
       case 'agent.answered':
       case 'agent.failed': {
+        // An agent done with its task repays what it borrowed and gives back what it did not use, at once: a
+        // council's synthesiser, which works last and reads everything, can then draw on it.
         const d = event.data as EventData<'agent.answered'>;
-        this.repayPool(ledger, d.agentStream, event.eventId);
+        this.releaseAgent(ledger, d.agentStream, d.turn, event.eventId);
         break;
       }
       case 'turn.completed': {
         const d = event.data as EventData<'turn.completed'>;
-        // What the turn's agents did not use goes back to the pool: the next turn's budget is drawn afresh.
-        for (const agentStream of d.agents) {
-          this.repayPool(ledger, agentStream, event.eventId);
-          const left = balance(ledger.state, quotaAccount(agentStream));
-          if (left > 0) this.post(ledger, 'quota.returned', { agentStream, amount: left, turn: d.turn }, event.eventId);
-        }
+        // Anything still held by the turn's agents goes back to the pool: the next turn's budget is drawn afresh.
+        for (const agentStream of d.agents) this.releaseAgent(ledger, agentStream, d.turn, event.eventId);
         this.repaySessions(ledger, event.eventId);
         this.reconcile(ledger, d.turn, event.eventId);
         break;
@@ -307,6 +305,25 @@ export class LedgerStage {
     const ledger: StagedLedger = { host, state: host.state, events: [] };
     this.staged.set(sessionId, ledger);
     return ledger;
+  }
+
+  /**
+   * An agent whose task is over: its loan from the pool is repaid from what quota it has left, the rest of its quota
+   * returns to the pool, and a loan it spent (and so cannot repay) is closed.
+   */
+  private releaseAgent(ledger: StagedLedger, agentStream: string, turn: number, causeId: string): void {
+    this.repayPool(ledger, agentStream, causeId);
+    const left = balance(ledger.state, quotaAccount(agentStream));
+    if (left > 0) this.post(ledger, 'quota.returned', { agentStream, amount: left, turn }, causeId);
+    const spent = ledger.state.loans[`session->${agentStream}`] ?? 0;
+    if (spent > 0 && Object.values(ledger.state.reservations).every((r) => r.agentStream !== agentStream)) {
+      this.post(ledger, 'tokens.loanClosed', { from: 'session', to: agentStream, amount: spent, reason: `spent on turn ${turn}` }, causeId);
+    }
+  }
+
+  /** The turn outcomes this stage reconciled (not yet in the store), for triage later in the same write to learn from. */
+  stagedBudgetOutcomes(): { data: unknown; eventId: string }[] {
+    return [...this.staged.values()].flatMap((s) => s.events.filter((e) => e.type === 'budget.reconciled').map((e) => ({ data: e.data, eventId: e.eventId })));
   }
 
   /** What a finished turn's agent borrowed from the pool goes back from whatever quota it has left. */

@@ -3,9 +3,8 @@ import { DEFAULT_CONTEXT_THRESHOLDS } from '../../machines/agentMachine.ts';
 import { DEFAULT_READINESS_MS } from '../../machines/transitionMachine.ts';
 import type { TurnOutcome, SessionContext } from '../../machines/sessionMachine.ts';
 import type { LanguageModel } from '../models/languageModel.ts';
-import { priorityOf } from '../policy/priority/index.ts';
+import { sessionStream, UnknownSessionError } from './sessionStreams.ts';
 import type { ActorRuntime } from './actorRuntime.ts';
-import { sessionStream } from './sessionStreams.ts';
 
 export interface SessionSettings {
   model: string;
@@ -58,7 +57,8 @@ export async function startSession(runtime: ActorRuntime, sessionId: string, age
  * runtime is saturated (`maxActiveTurns`), the query waits for a slot, admitted by its climate-justice priority.
  */
 export async function askInSession(runtime: ActorRuntime, sessionId: string, query: Query): Promise<TurnOutcome> {
-  const release = await runtime.admission.admit(priorityOf(query).priority);
+  await assertOpen(runtime, sessionId);
+  const release = await runtime.admission.admit(await runtime.admissionPriority(query));
   try {
     return await askAdmitted(runtime, sessionId, query);
   } finally {
@@ -66,12 +66,37 @@ export async function askInSession(runtime: ActorRuntime, sessionId: string, que
   }
 }
 
+export class SessionClosedError extends Error {
+  override readonly name = 'SessionClosedError';
+}
+
+/** A query to a session that was never started, or is closed, would be recorded and never answered. */
+async function assertOpen(runtime: ActorRuntime, sessionId: string): Promise<void> {
+  const snapshot = await runtime.snapshotOf(sessionStream(sessionId));
+  if (snapshot.matches('new')) throw new UnknownSessionError(sessionId);
+  if (snapshot.matches('closed')) throw new SessionClosedError(`Session ${sessionId} is closed; start a new session to ask more.`);
+}
+
+/** Each runtime's asks per session, one after another: a query's turn is read right after it is recorded. */
+const asking = new WeakMap<ActorRuntime, Map<string, Promise<unknown>>>();
+
+function recordQuery(runtime: ActorRuntime, sessionId: string, query: Query): Promise<number> {
+  let queues = asking.get(runtime);
+  if (!queues) asking.set(runtime, queues = new Map());
+  const previous = queues.get(sessionId) ?? Promise.resolve();
+  const recorded = previous.catch(() => undefined).then(async () => {
+    const stream = sessionStream(sessionId);
+    await runtime.deliver(stream, { type: 'query.received', data: query, causationId: null });
+    // Queries are turns in the order they are received; no other ask of this session can come between.
+    return ((await runtime.snapshotOf(stream)).context as SessionContext).received - 1;
+  });
+  queues.set(sessionId, recorded);
+  return recorded;
+}
+
 async function askAdmitted(runtime: ActorRuntime, sessionId: string, query: Query): Promise<TurnOutcome> {
   const stream = sessionStream(sessionId);
-  const before = (await runtime.snapshotOf(stream)) as unknown as { context: SessionContext; matches: (state: string) => boolean };
-  // The turn this query will be: after the finished ones, the running one and the queued ones.
-  const turn = before.context.turn + (before.matches('turn') ? 1 : 0) + before.context.queued.length;
-  await runtime.deliver(stream, { type: 'query.received', data: query, causationId: null });
+  const turn = await recordQuery(runtime, sessionId, query);
   // Checked on every step the session takes, and a step finishes at most one turn, so the outcome is still among the recent ones.
   const after = await runtime.waitFor(stream, (s) => (s.context as SessionContext).turn > turn);
   const outcome = (after.context as SessionContext).recentOutcomes.find((o) => o.turn === turn);

@@ -18,7 +18,7 @@ export function triageTurn(
 ): { type: string; data: unknown }[] {
   const decision = triageQuery(effect.query, { emergencies: inputs.emergencies, ...(inputs.councilThreshold === undefined ? {} : { councilThreshold: inputs.councilThreshold }) });
   const roles = decision.mode === 'express' ? 1 : decision.roles.length + SYNTHESISER_ROLES;
-  const budget = estimateBudget({ turn: effect.turn, mode: decision.mode, roles, confidence: decision.confidence }, inputs.learning.bases, inputs.learning.position);
+  const budget = estimateBudget({ turn: effect.turn, mode: decision.mode, roles, confidence: decision.confidence }, inputs.learning.bases, inputs.learning.through);
   return [
     { type: 'triage.decided', data: { turn: effect.turn, decision } },
     { type: 'priority.assigned', data: { turn: effect.turn, priority: priorityOf(effect.query) } },

@@ -117,7 +117,7 @@ describe('model-based paths (xstate/graph)', () => {
           events.push({ type: 'triage.decided', turn: c.turn, decision: decision('council', COUNCIL) });
           events.push({ type: 'triage.decided', turn: c.turn, decision: decision('emergency', ['hydrologist']) });
         } else {
-          events.push({ type: 'budget.estimated', turn: c.turn, mode: c.mode, roles: c.roles.length + (c.mode === 'express' ? 0 : 1), confidence: 0.8, seedBase: 800, base: 800, learnedFrom: 0, learnedAsOf: null, perRole: 400, roleTokens: 400, confidenceFactor: 1.3, total: 1560 });
+          events.push({ type: 'budget.estimated', turn: c.turn, mode: c.mode, roles: c.roles.length + (c.mode === 'express' ? 0 : 1), confidence: 0.8, seedBase: 800, base: 800, learnedFrom: 0, learnedThrough: null, perRole: 400, roleTokens: 400, confidenceFactor: 1.3, total: 1560 });
         }
       }
       if (snapshot.matches({ turn: 'express' })) {

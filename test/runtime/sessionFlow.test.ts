@@ -110,7 +110,7 @@ describe('session flow through the runtime: triage, council, emergency, learning
     const decision = (decided!.data as Decided).decision;
     const budget = estimateBudget({ turn: 0, mode: 'express', roles: 1, confidence: decision.confidence });
     expect(estimated!.data).toEqual(budget);
-    expect(budget).toMatchObject({ base: SEED_BASES.express, learnedFrom: 0, learnedAsOf: null });
+    expect(budget).toMatchObject({ base: SEED_BASES.express, learnedFrom: 0, learnedThrough: null });
     expect(assigned!.data).toMatchObject({ to: agent('s1', 'express'), messageType: 'agent.assigned' });
     expect(task!.data).toMatchObject({ to: agent('s1', 'express'), messageType: 'task.assigned', data: { turn: 0, query: q.text, region: 'KE', purpose: 'climate_adaptation', quotaTokens: budget.total } });
     const answer = answered!.data as Answered;
@@ -334,8 +334,8 @@ describe('session flow through the runtime: triage, council, emergency, learning
 
     const estimates = (await Promise.all(places.map(async (_p, i) => dataOf<Estimated>(await s.session(`l${i}`), 'budget.estimated')[0]!)));
     expect(estimates.map((e) => e.learnedFrom)).toEqual([...places.keys()]);
-    expect(estimates[0]!.learnedAsOf).toBeNull();
-    for (const e of estimates.slice(1)) expect(e.learnedAsOf).toMatch(/^\d+$/);
+    expect(estimates[0]!.learnedThrough).toBeNull();
+    for (const e of estimates.slice(1)) expect(e.learnedThrough).toMatch(/^[0-9a-f-]{36}$/);
     // The base only moves down here (every turn used far less than budgeted), never up.
     for (let i = 1; i < estimates.length; i++) expect(estimates[i]!.base).toBeLessThanOrEqual(estimates[i - 1]!.base);
 
@@ -395,7 +395,7 @@ describe('session flow through the runtime: triage, council, emergency, learning
   // of emergencies, while `chronicle emergency` promises "triage serves them first" (src/cli/main.ts,
   // emergencyCommand.ts). Under saturation a BD flood-response query waits behind an ordinary KE one (priority 21.75 >
   // 15.3) and behind ordinary BD ones. Turn into `it` once a declared emergency's requests are admitted first.
-  it.fails('under saturation, a declared emergency\'s requests are admitted before ordinary ones', async () => {
+  it('under saturation, a declared emergency\'s requests are admitted before ordinary ones', async () => {
     const s = sessionScenario({ seed: 'flow-emergency-admission', maxActiveTurns: 1 });
     await s.declare('flood-bd-2026', 'BD', 'flood');
     const slow = { model: 'scripted:latency=5000,seed=3' };
@@ -423,7 +423,7 @@ describe('session flow through the runtime: triage, council, emergency, learning
   // BUG (src/runtime/sessionService.ts, askAdmitted): the turn a query will be is computed from a snapshot taken
   // before its `query.received` is delivered, so two asks racing in one session both count on turn 0 and both
   // resolve with turn 0's outcome: the second caller gets the first question's answer. Turn into `it` once fixed.
-  it.fails('two questions asked at once in one session each get their own answer', async () => {
+  it('two questions asked at once in one session each get their own answer', async () => {
     const s = sessionScenario({ seed: 'flow-same-session' });
     await s.start('s1', { model: MODEL });
     const a: Query = { text: 'Which crops tolerate drought?', region: 'KE', purpose: 'climate_adaptation' };
@@ -436,7 +436,7 @@ describe('session flow through the runtime: triage, council, emergency, learning
   // BUG (src/runtime/sessionService.ts, askInSession/askAdmitted): a query asked in a session that was never started
   // (or is closed) is recorded but never starts a turn, and the caller waits forever, holding its admission slot:
   // with maxActiveTurns every later ask waits behind it. Turn into `it` once it is refused.
-  it.fails('asking in a closed session is refused at once, and does not hold an admission slot', async () => {
+  it('asking in a closed session is refused at once, and does not hold an admission slot', async () => {
     const s = sessionScenario({ seed: 'flow-closed', maxActiveTurns: 1 });
     await s.start('done', { model: MODEL });
     await s.start('open', { model: MODEL });
@@ -450,7 +450,7 @@ describe('session flow through the runtime: triage, council, emergency, learning
   // the pool only when the whole turn completes, so on a tight session budget the synthesiser is refused ("the agent
   // has 0 and the session pool 0") while the finished members still hold most of their shares unused, and the turn
   // fails though the session has tokens left. Turn into `it` once the synthesiser can use them.
-  it.fails('a council on a tight session budget: the synthesiser can use what the finished members left', async () => {
+  it('a council on a tight session budget: the synthesiser can use what the finished members left', async () => {
     const s = sessionScenario({ seed: 'flow-tight-budget' });
     await s.start('s1', { model: MODEL }, 2_500);
     const outcome = await s.ask('s1', { text: MACHAKOS, region: 'KE', purpose: 'sustainable_agriculture' });

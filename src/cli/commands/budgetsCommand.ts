@@ -24,7 +24,7 @@ export async function budgetHistory(store: EventStore): Promise<{ records: Budge
   for await (const event of store.readAll({ filter: { eventTypePrefix: 'budget.reconciled' } })) {
     const outcome = budgetOutcomeOf(event.data);
     if (!outcome) continue;
-    learning = learnFromOutcome(learning, outcome, String(event.position));
+    learning = learnFromOutcome(learning, outcome, event.eventId);
     const { turn } = event.data as EventData<'budget.reconciled'>;
     records.push({ ...outcome, sessionId: event.metadata.sessionId, turn, position: String(event.position), errorPct: errorPct(outcome) });
   }

@@ -33,11 +33,14 @@ export const budgetEstimateSchema = z.strictObject({
   roles: z.number().int().positive(),
   confidence: z.number().min(0).max(1),
   seedBase: z.number().int().positive(),
-  /** The base in force: the seed moved by what past reconciliations taught. */
-  base: z.number().int().positive(),
+  /**
+   * The base in force: the seed moved by what past reconciliations taught. It may fall below zero: the seed's 400
+   * tokens per role are themselves more than short turns use, and the base is the one term that learns.
+   */
+  base: z.number().int(),
   learnedFrom: z.number().int().nonnegative(),
-  /** The global position of the newest reconciliation the base learnt from; null while it is the seed. */
-  learnedAsOf: z.string().regex(/^\d+$/).nullable(),
+  /** The event id of the newest `budget.reconciled` the base learnt from; null while it is the seed. */
+  learnedThrough: z.string().min(1).nullable(),
   perRole: z.number().int().nonnegative(),
   roleTokens: z.number().int().nonnegative(),
   /** `1 + confidence − 0.5`. */
@@ -58,14 +61,14 @@ export function confidenceFactor(confidence: number): number {
 export function estimateBudget(
   input: { turn: number; mode: BudgetMode; roles: number; confidence: number },
   learned: LearnedBases = seedLearnedBases,
-  learnedAsOf: string | null = null,
+  learnedThrough: string | null = null,
 ): BudgetEstimate {
   const { base, learnedFrom } = learned[input.mode];
   const roleTokens = TOKENS_PER_ROLE * input.roles;
   const factor = confidenceFactor(input.confidence);
   return {
     turn: input.turn, mode: input.mode, roles: input.roles, confidence: input.confidence,
-    seedBase: SEED_BASES[input.mode], base: Math.round(base), learnedFrom, learnedAsOf: learnedFrom === 0 ? null : learnedAsOf,
+    seedBase: SEED_BASES[input.mode], base: Math.round(base), learnedFrom, learnedThrough: learnedFrom === 0 ? null : learnedThrough,
     perRole: TOKENS_PER_ROLE, roleTokens, confidenceFactor: factor,
     total: Math.max(1, Math.ceil((Math.round(base) + roleTokens) * factor)),
   };
