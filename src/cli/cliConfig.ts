@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { agentConfig } from '../events/catalogue.ts';
 import { parseModelSpec } from '../models/modelSpec.ts';
 import { UsageError } from './usageError.ts';
 
@@ -25,6 +26,17 @@ export const cliConfigSchema = z.strictObject({
   checkpointEveryTokens: z.number().int().min(0).optional(),
   /** Checkpoints kept per session: the newest N, or "all" so any point of a long session is a short fold away. */
   checkpointRetention: z.union([z.number().int().min(1), z.literal('all')]).optional(),
+  /** A new session's token budget. */
+  budgetTokens: z.number().int().positive().optional(),
+  /** The agents' context window, when the model profile's is not the one to use (e.g. a small local model). */
+  contextWindow: z.number().int().positive().optional(),
+  /** Shares of the window at which agents report pressure; the session hands over between turns. */
+  contextThresholds: agentConfig.shape.contextThresholds,
+  handoffReadinessMs: z.number().int().positive().optional(),
+  /** Sessions working on a turn at once; more wait, admitted by climate-justice priority (emergencies first). */
+  maxActiveTurns: z.number().int().min(1).optional(),
+  /** Triage's complexity score from which a turn goes to a council (default 0.5). */
+  councilThreshold: z.number().gt(0).lt(1).optional(),
 });
 
 export type CliConfig = z.infer<typeof cliConfigSchema>;

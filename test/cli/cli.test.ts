@@ -213,6 +213,52 @@ describe('chronicle CLI', () => {
     }
   });
 
+  it('emergency declare / list / lift change how the next query is triaged; bad input is refused with a clear line', async () => {
+    const db = `sqlite:${join(dir, 'emergency.db')}`;
+    const declared = await chronicle(['emergency', 'declare', 'BGD', '--kind', 'flood', '--note', 'test', '--store', db], dir);
+    expect(declared.code, declared.stderr).toBe(0);
+    expect(declared.stdout).toMatch(/^declared flood emergency [0-9a-f-]{36} for BGD/);
+    const listed = JSON.parse((await chronicle(['emergency', 'list', '--json', '--store', db], dir)).stdout) as { region: string; kind: string }[];
+    expect(listed).toMatchObject([{ region: 'BGD', kind: 'flood' }]);
+    // An alpha-2 request in the alpha-3 region is an emergency while it is in force.
+    const during = JSON.parse((await chronicle(['run', 'Where are the nearest shelters?', '--region', 'BD', '--purpose', 'disaster_response', '--json', '--store', db], dir)).stdout) as { mode: string; status: string };
+    expect(during).toMatchObject({ mode: 'emergency', status: 'answered' });
+    const lifted = await chronicle(['emergency', 'lift', 'BD', '--store', db], dir);
+    expect(lifted.stdout).toMatch(/^lifted flood emergency/);
+    const after = JSON.parse((await chronicle(['run', 'Where are the nearest shelters?', '--region', 'BD', '--purpose', 'disaster_response', '--json', '--store', db], dir)).stdout) as { mode: string };
+    expect(after.mode).toBe('express');
+
+    const noKind = await chronicle(['emergency', 'declare', 'BD', '--store', db], dir);
+    expect([noKind.code, noKind.stderr.split('\n')[0]]).toEqual([2, 'chronicle emergency declare: --kind is required (flood, drought, wildfire, cyclone, heatwave)']);
+    const badKind = await chronicle(['emergency', 'declare', 'BD', '--kind', 'tsunami', '--store', db], dir);
+    expect(badKind.code).toBe(2);
+    expect(badKind.stderr).toMatch(/--kind: must be one of: flood, drought, wildfire, cyclone, heatwave/);
+    const badRegion = await chronicle(['emergency', 'declare', 'QQ', '--kind', 'flood', '--store', db], dir);
+    expect(badRegion.code).toBe(2);
+    expect(badRegion.stderr).toMatch(/"QQ" is not an ISO 3166-1 alpha-2 or alpha-3 region code/);
+    const nothing = await chronicle(['emergency', 'lift', 'KE', '--store', db], dir);
+    expect(nothing.code).toBe(1);
+    expect(nothing.stderr).toMatch(/no emergency in force matches "KE"/);
+  });
+
+  it('budgets reports prediction error per mode across sessions, and the bases learning arrived at', async () => {
+    const db = `sqlite:${join(dir, 'budgets.db')}`;
+    for (let i = 0; i < 6; i++) expect((await chronicle(['run', `Which crop suits plot ${i}?`, '--region', 'KE', '--purpose', 'sustainable_agriculture', '--store', db], dir)).code).toBe(0);
+    const report = JSON.parse((await chronicle(['budgets', '--json', '--window', '3', '--store', db], dir)).stdout) as {
+      turns: number; bases: Record<string, { seed: number; learnt: number; learnedFrom: number }>; accuracy: { mode: string; count: number; windows: { meanAbsErrorPct: number }[] }[];
+    };
+    expect(report.turns).toBe(6);
+    expect(report.bases.express).toMatchObject({ seed: 800, learnedFrom: 6 });
+    expect(report.accuracy).toMatchObject([{ mode: 'express', count: 6 }]);
+    expect(report.accuracy[0]!.windows).toHaveLength(2);
+    const text = (await chronicle(['budgets', '--store', db], dir)).stdout;
+    expect(text).toMatch(/^6 budgeted turn\(s\) reconciled/);
+    expect(text).toMatch(/express {4}seed {3}800 {2}learnt +-?\d+ {2}from 6 turn\(s\)/);
+    const bad = await chronicle(['budgets', '--window', '0', '--store', db], dir);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--window: must be a whole number of turns, at least 1/);
+  });
+
   it('resume with nothing unfinished says so and exits 0', async () => {
     const result = await chronicle(['resume', '--store', store], dir);
     expect(result.code).toBe(0);

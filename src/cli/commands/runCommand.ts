@@ -43,7 +43,7 @@ export async function runCommand(args: string[], io: CommandIo): Promise<number>
   };
   return withCliRuntime(values.store ?? config.store, io, async (runtime, store) => {
     const sessionId = values.session ?? randomUUID().slice(0, 8);
-    if (values.session === undefined) await startSession(runtime, sessionId, agentConfigFor(settings, modelResolver(systemClock)));
+    if (values.session === undefined) await startSession(runtime, sessionId, agentConfigFor(settings, modelResolver(systemClock)), config.budgetTokens);
     const outcome = await askInSession(runtime, sessionId, { text, region: values.region, purpose: values.purpose });
     await runtime.settled();
     const usage = (await readSessionEvents(store, sessionId))
@@ -51,11 +51,11 @@ export async function runCommand(args: string[], io: CommandIo): Promise<number>
       .map((e) => (e.data as { usage: { inputTokens: number; outputTokens: number } }).usage);
     const tokens = { input: usage.reduce((n, u) => n + u.inputTokens, 0), output: usage.reduce((n, u) => n + u.outputTokens, 0) };
     if (values.json) {
-      io.out(toJson({ sessionId, turn: outcome.turn, status: outcome.status, answer: outcome.text, model: outcome.model, tokens }));
+      io.out(toJson({ sessionId, turn: outcome.turn, status: outcome.status, mode: outcome.mode, answer: outcome.text, model: outcome.model, tokens }));
     } else {
       io.out(outcome.status === 'answered' ? outcome.text : `FAILED: ${outcome.text}`);
       io.out('');
-      io.out(`session ${sessionId}, turn ${outcome.turn}, ${outcome.model ?? 'no model answered'}; tokens in the session so far: ${tokens.input} in, ${tokens.output} out`);
+      io.out(`session ${sessionId}, turn ${outcome.turn} (${outcome.mode}), ${outcome.model ?? 'no model answered'}; tokens in the session so far: ${tokens.input} in, ${tokens.output} out`);
     }
     return outcome.status === 'answered' ? 0 : 1;
   });

@@ -32,12 +32,19 @@ export async function sessionsCommand(args: string[], io: CommandIo): Promise<nu
       const context = state.context as SessionContext;
       const status = state.status === 'done' ? 'closed' : typeof state.value === 'object' ? 'running' : String(state.value);
       const last = context.recentOutcomes.at(-1);
+      // The newest turn's triage: its mode and the request's priority and region/purpose, as recorded.
+      const triaged = events.findLast((e) => e.type === 'triage.decided')?.data as { decision: { mode: string } } | undefined;
+      const priority = events.findLast((e) => e.type === 'priority.assigned')?.data as { priority: { priority: number; region: string; purpose: string } } | undefined;
       const summary = {
         sessionId, status, turns: context.turn, queued: context.queued.length,
+        mode: triaged?.decision.mode ?? null, priority: priority?.priority.priority ?? null,
+        region: priority?.priority.region ?? null, purpose: priority?.priority.purpose ?? null,
+        agents: Object.values(context.agents), handOffs: context.transitions ?? 0,
         startedAt: events[0]!.metadata.recordedAt, lastEventAt: events.at(-1)!.metadata.recordedAt,
-        lastOutcome: last ? { turn: last.turn, status: last.status, model: last.model } : null,
+        lastOutcome: last ? { turn: last.turn, status: last.status, mode: last.mode, model: last.model } : null,
       };
-      io.out(values.json ? toJson(summary) : `${sessionId}  ${status.padEnd(8)} ${String(summary.turns).padStart(3)} turn(s)  started ${summary.startedAt}${last ? `  last: ${last.status}` : ''}`);
+      const detail = summary.mode === null ? '' : `  ${summary.mode.padEnd(9)} ${summary.region} ${summary.purpose} priority ${summary.priority}`;
+      io.out(values.json ? toJson(summary) : `${sessionId}  ${status.padEnd(10)} ${String(summary.turns).padStart(3)} turn(s)${detail}  started ${summary.startedAt}${last ? `  last: ${last.status}` : ''}${summary.handOffs > 0 ? `  ${summary.handOffs} hand-off(s)` : ''}`);
     }
     return 0;
   } finally {
