@@ -207,16 +207,19 @@ export class SqliteEventStore implements EventStore {
     const range = allReadRange(options);
     let remaining = range.maxCount;
     let cursor = range.from ?? (range.direction === 'forwards' ? 0n : END_MARKER - 1n);
+    // Unfiltered, every row read is returned: a page need not be longer than what is left to return.
+    const unfiltered = options.filter === undefined;
     while (remaining > 0) {
+      const size = unfiltered ? Math.min(PAGE, remaining) : PAGE;
       const rows = (range.direction === 'forwards'
-        ? this.statements.allForwards.all(cursor, PAGE)
-        : this.statements.allBackwards.all(cursor, PAGE)) as unknown as EventRow[];
+        ? this.statements.allForwards.all(cursor, size)
+        : this.statements.allBackwards.all(cursor, size)) as unknown as EventRow[];
       for (const row of rows) {
         if (!range.matches(row[1], row[4])) continue;
         yield decodeRecord(toRecord(row), this.registry);
         if (--remaining === 0) return;
       }
-      if (rows.length < PAGE) return;
+      if (rows.length < size) return;
       const last = rows[rows.length - 1]![0];
       cursor = range.direction === 'forwards' ? last + 1n : last - 1n;
     }
