@@ -37,6 +37,8 @@ export const cliConfigSchema = z.strictObject({
   maxActiveTurns: z.number().int().min(1).optional(),
   /** Triage's complexity score from which a turn goes to a council (default 0.5). */
   councilThreshold: z.number().gt(0).lt(1).optional(),
+  /** A model to delegate triage to; its decision is recorded (and the rules stand in, saying why, if it gives none). */
+  triageModel: modelSpec.optional(),
 });
 
 export type CliConfig = z.infer<typeof cliConfigSchema>;

@@ -13,9 +13,9 @@ import { sessionProjections } from './sessionProjections.ts';
  * session a previous process left unfinished, so no command leaves half-run work behind it.
  */
 export async function withCliRuntime<T>(storeUri: string | undefined, io: CommandIo, work: (runtime: ActorRuntime, store: EventStore) => Promise<T>): Promise<T> {
-  const { checkpointEveryTokens, checkpointRetention, maxActiveTurns, councilThreshold } = loadCliConfig();
+  const { checkpointEveryTokens, checkpointRetention, maxActiveTurns, councilThreshold, triageModel } = loadCliConfig();
   const store = await openEventStore(storeUri);
-  const runtime = new ActorRuntime({ store, models: modelResolver(systemClock), projections: sessionProjections(), checkpointEveryTokens, checkpointRetention, maxActiveTurns, councilThreshold });
+  const runtime = new ActorRuntime({ store, models: modelResolver(systemClock), projections: sessionProjections(), checkpointEveryTokens, checkpointRetention, maxActiveTurns, councilThreshold, triageModel });
   try {
     const resumed = await resumeUnfinishedSessions(runtime, (sessionId, reason) => io.warn(`chronicle: not resuming session ${sessionId}: ${reason}`));
     if (resumed.length > 0) io.warn(`chronicle: resumed ${resumed.length} unfinished session(s): ${resumed.join(', ')}`);

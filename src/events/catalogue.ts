@@ -56,7 +56,11 @@ export const catalogue = {
   'query.received': z.strictObject({ text: z.string().min(1), region, purpose }),
   'session.closed': z.strictObject({ reason: z.string().min(1) }),
   // Recorded together with the query's turn starting: how triage routed it, its priority and its budget.
-  'triage.decided': z.strictObject({ turn, decision: triageDecisionSchema }),
+  'triage.decided': z.strictObject({
+    turn, decision: triageDecisionSchema,
+    /** Who decided: the rules, or a triage model (its request, and why the rules stood in if they did). */
+    decidedBy: z.strictObject({ by: z.enum(['rules', 'model']), model: z.string().min(1).optional(), requestId: id.optional(), fallback: z.string().min(1).optional() }).optional(),
+  }),
   'priority.assigned': z.strictObject({ turn, priority: priorityAssignmentSchema }),
   'budget.estimated': budgetEstimateSchema,
   'turn.completed': z.strictObject({ turn, status: z.enum(['answered', 'failed']), mode, agents: z.array(streamId) }),

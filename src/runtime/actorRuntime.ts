@@ -23,7 +23,8 @@ import { EMERGENCY_PURPOSES } from '../policy/triage/index.ts';
 import { priorityOf } from '../policy/priority/index.ts';
 import { inForceFor } from './emergencyRegister.ts';
 import { EmergencyRegister } from './emergencyRegister.ts';
-import { triageTurn } from './triageTurn.ts';
+import { rulesDecision, triageTurn, type TriageInputs } from './triageTurn.ts';
+import { decisionFromModel, modelTriagePrompt } from '../policy/triage/index.ts';
 import { AdmissionQueue } from './admissionQueue.ts';
 
 /** A fact addressed to an actor, before it is recorded. */
@@ -55,6 +56,11 @@ export interface RuntimeOptions {
   maxActiveTurns?: number;
   /** Triage's complexity score at or above which a turn goes to a council (default 0.5). */
   councilThreshold?: number;
+  /**
+   * A model spec to delegate triage to (a `triage` role): each turn's triage is then a recorded, reserved model
+   * call on the session's stream, its JSON answer the decision (the rules stand in, saying why, if it gives none).
+   */
+  triageModel?: string;
   /** Sees every recorded event with the actor's snapshot right after it, live (tests, inspector). */
   onStep?: (streamId: string, event: EventToAppend, snapshot: AnyMachineSnapshot) => void;
 }
@@ -98,6 +104,8 @@ interface StagedActor {
 }
 
 const MAX_GROUP_DELIVERIES = 256;
+/** Tokens reserved for a triage model's answer: a short JSON object. */
+const TRIAGE_OUTPUT_TOKENS = 256;
 /** Added to an emergency's priority for admission: above any priority the policy can give an ordinary request. */
 const EMERGENCY_ADMISSION = 1_000_000;
 const MAX_GROUP_EVENTS = 20_000;
@@ -141,6 +149,7 @@ export class ActorRuntime {
   private readonly emergencies: EmergencyRegister;
   private readonly budgetLearning: BudgetLearningKeeper;
   private readonly councilThreshold: number | undefined;
+  private readonly triageModel: string | undefined;
 
   constructor(options: RuntimeOptions) {
     this.store = options.store;
@@ -156,6 +165,7 @@ export class ActorRuntime {
     this.emergencies = new EmergencyRegister(this.store);
     this.budgetLearning = new BudgetLearningKeeper(this.store);
     this.councilThreshold = options.councilThreshold;
+    this.triageModel = options.triageModel;
     this.admission = new AdmissionQueue(options.maxActiveTurns);
     this.checkpointEveryTokens = options.checkpointEveryTokens ?? 1_500;
     this.checkpointRetention = options.checkpointRetention ?? CHECKPOINT_RETENTION;
@@ -396,6 +406,8 @@ export class ActorRuntime {
         s.snapshots.push(step.snapshot);
         trackEvent(s.tracking, event);
         ledger.onActorEvent(actor.sessionId, actor.streamId, event);
+        // A triage model answered (or failed): the turn's triage facts follow in the same append.
+        if (actor.kind.category === 'session' && (event.type === 'model.responded' || event.type === 'model.failed')) steps.push(...this.triageFromModel(s.snapshot, event, ledger, event.eventId));
         for (const effect of step.effects) {
           const record = this.recordEffect(actor, s.tracking, ledger, withSessionContext(effect, () => contextOf(actor.sessionId), (window) => transferSummaryOfHost(hosts.get(actor.sessionId), window)), event.eventId, now);
           if (!record) continue;
@@ -563,13 +575,18 @@ export class ActorRuntime {
         };
       }
       case 'triage.request': {
-        // A turn queued behind one that just ended learns from that one's reconciliation, written in this same append.
-        const learning = ledger.stagedBudgetOutcomes().reduce((state, { data, eventId: id }) => {
-          const outcome = budgetOutcomeOf(data);
-          return outcome ? learnFromOutcome(state, outcome, id) : state;
-        }, this.budgetLearning.state);
-        const [decided, ...follow] = triageTurn(effect, { emergencies: this.emergencies.inForce, learning, councilThreshold: this.councilThreshold })
-          .map((fact) => ({ ...fact, eventId: this.ids.next(), causationId: causeId }));
+        if (this.triageModel !== undefined) {
+          // Delegated: a model call like an agent's, reserved in the ledger and recorded on the session's stream.
+          const prompt = modelTriagePrompt(effect.query, rulesDecision(effect.query, this.triageInputs(ledger)), this.emergencies.inForce);
+          const request = { model: this.triageModel, prompt, attempt: 1 };
+          const estimatedInputTokens = this.estimateTokens(this.triageModel, prompt.split('\n'));
+          const grant = ledger.reserve(actor.sessionId, actor.streamId, { requestId: eventId, amount: estimatedInputTokens + TRIAGE_OUTPUT_TOKENS, model: this.triageModel, turn: effect.turn }, causeId);
+          return {
+            input: { type: 'model.requested', eventId, causationId: causeId, data: { requestId: eventId, ...request, estimatedInputTokens } },
+            perform: grant.granted ? () => this.callModel(actor.streamId, eventId, request) : () => this.refuseModelCall(actor.streamId, eventId, grant.reason),
+          };
+        }
+        const [decided, ...follow] = triageTurn(effect, this.triageInputs(ledger)).map((fact) => ({ ...fact, eventId: this.ids.next(), causationId: causeId }));
         return { input: decided!, follow };
       }
       case 'turn.complete':
@@ -582,6 +599,31 @@ export class ActorRuntime {
           message: { streamId: effect.to, input: { type: effect.messageType, data: effect.data, eventId: deliveredMessageId(eventId), causationId: eventId } },
         };
     }
+  }
+
+  /** What triage reads: emergencies in force, budget learning (with reconciliations staged in this write), threshold. */
+  private triageInputs(ledger: LedgerStage): TriageInputs {
+    // A turn queued behind one that just ended learns from that one's reconciliation, written in this same append.
+    const learning = ledger.stagedBudgetOutcomes().reduce((state, { data, eventId }) => {
+      const outcome = budgetOutcomeOf(data);
+      return outcome ? learnFromOutcome(state, outcome, eventId) : state;
+    }, this.budgetLearning.state);
+    return { emergencies: this.emergencies.inForce, learning, ...(this.councilThreshold === undefined ? {} : { councilThreshold: this.councilThreshold }) };
+  }
+
+  /** A triage model's outcome on a session's stream: the decision it gives (or the rules', saying why), with its facts. */
+  private triageFromModel(snapshot: AnyMachineSnapshot, event: EventToAppend, ledger: LedgerStage, causeId: string): ActorInput[] {
+    const { turn, current } = snapshot.context as { turn: number; current: { text: string; region: string; purpose: string } | null };
+    if (current === null || !snapshot.matches({ turn: 'triaging' })) return [];
+    const inputs = this.triageInputs(ledger);
+    const rules = rulesDecision(current, inputs);
+    const data = event.data as { requestId: string; text?: string; reason?: string };
+    const model = this.triageModel ?? 'triage model';
+    const { decision, fallback } = event.type === 'model.responded'
+      ? decisionFromModel(data.text ?? '', rules, model)
+      : { decision: { ...rules, rationale: `${rules.rationale} Rules used: the triage model failed (${data.reason}).` }, fallback: `the triage model failed (${data.reason})` };
+    const decidedBy = { by: fallback === null ? 'model' as const : 'rules' as const, model, requestId: data.requestId, ...(fallback === null ? {} : { fallback }) };
+    return triageTurn({ turn, query: current }, inputs, { decision, decidedBy }).map((fact) => ({ ...fact, eventId: this.ids.next(), causationId: causeId }));
   }
 
   /**

@@ -2,7 +2,7 @@ import { applyLedgerEvent } from '../../projections/tokenLedger/evolveLedger.ts'
 import { ledgerViolations } from '../../projections/tokenLedger/ledgerInvariants.ts';
 import { available, balance, initialLedgerState, quotaAccount, type LedgerState } from '../../projections/tokenLedger/ledgerState.ts';
 import type { EventData } from '../events/catalogue.ts';
-import type { EventToAppend } from '../events/envelope.ts';
+import { streamCategory, type EventToAppend } from '../events/envelope.ts';
 import type { LanguageModel } from '../models/languageModel.ts';
 import { StreamNotFoundError } from '../store/errors.ts';
 import { mayHaveEvents, type EventStore, type StreamAppend } from '../store/eventStore.ts';
@@ -169,12 +169,15 @@ export class LedgerStage {
           requestId: d.requestId, agentStream: actorStream, reserved: reservation.amount, usage: d.usage, model: reservation.model,
           costUsd: this.keeper.costUsd(reservation.model, d.usage),
         }, event.eventId);
+        // A session's own call (delegated triage) is over with its answer: its account is released at once.
+        if (streamCategory(actorStream) === 'session') this.releaseAgent(ledger, actorStream, reservation.turn, event.eventId);
         break;
       }
       case 'model.failed': {
         const d = event.data as EventData<'model.failed'>;
         const reservation = ledger.state.reservations[d.requestId];
         if (reservation) this.post(ledger, 'tokens.released', { requestId: d.requestId, agentStream: actorStream, amount: reservation.amount, reason: d.reason }, event.eventId);
+        if (reservation && streamCategory(actorStream) === 'session') this.releaseAgent(ledger, actorStream, reservation.turn, event.eventId);
         break;
       }
       case 'agent.answered':

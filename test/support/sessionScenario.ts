@@ -25,6 +25,7 @@ export interface ScenarioOptions {
   models?: (clock: SimulatedClock) => (spec: string) => LanguageModel;
   maxActiveTurns?: number;
   councilThreshold?: number;
+  triageModel?: string;
 }
 
 /**
@@ -41,6 +42,7 @@ export function sessionScenario(options: ScenarioOptions = {}) {
     store, clock, ids: seededIds(options.seed ?? 'scenario'), models, checkpointEveryTokens: 0,
     ...(options.maxActiveTurns === undefined ? {} : { maxActiveTurns: options.maxActiveTurns }),
     ...(options.councilThreshold === undefined ? {} : { councilThreshold: options.councilThreshold }),
+    ...(options.triageModel === undefined ? {} : { triageModel: options.triageModel }),
     onStep: (streamId: string, event: EventToAppend, snapshot: AnyMachineSnapshot) => {
       steps.push({ streamId, eventId: event.eventId, type: event.type, state: persistedState(actorKindOf(streamId), snapshot) });
     },

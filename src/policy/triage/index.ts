@@ -7,3 +7,4 @@ export {
   AMBIGUITY_MARKERS, COST_TERMS, DELIVERABLES, DOMAIN_TERMS, extractFeatures, scoreSignals, SIGNAL_RULES,
   type SignalName, type TextFeatures,
 } from './triageSignals.ts';
+export { decisionFromModel, modelTriagePrompt } from './modelTriage.ts';
