@@ -63,7 +63,7 @@ describe('chronicle CLI', () => {
     const second = JSON.parse((await chronicle(['run', 'And how fast do they grow?', '--session', answer.sessionId, '--region', 'BD', '--purpose', 'climate_adaptation', '--json', '--store', store], dir)).stdout);
     expect(second).toMatchObject({ sessionId: answer.sessionId, turn: 1, status: 'answered' });
     const human = await chronicle(['run', 'One more?', '--region', 'KE', '--purpose', 'general_ai_research', '--store', store], dir);
-    expect(human.stdout).toMatch(/session [0-9a-f]{8}, turn 0, scripted-small; tokens in the session so far: \d+ in, \d+ out/);
+    expect(human.stdout).toMatch(/session [0-9a-f]{8}, turn 0 \(express\), scripted-small; tokens in the session so far: \d+ in, \d+ out/);
   });
 
   it('events <sessionId> lists every event of the session (actors and ledger) in global order; replay --at shows each actor at that point', async () => {
