@@ -69,6 +69,7 @@ describe('model-based paths (xstate/graph)', () => {
     expect([...values].sort()).toEqual(['"awaitingModel"', '"failed"', '"idle"', '"preparing"', '"responded"', '"retired"', '"unassigned"']);
     expect(paths.some((p) => (p.state.context as AgentContext).breaker.state === 'halfOpen')).toBe(true);
     expect(paths.length).toBeGreaterThan(40);
+    console.log(`agent machine: ${paths.length} shortest paths, ${values.size} state values reached`);
 
     const kind = actorKinds.agent!;
     for (const [i, path] of paths.entries()) {
