@@ -4,18 +4,33 @@ import { modelResolver } from '../runtime/modelResolver.ts';
 import { resumeUnfinishedSessions, untilSessionsIdle } from '../runtime/resumeSessions.ts';
 import type { EventStore } from '../store/eventStore.ts';
 import { openEventStore } from '../store/openEventStore.ts';
+import { InspectPortError } from '../inspect/inspectionServer.ts';
+import { startLiveInspection, type LiveInspection } from '../inspect/liveInspection.ts';
 import { loadCliConfig } from './cliConfig.ts';
 import type { CommandIo } from './commandIo.ts';
 import { sessionProjections } from './sessionProjections.ts';
+import { UsageError } from './usageError.ts';
+
+export interface CliRuntimeOptions {
+  /** Stream every actor step to the Stately inspector on this port (0: any free port), after waiting up to `viewerWaitMs` for a viewer. */
+  inspect?: { port: number; viewerWaitMs: number };
+}
 
 /**
  * The runtime as the CLI runs it: real clock, random ids, real or scripted models. At start-up it resumes any
  * session a previous process left unfinished, so no command leaves half-run work behind it.
  */
-export async function withCliRuntime<T>(storeUri: string | undefined, io: CommandIo, work: (runtime: ActorRuntime, store: EventStore) => Promise<T>): Promise<T> {
+export async function withCliRuntime<T>(storeUri: string | undefined, io: CommandIo, work: (runtime: ActorRuntime, store: EventStore) => Promise<T>, options: CliRuntimeOptions = {}): Promise<T> {
   const { checkpointEveryTokens, checkpointRetention, maxActiveTurns, councilThreshold, triageModel } = loadCliConfig();
   const store = await openEventStore(storeUri);
-  const runtime = new ActorRuntime({ store, models: modelResolver(systemClock), projections: sessionProjections(), checkpointEveryTokens, checkpointRetention, maxActiveTurns, councilThreshold, triageModel });
+  let inspection: LiveInspection | undefined;
+  try {
+    if (options.inspect) inspection = await inspectLive(store, io, options.inspect);
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  const runtime = new ActorRuntime({ store, models: modelResolver(systemClock), projections: sessionProjections(), checkpointEveryTokens, checkpointRetention, maxActiveTurns, councilThreshold, triageModel, onStep: inspection?.onStep });
   try {
     const resumed = await resumeUnfinishedSessions(runtime, (sessionId, reason) => io.warn(`chronicle: not resuming session ${sessionId}: ${reason}`));
     if (resumed.length > 0) io.warn(`chronicle: resumed ${resumed.length} unfinished session(s): ${resumed.join(', ')}`);
@@ -25,6 +40,18 @@ export async function withCliRuntime<T>(storeUri: string | undefined, io: Comman
     return result;
   } finally {
     runtime.stop();
+    await inspection?.close();
     await store.close();
   }
+}
+
+/** Starts the inspection server and waits for a viewer, so the run is watched from its first step (it goes on without one). */
+async function inspectLive(store: EventStore, io: CommandIo, options: NonNullable<CliRuntimeOptions['inspect']>): Promise<LiveInspection> {
+  const inspection = await startLiveInspection({ store, port: options.port, warn: io.warn }).catch((error: unknown) => {
+    throw error instanceof InspectPortError ? new UsageError(`--inspect-port: ${error.message}`) : error;
+  });
+  // On stderr: stdout stays the command's own output (the answer, or --json).
+  io.warn(`chronicle: Stately inspector: open ${inspection.server.pageUrl} (inspection events on ${inspection.server.socketUrl})`);
+  if (!await inspection.server.waitForViewer(options.viewerWaitMs)) io.warn(`chronicle: no inspector connected within ${options.viewerWaitMs / 1000} s; running anyway (a viewer that connects later is sent everything so far)`);
+  return inspection;
 }

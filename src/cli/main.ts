@@ -10,6 +10,10 @@ import { stateCommand, stateUsage } from './commands/stateCommand.ts';
 import { climateCommand, climateUsage } from './commands/climateCommand.ts';
 import { budgetsCommand, budgetsUsage } from './commands/budgetsCommand.ts';
 import { emergencyCommand, emergencyUsage } from './commands/emergencyCommand.ts';
+import { forkCommand, forkUsage } from './commands/forkCommand.ts';
+import { importCommand, importUsage } from './commands/importCommand.ts';
+import { inspectCommand, inspectUsage } from './commands/inspectCommand.ts';
+import { machinesCommand, machinesUsage } from './commands/machinesCommand.ts';
 import { exitQuietlyOnClosedPipe, processIo, type CommandIo } from './commandIo.ts';
 import { UsageError } from './usageError.ts';
 import { StoreUriError } from '../store/openEventStore.ts';
@@ -27,6 +31,10 @@ const commands: Record<string, { run: (args: string[], io: CommandIo) => Promise
   climate: { run: climateCommand, usage: climateUsage, summary: 'energy, emissions and true cost per call, as of a point, under any factor set' },
   budgets: { run: budgetsCommand, usage: budgetsUsage, summary: 'how well turn budgets predicted usage, per mode, as learning went on' },
   emergency: { run: emergencyCommand, usage: emergencyUsage, summary: 'declare, lift or list climate emergencies (triage serves them first)' },
+  fork: { run: forkCommand, usage: forkUsage, summary: 'a new session whose history is a copy of another\'s up to a point, to continue live' },
+  import: { run: importCommand, usage: importUsage, summary: 'import a session exported with `events <id> --json`, hash chains checked first' },
+  inspect: { run: inspectCommand, usage: inspectUsage, summary: 'replay a recorded session into the Stately inspector, step by step' },
+  machines: { run: machinesCommand, usage: machinesUsage, summary: 'export each actor machine\'s definition as JSON (machines export)' },
   verify: { run: verifyCommand, usage: verifyUsage, summary: 'check every stream\'s hash chain' },
 };
 

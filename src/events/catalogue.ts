@@ -55,6 +55,8 @@ export const catalogue = {
   'session.started': z.strictObject({ sessionId: id, agent: agentConfig, budgetTokens: z.number().int().positive() }),
   'query.received': z.strictObject({ text: z.string().min(1), region, purpose }),
   'session.closed': z.strictObject({ reason: z.string().min(1) }),
+  // The last event of a fork's copied history (`chronicle fork`): whose history, cut where. The machine ignores it.
+  'session.forked': z.strictObject({ fromSession: id, atPosition: z.string().regex(/^\d+$/), atTime: z.iso.datetime({ offset: true }), events: z.number().int().positive() }),
   // Recorded together with the query's turn starting: how triage routed it, its priority and its budget.
   'triage.decided': z.strictObject({
     turn, decision: triageDecisionSchema,

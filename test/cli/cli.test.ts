@@ -259,6 +259,44 @@ describe('chronicle CLI', () => {
     expect(bad.stderr).toMatch(/--window: must be a whole number of turns, at least 1/);
   });
 
+  it('events --json exports a session that import loads into another store, hash chains intact; fork copies it up to a point and continues live', async () => {
+    const source = `sqlite:${join(dir, 'export-source.db')}`;
+    const target = `sqlite:${join(dir, 'export-target.db')}`;
+    const first = JSON.parse((await chronicle(['run', 'Which crops tolerate drought?', '--region', 'KE', '--purpose', 'climate_adaptation', '--json', '--store', source], dir)).stdout) as { sessionId: string };
+    await chronicle(['run', 'And which tolerate floods?', '--session', first.sessionId, '--region', 'KE', '--purpose', 'climate_adaptation', '--store', source], dir);
+    const exported = (await chronicle(['events', first.sessionId, '--json', '--store', source], dir)).stdout;
+    const file = join(dir, 'session.jsonl');
+    writeFileSync(file, exported);
+    const imported = await chronicle(['import', file, '--store', target], dir);
+    expect(imported.code, imported.stderr).toBe(0);
+    expect((await chronicle(['verify', '--store', target], dir)).code).toBe(0);
+    expect((await chronicle(['events', first.sessionId, '--json', '--store', target], dir)).stdout).toBe(exported);
+    // A second import of the same session is refused, and writes nothing.
+    const again = await chronicle(['import', file, '--store', target], dir);
+    expect(again.code).toBe(1);
+    const tampered = join(dir, 'tampered.jsonl');
+    writeFileSync(tampered, exported.replace('"turn":0', '"turn":5'));
+    const refused = await chronicle(['import', tampered, '--store', `sqlite:${join(dir, 'export-other.db')}`], dir);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/line \d+: stream "[^"]+" revision \d+/);
+
+    // Fork at the first turn's end, then ask the fork something else.
+    const lines = exported.trim().split('\n').map((line) => JSON.parse(line) as { position: string; type: string });
+    const firstTurnEnd = lines.find((e) => e.type === 'turn.completed')!.position;
+    const fork = await chronicle(['fork', first.sessionId, '--at', firstTurnEnd, '--as', 'whatif1', '--store', source], dir);
+    expect(fork.code, fork.stderr).toBe(0);
+    const more = JSON.parse((await chronicle(['run', 'What if the rains fail entirely?', '--session', 'whatif1', '--region', 'KE', '--purpose', 'climate_adaptation', '--json', '--store', source], dir)).stdout) as { turn: number; status: string };
+    expect(more).toMatchObject({ turn: 1, status: 'answered' });
+    expect((await chronicle(['verify', '--store', source], dir)).code).toBe(0);
+  });
+
+  it('machines export writes each machine\'s definition as JSON', async () => {
+    const out = join(dir, 'machines');
+    const result = await chronicle(['machines', 'export', '--out', out], dir);
+    expect(result.code, result.stderr).toBe(0);
+    for (const name of ['session', 'agent', 'transition']) expect(existsSync(join(out, `${name}.json`))).toBe(true);
+  });
+
   it('resume with nothing unfinished says so and exits 0', async () => {
     const result = await chronicle(['resume', '--store', store], dir);
     expect(result.code).toBe(0);

@@ -8,6 +8,7 @@ import { defaultFactorSet, factorSetById, factorSetIds } from '../../policy/clim
 import { isAtOrBefore, type PointInTime } from '../../runtime/pointInTime.ts';
 import { readSessionEvents } from '../../runtime/sessionStreams.ts';
 import { collect, type EventStore } from '../../store/eventStore.ts';
+import { forkedHistoryEnds } from '../../runtime/forkSession.ts';
 import { openEventStore } from '../../store/openEventStore.ts';
 import { commandOptions } from '../commandOptions.ts';
 import type { CommandIo } from '../commandIo.ts';
@@ -64,7 +65,10 @@ async function sessionClimate(store: EventStore, sessionId: string, at: PointInT
 }
 
 async function storeClimate(store: EventStore, at: PointInTime | undefined, factors: FactorSet): Promise<{ listing: ClimateListing; factors: FactorSet }> {
-  const events = (await collect(store.readAll())).filter((e) => isAtOrBefore(e, at));
+  // A fork's history up to its `session.forked` is a copy of calls its source made: counted once, at the source.
+  const forks = await forkedHistoryEnds(store);
+  const copied = (e: RecordedEvent) => { const end = forks.get(e.metadata.sessionId); return end !== undefined && e.position <= end; };
+  const events = (await collect(store.readAll())).filter((e) => isAtOrBefore(e, at) && !copied(e));
   return { listing: climateListing(events, factors), factors };
 }
 

@@ -6,6 +6,10 @@ import { describeEvent, toJson } from '../output.ts';
 import type { CommandIo } from '../commandIo.ts';
 import { readSessionEvents } from '../../runtime/sessionStreams.ts';
 import type { EventStore } from '../../store/eventStore.ts';
+import { readStreams } from '../../store/importEvents.ts';
+import { checkpointStream } from '../../runtime/checkpoints.ts';
+import { byPosition } from '../../runtime/stateAt.ts';
+import { UsageError } from '../usageError.ts';
 
 const position = z.string().regex(/^\d+$/, 'expected a non-negative integer');
 
@@ -18,29 +22,34 @@ const schema = z.strictObject({
   'stream-prefix': z.string().min(1).optional(),
   stream: z.string().min(1).optional(),
   type: z.string().min(1).optional(),
+  'with-checkpoints': z.boolean().optional(),
 });
 
-export const eventsUsage = 'events [<sessionId> | --stream <stream>] [--from <revision|position>] [--limit <n>] [--backwards] [--stream-prefix <p>] [--type <prefix>] [--json] [--store <uri>]';
+export const eventsUsage = 'events [<sessionId> | --stream <stream>] [--from <revision|position>] [--limit <n>] [--backwards] [--stream-prefix <p>] [--type <prefix>] [--with-checkpoints] [--json] [--store <uri>]';
 
 /**
  * Prints a session's events (every actor's, in global order), one stream, or the whole log, as lines for people
- * or as JSON lines for machines.
+ * or as JSON lines for machines. A session's JSON lines are its export (`chronicle import` reads them): each carries
+ * its full metadata with `prevHash` and `hash`; `--with-checkpoints` adds the session's checkpoints, for an auditor
+ * who compares them with re-folds.
  */
 export async function eventsCommand(args: string[], io: CommandIo): Promise<number> {
   const { values, positionals } = commandOptions('events', args, {
     store: { type: 'string' }, json: { type: 'boolean' }, backwards: { type: 'boolean' }, from: { type: 'string' },
     limit: { type: 'string' }, 'stream-prefix': { type: 'string' }, type: { type: 'string' }, stream: { type: 'string' },
+    'with-checkpoints': { type: 'boolean' },
   }, schema);
   const [sessionId, ...extra] = positionals;
   const streamId = values.stream;
   if (extra.length > 0) io.warn(`events: ignoring extra arguments ${extra.join(' ')}`);
+  if (values['with-checkpoints'] && !sessionId) throw new UsageError('events: --with-checkpoints adds a session\'s checkpoints; give the session id');
   const store = await openEventStore(values.store);
   try {
     const direction = values.backwards ? 'backwards' : 'forwards';
     const maxCount = values.limit === undefined ? undefined : Number(values.limit);
     const from = values.from === undefined ? undefined : BigInt(values.from);
     const events: AsyncIterable<RecordedEvent> = sessionId
-      ? sessionEvents(store, sessionId, values.type)
+      ? sessionEvents(store, sessionId, values.type, values['with-checkpoints'] ?? false)
       : streamId
       ? store.readStream(streamId, { direction, maxCount, fromRevision: from })
       : store.readAll({
@@ -54,6 +63,10 @@ export async function eventsCommand(args: string[], io: CommandIo): Promise<numb
   }
 }
 
-async function* sessionEvents(store: EventStore, sessionId: string, typePrefix: string | undefined): AsyncGenerator<RecordedEvent> {
-  for (const event of await readSessionEvents(store, sessionId)) if (typePrefix === undefined || event.type.startsWith(typePrefix)) yield event;
+async function* sessionEvents(store: EventStore, sessionId: string, typePrefix: string | undefined, withCheckpoints: boolean): AsyncGenerator<RecordedEvent> {
+  const events = await readSessionEvents(store, sessionId);
+  // The retained checkpoints (the oldest may have been dropped: their stream then starts past revision 0).
+  if (withCheckpoints) events.push(...(await readStreams(store, [checkpointStream(sessionId)])).get(checkpointStream(sessionId)) ?? []);
+  events.sort(byPosition);
+  for (const event of events) if (typePrefix === undefined || event.type.startsWith(typePrefix)) yield event;
 }

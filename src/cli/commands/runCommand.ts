@@ -11,6 +11,11 @@ import { commandOptions } from '../commandOptions.ts';
 import type { CommandIo } from '../commandIo.ts';
 import { toJson } from '../output.ts';
 import { UsageError } from '../usageError.ts';
+import { DEFAULT_INSPECT_PORT } from '../../inspect/inspectionServer.ts';
+import { portSchema } from './inspectCommand.ts';
+
+/** How long `--inspect` waits for a viewer before the run starts anyway: time to open the printed URL. */
+const INSPECT_VIEWER_WAIT_MS = 30_000;
 
 const schema = z.strictObject({
   region: regionSchema,
@@ -20,15 +25,18 @@ const schema = z.strictObject({
   session: z.string().regex(/^[A-Za-z0-9_]+$/, 'letters, digits and _ only').optional(),
   store: z.string().optional(),
   json: z.boolean().optional(),
+  inspect: z.boolean().optional(),
+  'inspect-port': portSchema.optional(),
 });
 
-export const runUsage = 'run "<query>" --region <ISO 3166 code> --purpose <purpose> [--model <spec>] [--fallback-model <spec>] [--session <id>] [--json] [--store <uri>]';
+export const runUsage = 'run "<query>" --region <ISO 3166 code> --purpose <purpose> [--model <spec>] [--fallback-model <spec>] [--session <id>] [--json] [--store <uri>] [--inspect [--inspect-port <n>]]';
 
 /** Runs one query as a session turn to completion and prints the answer, the session id and the tokens used. */
 export async function runCommand(args: string[], io: CommandIo): Promise<number> {
   const { values, positionals } = commandOptions('run', args, {
     region: { type: 'string' }, purpose: { type: 'string' }, model: { type: 'string' }, 'fallback-model': { type: 'string' },
     session: { type: 'string' }, store: { type: 'string' }, json: { type: 'boolean' },
+    inspect: { type: 'boolean' }, 'inspect-port': { type: 'string' },
   }, schema);
   const text = positionals.join(' ').trim();
   if (text.length === 0) throw new UsageError('run: give the query as the first argument, in quotes');
@@ -41,6 +49,8 @@ export async function runCommand(args: string[], io: CommandIo): Promise<number>
     model: flags.data.model ?? config.model ?? 'scripted',
     fallbackModel: flags.data.fallbackModel ?? config.fallbackModel ?? null,
   };
+  // --inspect-port alone asks for inspection too: nobody names a port they do not want used.
+  const inspect = values.inspect || values['inspect-port'] !== undefined ? { port: values['inspect-port'] ?? DEFAULT_INSPECT_PORT, viewerWaitMs: INSPECT_VIEWER_WAIT_MS } : undefined;
   return withCliRuntime(values.store ?? config.store, io, async (runtime, store) => {
     const sessionId = values.session ?? randomUUID().slice(0, 8);
     if (values.session === undefined) await startSession(runtime, sessionId, agentConfigFor(settings, modelResolver(systemClock)), config.budgetTokens);
@@ -58,5 +68,5 @@ export async function runCommand(args: string[], io: CommandIo): Promise<number>
       io.out(`session ${sessionId}, turn ${outcome.turn} (${outcome.mode}), ${outcome.model ?? 'no model answered'}; tokens in the session so far: ${tokens.input} in, ${tokens.output} out`);
     }
     return outcome.status === 'answered' ? 0 : 1;
-  });
+  }, { inspect });
 }

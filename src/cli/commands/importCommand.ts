@@ -1,0 +1,54 @@
+import { readFile } from 'node:fs/promises';
+import { text } from 'node:stream/consumers';
+import { z } from 'zod';
+import { ImportRefusedError, importEvents } from '../../store/importEvents.ts';
+import { openEventStore } from '../../store/openEventStore.ts';
+import { commandOptions } from '../commandOptions.ts';
+import type { CommandIo } from '../commandIo.ts';
+import { toJson } from '../output.ts';
+import { UsageError } from '../usageError.ts';
+
+const schema = z.strictObject({ store: z.string().optional(), json: z.boolean().optional() });
+
+export const importUsage = 'import <file.jsonl | -> [--json] [--store <uri>]';
+
+/**
+ * Imports a session exported with `chronicle events <sessionId> --json [--with-checkpoints]` into a store: verified
+ * line by line and chain by chain before anything is written, then appended as recorded, so the target holds the
+ * same events with the same hash chains.
+ */
+export async function importCommand(args: string[], io: CommandIo): Promise<number> {
+  const { values, positionals } = commandOptions('import', args, { store: { type: 'string' }, json: { type: 'boolean' } }, schema);
+  const [file, ...extra] = positionals;
+  if (!file) throw new UsageError('import: give the file to import (JSON lines from `chronicle events <sessionId> --json`), or - for standard input');
+  if (extra.length > 0) throw new UsageError(`import: unexpected arguments ${extra.join(' ')}`);
+  const input = await readInput(file);
+  const store = await openEventStore(values.store);
+  try {
+    const report = await importEvents(store, input);
+    if (values.json) {
+      io.out(toJson({ ok: true, ...report }));
+      return 0;
+    }
+    io.out(`imported session ${report.sessions.join(', ') || '(none)'}: ${report.events} events in ${report.streams.length} streams, ` +
+      `at positions ${report.firstPosition ?? '?'}–${report.lastPosition} in ${report.appends} append(s); every hash as in the file`);
+    if (report.alreadyWritten > 0) io.out(`  finished an interrupted import of this file: ${report.alreadyWritten} event(s) were already written`);
+    if (report.checkpointEvents > 0) io.out(`  ${report.checkpointEvents} checkpoint event(s) verified and not imported: they name the source's positions; the target records its own`);
+    return 0;
+  } catch (error) {
+    if (!(error instanceof ImportRefusedError)) throw error;
+    io.warn(values.json ? toJson({ ok: false, error: error.message }) : `chronicle import: ${error.message}`);
+    return 1;
+  } finally {
+    await store.close();
+  }
+}
+
+async function readInput(file: string): Promise<string> {
+  if (file === '-') return text(process.stdin);
+  try {
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    throw new UsageError(`import: cannot read ${file}: ${(error as Error).message}`);
+  }
+}
