@@ -290,6 +290,25 @@ describe('chronicle CLI', () => {
     expect((await chronicle(['verify', '--store', source], dir)).code).toBe(0);
   });
 
+  it('audit passes on recorded sessions, writes a report, and names the tampered event on an edited store', async () => {
+    const db = join(dir, 'audit.db');
+    const run = JSON.parse((await chronicle(['run', 'Design a flood early-warning system for coastal Bangladesh: compare sensor networks, SMS alerts and community radio, estimate costs, and list the first three steps for the Barisal division.', '--region', 'BD', '--purpose', 'climate_adaptation', '--json', '--store', `sqlite:${db}`], dir)).stdout) as { sessionId: string; mode: string };
+    expect(run.mode).toBe('council');
+    const clean = await chronicle(['audit', '--all', '--json', '--store', `sqlite:${db}`], dir);
+    expect(clean.code, clean.stderr).toBe(0);
+    expect(JSON.parse(clean.stdout)).toMatchObject({ ok: true, sessions: [{ sessionId: run.sessionId, ok: true }] });
+    const report = join(dir, 'audit-report.md');
+    expect((await chronicle(['audit', run.sessionId, '--report', report, '--store', `sqlite:${db}`], dir)).code).toBe(0);
+    expect(existsSync(report) && existsSync(join(dir, 'audit-report.json'))).toBe(true);
+    const raw = new DatabaseSync(db);
+    const answer = raw.prepare("SELECT position, stream_id, revision FROM events WHERE type = 'model.responded' ORDER BY position LIMIT 1").get() as { position: number; stream_id: string; revision: number };
+    raw.prepare("UPDATE events SET data = replace(data, '\"text\":\"', '\"text\":\"Edited. ') WHERE position = ?").run(answer.position);
+    raw.close();
+    const tampered = await chronicle(['audit', run.sessionId, '--store', `sqlite:${db}`], dir);
+    expect(tampered.code).toBe(1);
+    expect(tampered.stderr).toContain(`stream "${answer.stream_id}" revision ${answer.revision}`);
+  });
+
   it('machines export writes each machine\'s definition as JSON', async () => {
     const out = join(dir, 'machines');
     const result = await chronicle(['machines', 'export', '--out', out], dir);
