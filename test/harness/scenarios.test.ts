@@ -4,20 +4,12 @@ import type { SessionContext } from '../../machines/sessionMachine.ts';
 import { ledgerViolations } from '../../projections/tokenLedger/ledgerInvariants.ts';
 import type { EventData } from '../../src/events/catalogue.ts';
 import { createHarness, type ModelCall } from '../../src/harness/index.ts';
+import { KHULNA_FOLLOW_UPS } from '../../src/cli/khulnaConversation.ts';
 
 // Chronicle's own scenarios (test/runtime/circuitBreaker.test.ts, handOffs.test.ts, sessionFlow.test.ts), told on
 // the harness: the same runtime and machines, with the test deciding only time, ids and what the models answer.
 
-const QUESTIONS = [
-  'Which districts of Khulna flood first when the monsoon peaks?',
-  'How high should the embankments be raised there?',
-  'What do mangrove belts add to the embankments?',
-  'Who maintains the sluice gates, and who pays for them?',
-  'How should the early-warning sirens be placed?',
-  'What does the plan cost in its first year?',
-  'Which households are left exposed by the plan?',
-  'How do we measure whether the plan is working?',
-];
+const QUESTIONS = KHULNA_FOLLOW_UPS.slice(0, 8);
 
 describe('Chronicle scenarios on the harness', () => {
   it('a circuit breaker opens onto the fallback, half-opens after its cool-down and closes on a good probe', async () => {

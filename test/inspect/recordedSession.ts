@@ -1,14 +1,9 @@
 import { readSessionEvents } from '../../src/runtime/sessionStreams.ts';
 import type { EventStore } from '../../src/store/eventStore.ts';
 import { query, simulatedSystem } from '../support/simulatedSystem.ts';
+import { KHULNA_FOLLOW_UPS } from '../../src/cli/khulnaConversation.ts';
 
-const QUESTIONS = [
-  'Which districts of Khulna flood first when the monsoon peaks?',
-  'How high should the embankments be raised there?',
-  'What do mangrove belts add to the embankments?',
-  'Who maintains the sluice gates, and who pays for them?',
-  'How should the early-warning sirens be placed?',
-];
+const QUESTIONS = KHULNA_FOLLOW_UPS.slice(0, 5);
 const COUNCIL = query("What drought-tolerant crops and water-harvesting practices should smallholder farmers in Kenya's Machakos County adopt, and how should they sequence the investments over three seasons?", 'KE', 'sustainable_agriculture');
 
 /**

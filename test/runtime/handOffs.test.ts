@@ -11,19 +11,9 @@ import { actorKindOf } from '../../src/runtime/actorKinds.ts';
 import { readSessionEvents, sessionStream } from '../../src/runtime/sessionStreams.ts';
 import { collect } from '../../src/store/eventStore.ts';
 import { query, simulatedSystem } from '../support/simulatedSystem.ts';
+import { KHULNA_FOLLOW_UPS } from '../../src/cli/khulnaConversation.ts';
 
-const QUESTIONS = [
-  'Which districts of Khulna flood first when the monsoon peaks?',
-  'How high should the embankments be raised there?',
-  'What do mangrove belts add to the embankments?',
-  'Who maintains the sluice gates, and who pays for them?',
-  'How should the early-warning sirens be placed?',
-  'What does the plan cost in its first year?',
-  'Which households are left exposed by the plan?',
-  'How do we measure whether the plan is working?',
-  'What should change if the sea rises faster than forecast?',
-  'Summarise the plan for the district council.',
-];
+const QUESTIONS = KHULNA_FOLLOW_UPS.slice(0, 10);
 
 const dataOf = <T extends Parameters<typeof Object.keys>[0]>(events: RecordedEvent[], type: string) => events.filter((e) => e.type === type).map((e) => e.data as T);
 

@@ -21,6 +21,7 @@ import { agentConfigFor, askInSession, startSession, type Query, type SessionSet
 import { readSessionEvents } from '../../runtime/sessionStreams.ts';
 import { configuredStoreUri } from '../../store/openEventStore.ts';
 import { withCliRuntime } from '../cliRuntime.ts';
+import { KHULNA_FOLLOW_UPS } from '../khulnaConversation.ts';
 import { commandOptions } from '../commandOptions.ts';
 import type { CommandIo } from '../commandIo.ts';
 import { toJson } from '../output.ts';
@@ -49,15 +50,7 @@ const SEED_REQUESTS: { query: Query; settings: SessionSettings }[] = [
 const LONG_SESSION = {
   settings: { model: 'scripted:latency=5,seed=7', contextWindow: 1_800 } satisfies SessionSettings,
   region: 'BD', purpose: 'climate_adaptation',
-  questions: [
-    'Which districts of Khulna flood first when the monsoon peaks?',
-    'How high should the embankments be raised there?',
-    'What do mangrove belts add to the embankments?',
-    'Who maintains the sluice gates, and who pays for them?',
-    'How should the early-warning sirens be placed?',
-    'What does the plan cost in its first year?',
-    'Which households are left exposed by the plan?',
-  ],
+  questions: KHULNA_FOLLOW_UPS.slice(0, 7),
 };
 
 /** Declared for the demo's run (and lifted after it), so the Bangladesh request is served as an emergency. */
