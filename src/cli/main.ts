@@ -11,6 +11,7 @@ import { climateCommand, climateUsage } from './commands/climateCommand.ts';
 import { budgetsCommand, budgetsUsage } from './commands/budgetsCommand.ts';
 import { emergencyCommand, emergencyUsage } from './commands/emergencyCommand.ts';
 import { auditCommand, auditUsage } from './commands/auditCommand.ts';
+import { dashboardCommand, dashboardUsage } from './commands/dashboardCommand.ts';
 import { forkCommand, forkUsage } from './commands/forkCommand.ts';
 import { importCommand, importUsage } from './commands/importCommand.ts';
 import { inspectCommand, inspectUsage } from './commands/inspectCommand.ts';
@@ -33,6 +34,7 @@ const commands: Record<string, { run: (args: string[], io: CommandIo) => Promise
   budgets: { run: budgetsCommand, usage: budgetsUsage, summary: 'how well turn budgets predicted usage, per mode, as learning went on' },
   emergency: { run: emergencyCommand, usage: emergencyUsage, summary: 'declare, lift or list climate emergencies (triage serves them first)' },
   audit: { run: auditCommand, usage: auditUsage, summary: 'verify sessions: hash chains, replay determinism, projections, causality; --report writes one session\'s report' },
+  dashboard: { run: dashboardCommand, usage: dashboardUsage, summary: 'serve the browser dashboard and its read-only JSON API (time slider, live mode)' },
   fork: { run: forkCommand, usage: forkUsage, summary: 'a new session whose history is a copy of another\'s up to a point, to continue live' },
   import: { run: importCommand, usage: importUsage, summary: 'import a session exported with `events <id> --json`, hash chains checked first' },
   inspect: { run: inspectCommand, usage: inspectUsage, summary: 'replay a recorded session into the Stately inspector, step by step' },

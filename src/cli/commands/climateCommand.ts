@@ -1,14 +1,13 @@
 import { z } from 'zod';
-import { climateListing, type ClimateListing } from '../../../projections/climate/climateListing.ts';
+import type { ClimateListing } from '../../../projections/climate/climateListing.ts';
 import { climateReport, type ClimateReport } from '../../../projections/climate/climateReport.ts';
 import type { ClimateTotals } from '../../../projections/climate/climateState.ts';
-import type { RecordedEvent } from '../../events/envelope.ts';
 import type { FactorSet } from '../../policy/climate/factorSet.ts';
 import { defaultFactorSet, factorSetById, factorSetIds } from '../../policy/climate/factorSets.ts';
 import { isAtOrBefore, type PointInTime } from '../../runtime/pointInTime.ts';
 import { readSessionEvents } from '../../runtime/sessionStreams.ts';
 import { collect, type EventStore } from '../../store/eventStore.ts';
-import { forkedHistoryEnds } from '../../runtime/forkSession.ts';
+import { sessionListing, storeListing } from '../../runtime/climateListings.ts';
 import { openEventStore } from '../../store/openEventStore.ts';
 import { commandOptions } from '../commandOptions.ts';
 import type { CommandIo } from '../commandIo.ts';
@@ -55,21 +54,11 @@ function knownFactorSet(id: string): FactorSet {
 
 /** A session under the chosen set, else the set its log recorded as in force, else the default. */
 async function sessionClimate(store: EventStore, sessionId: string, at: PointInTime | undefined, chosen: FactorSet | undefined): Promise<{ listing: ClimateListing; factors: FactorSet }> {
-  const events: RecordedEvent[] = (await readSessionEvents(store, sessionId)).filter((e) => isAtOrBefore(e, at));
-  if (chosen) return { listing: climateListing(events, chosen), factors: chosen };
-  const listing = climateListing(events, defaultFactorSet);
-  const recorded = listing.state.inForce[sessionId];
-  if (!recorded || recorded.id === defaultFactorSet.id || !factorSetIds.includes(recorded.id)) return { listing, factors: defaultFactorSet };
-  const factors = factorSetById(recorded.id);
-  return { listing: climateListing(events, factors), factors };
+  return sessionListing(sessionId, (await readSessionEvents(store, sessionId)).filter((e) => isAtOrBefore(e, at)), chosen);
 }
 
 async function storeClimate(store: EventStore, at: PointInTime | undefined, factors: FactorSet): Promise<{ listing: ClimateListing; factors: FactorSet }> {
-  // A fork's history up to its `session.forked` is a copy of calls its source made: counted once, at the source.
-  const forks = await forkedHistoryEnds(store);
-  const copied = (e: RecordedEvent) => { const end = forks.get(e.metadata.sessionId); return end !== undefined && e.position <= end; };
-  const events = (await collect(store.readAll())).filter((e) => isAtOrBefore(e, at) && !copied(e));
-  return { listing: climateListing(events, factors), factors };
+  return { listing: await storeListing(store, (await collect(store.readAll())).filter((e) => isAtOrBefore(e, at)), factors), factors };
 }
 
 function printClimate(io: CommandIo, scope: string, when: string, report: ClimateReport): void {
