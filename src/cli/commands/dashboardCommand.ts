@@ -3,6 +3,8 @@ import { z } from 'zod';
 import { ensureDashboardPage } from '../../dashboard/dashboardBuild.ts';
 import { DEFAULT_DASHBOARD_HOST, DEFAULT_DASHBOARD_PORT, DIST_DASHBOARD, startDashboardServer } from '../../dashboard/dashboardServer.ts';
 import { openEventStore } from '../../store/openEventStore.ts';
+import { DEFAULT_INSPECT_PORT, InspectPortError } from '../../inspect/inspectionServer.ts';
+import { startStoreInspection } from '../../inspect/storeInspection.ts';
 import { commandOptions } from '../commandOptions.ts';
 import type { CommandIo } from '../commandIo.ts';
 import { UsageError } from '../usageError.ts';
@@ -13,9 +15,11 @@ const schema = z.strictObject({
   port: portSchema.optional(),
   host: z.string().min(1, 'a host name or address').optional(),
   store: z.string().optional(),
+  inspect: z.boolean().optional(),
+  'inspect-port': portSchema.optional(),
 });
 
-export const dashboardUsage = `dashboard [--port <n, default ${DEFAULT_DASHBOARD_PORT}; 0 = any free>] [--host <address, default ${DEFAULT_DASHBOARD_HOST}>] [--store <uri>]`;
+export const dashboardUsage = `dashboard [--port <n, default ${DEFAULT_DASHBOARD_PORT}; 0 = any free>] [--host <address, default ${DEFAULT_DASHBOARD_HOST}>] [--inspect [--inspect-port <n, default ${DEFAULT_INSPECT_PORT}>]] [--store <uri>]`;
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
 
@@ -24,7 +28,9 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
  * until interrupted. Loopback by default: the API has no authentication, and the log may hold private queries.
  */
 export async function dashboardCommand(args: string[], io: CommandIo, until: Promise<unknown> = interrupted()): Promise<number> {
-  const { values, positionals } = commandOptions('dashboard', args, { port: { type: 'string' }, host: { type: 'string' }, store: { type: 'string' } }, schema);
+  const { values, positionals } = commandOptions('dashboard', args, {
+    port: { type: 'string' }, host: { type: 'string' }, store: { type: 'string' }, inspect: { type: 'boolean' }, 'inspect-port': { type: 'string' },
+  }, schema);
   if (positionals.length > 0) throw new UsageError(`dashboard: takes no arguments, got "${positionals.join(' ')}"`);
   const host = values.host ?? DEFAULT_DASHBOARD_HOST;
   if (!LOOPBACK.has(host) && !/^127\./.test(host)) {
@@ -40,7 +46,17 @@ export async function dashboardCommand(args: string[], io: CommandIo, until: Pro
       throw error;
     });
     io.out(`Chronicle dashboard on ${server.url}`);
+    // Every actor event appended from now on, by any process, streamed to the Stately inspector.
+    const inspectPort = values['inspect-port'];
+    const inspection = values.inspect || inspectPort !== undefined
+      ? await startStoreInspection({ store, port: inspectPort ?? DEFAULT_INSPECT_PORT, warn: (line) => io.warn(line) }).catch((error: unknown) => {
+        if (error instanceof InspectPortError) throw new UsageError(`dashboard: ${error.message}`);
+        throw error;
+      })
+      : undefined;
+    if (inspection) io.out(`Stately inspector: open ${inspection.server.pageUrl} (events on ${inspection.server.socketUrl}; live: every actor event appended to the store)`);
     await until;
+    await inspection?.close();
     await server.close();
     return 0;
   } finally {
