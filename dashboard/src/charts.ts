@@ -22,7 +22,8 @@ export class SeriesCharts {
     for (const metric of ['tokens', 'gco2e'] as const) {
       const datasets: ChartDataset<'line', { x: number; y: number }[]>[] = data.series.map((s, i) => ({
         label: s.key,
-        data: s.points.map((p) => ({ x: Number(p.position), y: p[metric] })),
+        // Clock time on the x axis (the log's recordedAt): "over time" as a reader means it; positions are in the table.
+        data: s.points.map((p) => ({ x: Date.parse(p.time), y: p[metric] })),
         borderColor: colours[i % colours.length],
         backgroundColor: colours[i % colours.length],
         pointStyle: pointStyles[i % pointStyles.length],
@@ -49,13 +50,13 @@ export class SeriesCharts {
             parsing: false,
             interaction: { mode: 'nearest', intersect: false },
             scales: {
-              x: { type: 'linear', title: { display: true, text: 'position (event number in the store)' }, ticks: { precision: 0 } },
+              x: { type: 'linear', title: { display: true, text: 'time (UTC, as recorded)' }, ticks: { callback: (value) => clockTime(Number(value)), maxTicksLimit: 6 } },
               y: { type: 'linear', beginAtZero: true, title: { display: true, text: units[metric] } },
             },
             plugins: {
               title: { display: true, text: title },
               legend: { display: true, position: 'bottom', labels: { usePointStyle: true, boxWidth: 40 } },
-              tooltip: { callbacks: { label: (item) => `${item.dataset.label}: ${item.parsed.y} ${units[metric]} at position ${item.parsed.x}` } },
+              tooltip: { callbacks: { label: (item) => `${item.dataset.label}: ${item.parsed.y} ${units[metric]} at ${new Date(item.parsed.x ?? 0).toISOString()}` } },
             },
           },
         }));
@@ -73,4 +74,9 @@ export class SeriesCharts {
       h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, data.by), h('th', { scope: 'col' }, 'position'), h('th', { scope: 'col' }, 'time'), h('th', { scope: 'col' }, units[metric]))),
       h('tbody', {}, rows)));
   }
+}
+
+/** An axis label for a recorded time: HH:MM:SS in UTC (the log's times are UTC). */
+function clockTime(ms: number): string {
+  return new Date(ms).toISOString().slice(11, 19);
 }

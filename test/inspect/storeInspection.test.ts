@@ -41,12 +41,12 @@ describe('dashboard --inspect: the store followed into the Stately inspector', (
     const actors = ofType(received, '@xstate.actor');
     expect(actors.map((a) => a.sessionId).sort()).toEqual(['agent-s1.express.0', 'session-s1']);
     const session = actors.find((a) => a.sessionId === 'session-s1')!;
-    expect((session.snapshot as { context: { turn: number } }).context.turn).toBe(1);
+    expect((session.snapshot as unknown as { context: { turn: number } }).context.turn).toBe(1);
     // The last snapshot of each actor is its stream folded to the end.
     for (const streamId of ['session-s1', 'agent-s1.express.0']) {
       const kind = actorKindOf(streamId);
       const last = ofType(received, '@xstate.snapshot').filter((s) => s.sessionId === streamId).at(-1)!;
-      expect((last.snapshot as { value: unknown }).value).toEqual(persistedState(kind, foldActor(kind, await collect(writerStore.readStream(streamId)))).value);
+      expect((last.snapshot as unknown as { value: unknown }).value).toEqual(persistedState(kind, foldActor(kind, await collect(writerStore.readStream(streamId)))).value);
     }
     writer.runtime.stop();
     await reader.close();
