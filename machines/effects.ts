@@ -1,3 +1,5 @@
+import type { MarketSettleEffect } from './marketMachine.ts';
+
 /**
  * The effects a machine may request (XState `emit`). The runtime performs them after the event that caused them
  * is durable, and records each request in the actor's own stream in the same atomic append (ARCHITECTURE.md §3).
@@ -22,6 +24,6 @@ export type TriageRequestEffect = { type: 'triage.request'; turn: number; query:
 /** Asks the runtime to record that a turn is over (`turn.completed`): the ledger reconciles the turn's budget on it. */
 export type TurnCompleteEffect = { type: 'turn.complete'; turn: number; status: 'answered' | 'failed'; mode: 'express' | 'council' | 'emergency'; agents: string[] };
 
-export type Effect = ModelCallEffect | ModelCancelEffect | TimerStartEffect | TimerCancelEffect | MessageSendEffect | TriageRequestEffect | TurnCompleteEffect;
+export type Effect = ModelCallEffect | ModelCancelEffect | TimerStartEffect | TimerCancelEffect | MessageSendEffect | TriageRequestEffect | TurnCompleteEffect | MarketSettleEffect;
 
-export const EFFECT_TYPES: ReadonlySet<string> = new Set(['model.call', 'model.cancel', 'timer.start', 'timer.cancel', 'message.send', 'triage.request', 'turn.complete']);
+export const EFFECT_TYPES: ReadonlySet<string> = new Set(['model.call', 'model.cancel', 'timer.start', 'timer.cancel', 'message.send', 'triage.request', 'turn.complete', 'market.settle']);

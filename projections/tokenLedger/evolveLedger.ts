@@ -1,7 +1,7 @@
 import type { EventData } from '../../src/events/catalogue.ts';
 import type { RecordedEvent } from '../../src/events/envelope.ts';
 import { addReconciliation, appendRecent, type Reconciliation } from './reconciliation.ts';
-import { borrowedAccount, emptyUsage, lentAccount, partyAccount, quotaAccount, reservedAccount, usedAccount, type LedgerState, type UsageTotals } from './ledgerState.ts';
+import { borrowedAccount, emptyUsage, escrowAccount, lentAccount, TRADED_ACCOUNT, partyAccount, quotaAccount, reservedAccount, usedAccount, type LedgerState, type UsageTotals } from './ledgerState.ts';
 
 type Posting = { from: string; to: string; amount: number };
 
@@ -100,6 +100,22 @@ export function applyLedgerEvent(state: LedgerState, type: string, data: unknown
       const d = data as EventData<'turn.budgeted'>;
       const turn = state.turns[d.turn] ?? { estimated: 0, actual: 0 };
       return { ...state, priority: d.priority ?? state.priority ?? null, turns: { ...state.turns, [d.turn]: { ...turn, budgeted: d.amount, mode: d.mode, roles: d.roles, confidence: d.confidence } } };
+    }
+    case 'offer.escrowed': {
+      const d = data as EventData<'offer.escrowed'>;
+      return post(state, [{ from: 'session', to: escrowAccount(d.offerId), amount: d.amount }]);
+    }
+    case 'offer.returned': {
+      const d = data as EventData<'offer.returned'>;
+      return post(state, [{ from: escrowAccount(d.offerId), to: 'session', amount: d.amount }]);
+    }
+    case 'tokens.sold': {
+      const d = data as EventData<'tokens.sold'>;
+      return post(state, [{ from: escrowAccount(d.offerId), to: TRADED_ACCOUNT, amount: d.amount }]);
+    }
+    case 'tokens.bought': {
+      const d = data as EventData<'tokens.bought'>;
+      return post(state, [{ from: TRADED_ACCOUNT, to: 'session', amount: d.amount }]);
     }
     case 'tokens.lentToSession': {
       const d = data as EventData<'tokens.lentToSession'>;

@@ -69,6 +69,13 @@ export const usedAccount = (agentStream: string) => `used:${agentStream}`;
 /** What another session owes this one (an asset), and what this one owes another (a debt, never positive). */
 export const lentAccount = (sessionId: string) => `lent:${sessionId}`;
 export const borrowedAccount = (sessionId: string) => `borrowed:${sessionId}`;
+/** Tokens offered on the market and not yet sold or returned. */
+export const escrowAccount = (offerId: string) => `escrow:${offerId}`;
+/**
+ * Tokens that crossed the market: positive what the session sold, negative what it bought. Summed over every
+ * session's ledger it is zero: the market moves tokens, it never makes or destroys them.
+ */
+export const TRADED_ACCOUNT = 'traded';
 
 /** A lender or borrower is the session pool or an agent's quota. */
 export function partyAccount(party: string): string {

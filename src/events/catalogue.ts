@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { marketCatalogue } from '../market/marketEvents.ts';
 import { budgetEstimateSchema } from '../policy/budget/budgetEstimate.ts';
 import { factorSetAdoptedSchema } from '../policy/climate/factorSetEvent.ts';
 import { priorityAssignmentSchema } from '../policy/priority/index.ts';
@@ -145,6 +146,12 @@ export const catalogue = {
   'turn.budgeted': z.strictObject({ turn, amount: tokens, mode, roles: z.number().int().positive(), confidence: z.number().min(0).max(1), priority: z.number().nonnegative().optional() }),
   // Loans between sessions' pools (an emergency borrowing from lower-priority sessions), one event on each side,
   // written in the same append: the lender's `lent:<borrower>` asset mirrors the borrower's `borrowed:<lender>` debt.
+  // The token market's settlement in each party's ledger: an offer's tokens are escrowed out of the seller's pool when
+  // it is posted (so no party sells what it does not have), move to `traded` when sold, and come back if unsold.
+  'offer.escrowed': z.strictObject({ offerId: id, amount: tokens }),
+  'offer.returned': z.strictObject({ offerId: id, amount: tokens, reason: z.string().min(1) }),
+  'tokens.sold': z.strictObject({ tradeId: id, offerId: id, buyer: id, amount: tokens, price: z.number().nonnegative() }),
+  'tokens.bought': z.strictObject({ tradeId: id, bidId: id, seller: id, amount: tokens, price: z.number().nonnegative() }),
   'tokens.lentToSession': z.strictObject({ toSession: id, amount: tokens, reason: z.string().min(1) }),
   'tokens.borrowedFromSession': z.strictObject({ fromSession: id, amount: tokens, reason: z.string().min(1) }),
   'tokens.repaidToSession': z.strictObject({ toSession: id, amount: tokens }),
@@ -158,6 +165,9 @@ export const catalogue = {
   // requests there first, as emergencies.
   'emergency.declared': z.strictObject({ emergencyId: id, region, kind: z.enum(EMERGENCY_KINDS), note: z.string().optional() }),
   'emergency.lifted': z.strictObject({ emergencyId: id, region, note: z.string().optional() }),
+
+  // The token market (`market-<id>`): offers, bids, clearings and the trades they made.
+  ...marketCatalogue,
 
   // Checkpoints (`checkpoint-<sessionId>`): every actor's snapshot and every projection's state, and the revision
   // of each stream they cover, so a point-in-time query folds only what came after.

@@ -2,6 +2,7 @@ import type { AnyStateMachine } from 'xstate';
 import { AGENT_MACHINE_VERSION, agentMachine } from '../../machines/agentMachine.ts';
 import { SESSION_MACHINE_VERSION, sessionMachine } from '../../machines/sessionMachine.ts';
 import { TRANSITION_MACHINE_VERSION, transitionMachine } from '../../machines/transitionMachine.ts';
+import { MARKET_MACHINE_VERSION, marketMachine } from '../../machines/marketMachine.ts';
 import { streamCategory } from '../events/envelope.ts';
 
 export interface ActorKind {
@@ -15,6 +16,7 @@ export const actorKinds: Record<string, ActorKind> = {
   session: { category: 'session', machine: sessionMachine, version: SESSION_MACHINE_VERSION },
   agent: { category: 'agent', machine: agentMachine, version: AGENT_MACHINE_VERSION },
   transition: { category: 'transition', machine: transitionMachine, version: TRANSITION_MACHINE_VERSION },
+  market: { category: 'market', machine: marketMachine, version: MARKET_MACHINE_VERSION },
 };
 
 export function actorKindOf(streamId: string): ActorKind {

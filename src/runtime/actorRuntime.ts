@@ -378,7 +378,9 @@ export class ActorRuntime {
     while (pending.length > 0) {
       const { streamId, input } = pending.shift()!;
       const actor = await this.actor(streamId);
-      await ledger.prepare(actor.sessionId);
+      // A market is no session: its facts are settled in the ledgers of the sessions trading on it.
+      if (actor.kind.category === 'market') for (const party of marketParties(actor.snapshot, input)) await ledger.prepare(party);
+      else await ledger.prepare(actor.sessionId);
       // A fact that can start a turn (a query, or an answer that frees the session for a queued one) is triaged in
       // this group: what triage reads from the store (emergencies, learnt budgets) is caught up first, once.
       if (!triageInputsFresh && actor.kind.category === 'session' && STARTS_TURN.has(input.type)) {
@@ -387,7 +389,7 @@ export class ActorRuntime {
         triageInputsFresh = true;
       }
       // Sessions send tasks (with prompt context) and transitions hand work over (with a summary): both read the state.
-      if (actor.kind.category !== 'agent' && !hosts.has(actor.sessionId)) hosts.set(actor.sessionId, await this.sessionProjections.caughtUp(actor.sessionId));
+      if ((actor.kind.category === 'session' || actor.kind.category === 'transition') && !hosts.has(actor.sessionId)) hosts.set(actor.sessionId, await this.sessionProjections.caughtUp(actor.sessionId));
       let s = staged.get(streamId);
       if (!s) {
         s = { actor, snapshot: actor.snapshot, tracking: copyTracking(actor.tracking), events: [], snapshots: [] };
@@ -405,7 +407,8 @@ export class ActorRuntime {
         s.snapshot = step.snapshot;
         s.snapshots.push(step.snapshot);
         trackEvent(s.tracking, event);
-        ledger.onActorEvent(actor.sessionId, actor.streamId, event);
+        if (actor.kind.category === 'market') ledger.onMarketEvent(event);
+        else ledger.onActorEvent(actor.sessionId, actor.streamId, event);
         // A triage model answered (or failed): the turn's triage facts follow in the same append.
         if (actor.kind.category === 'session' && (event.type === 'model.responded' || event.type === 'model.failed')) steps.push(...this.triageFromModel(s.snapshot, event, ledger, event.eventId));
         for (const effect of step.effects) {
@@ -589,6 +592,16 @@ export class ActorRuntime {
         const [decided, ...follow] = triageTurn(effect, this.triageInputs(ledger)).map((fact) => ({ ...fact, eventId: this.ids.next(), causationId: causeId }));
         return { input: decided!, follow };
       }
+      case 'market.settle': {
+        // The clearing the machine computed, recorded as facts in the same append as both ledgers' postings.
+        const facts = [
+          ...effect.trades.map((data) => ({ type: 'tokens.traded', data })),
+          ...effect.expired.map((data) => ({ type: 'offer.expired', data })),
+          { type: 'market.cleared', data: effect.cleared },
+        ].map((fact) => ({ ...fact, eventId: this.ids.next(), causationId: causeId }));
+        const [input, ...follow] = facts;
+        return { input: input!, follow };
+      }
       case 'turn.complete':
         return { input: { type: 'turn.completed', eventId, causationId: causeId, data: { turn: effect.turn, status: effect.status, mode: effect.mode, agents: effect.agents } } };
       case 'message.send':
@@ -747,6 +760,14 @@ function checkpointReasons(parts: readonly StagedActor[]): Map<string, Checkpoin
     }
   }
   return reasons;
+}
+
+/** The sessions whose ledgers a market fact touches: the party it names, or every party in the book for a clearing. */
+function marketParties(snapshot: AnyMachineSnapshot, input: ActorInput): string[] {
+  const data = input.data as { sessionId?: string; seller?: string; buyer?: string };
+  if (input.type !== 'market.clearRequested') return [data.sessionId, data.seller, data.buyer].filter((id): id is string => typeof id === 'string');
+  const { book } = snapshot.context as { book: { offers: { sessionId: string }[]; bids: { sessionId: string }[] } };
+  return [...new Set([...book.offers, ...book.bids].map((entry) => entry.sessionId))];
 }
 
 /** Facts to a session that can start a turn: a query, or an outcome that frees the session for a queued query. */

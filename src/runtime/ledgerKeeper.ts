@@ -1,6 +1,6 @@
 import { applyLedgerEvent } from '../../projections/tokenLedger/evolveLedger.ts';
 import { ledgerViolations } from '../../projections/tokenLedger/ledgerInvariants.ts';
-import { available, balance, initialLedgerState, quotaAccount, type LedgerState } from '../../projections/tokenLedger/ledgerState.ts';
+import { available, balance, escrowAccount, initialLedgerState, quotaAccount, type LedgerState } from '../../projections/tokenLedger/ledgerState.ts';
 import type { EventData } from '../events/catalogue.ts';
 import { streamCategory, type EventToAppend } from '../events/envelope.ts';
 import type { LanguageModel } from '../models/languageModel.ts';
@@ -213,6 +213,35 @@ export class LedgerStage {
   private assignQuota(ledger: StagedLedger, agentStream: string, amount: number, causeId: string): void {
     const granted = Math.min(amount, Math.max(0, balance(ledger.state, 'session')));
     if (granted > 0) this.post(ledger, 'quota.assigned', { agentStream, amount: granted }, causeId);
+  }
+
+  /**
+   * A market fact's settlement, in the ledgers of the sessions it names: an offer's tokens escrowed out of the
+   * seller's pool (a seller short of them is refused: its ledger would break its laws), a trade moving them from the
+   * escrow to the buyer's pool through each side's `traded` account, an expired offer's tokens returned.
+   */
+  onMarketEvent(event: EventToAppend): void {
+    switch (event.type) {
+      case 'tokens.offered': {
+        const d = event.data as EventData<'tokens.offered'>;
+        const seller = this.ledger(d.sessionId);
+        // The machine ignores an offer id it already holds; so does the escrow.
+        if (seller.state.balances[escrowAccount(d.offerId)] !== undefined) break;
+        this.post(seller, 'offer.escrowed', { offerId: d.offerId, amount: d.amount }, event.eventId);
+        break;
+      }
+      case 'tokens.traded': {
+        const d = event.data as EventData<'tokens.traded'>;
+        this.post(this.ledger(d.seller), 'tokens.sold', { tradeId: d.tradeId, offerId: d.offerId, buyer: d.buyer, amount: d.amount, price: d.price }, event.eventId);
+        this.post(this.ledger(d.buyer), 'tokens.bought', { tradeId: d.tradeId, bidId: d.bidId, seller: d.seller, amount: d.amount, price: d.price }, event.eventId);
+        break;
+      }
+      case 'offer.expired': {
+        const d = event.data as EventData<'offer.expired'>;
+        this.post(this.ledger(d.sessionId), 'offer.returned', { offerId: d.offerId, amount: d.amount, reason: `expired at ${d.at}` }, event.eventId);
+        break;
+      }
+    }
   }
 
   /**
