@@ -181,7 +181,7 @@ export const sessionMachine = setup({
       ? { mode: event.decision.mode, roles: event.decision.mode === 'express' ? [EXPRESS_ROLE] : event.decision.roles, confidence: event.decision.confidence, contributions: [] }
       : {})),
     adoptPriority: assign(({ event }) => (event.type === 'priority.assigned' ? { priority: event.priority.priority } : {})),
-    adoptBudget: assign(({ event }) => (event.type === 'budget.estimated' ? { turnBudget: event.total } : {})),
+    adoptBudget: assign(({ event }) => (event.type === 'budget.estimated' ? { turnBudget: event.allocated ?? event.total } : {})),
     dispatchToExpressAgent: enqueueActions(({ context, enqueue }) => {
       const agents = assignAgents(context, [EXPRESS_ROLE], enqueue.emit);
       enqueue.assign({ agents });
@@ -374,4 +374,4 @@ function finishTurn(context: SessionContext, outcome: TurnOutcome, enqueue: { as
   });
 }
 
-export const SESSION_MACHINE_VERSION = machineVersion(sessionMachine, 8);
+export const SESSION_MACHINE_VERSION = machineVersion(sessionMachine, 9);

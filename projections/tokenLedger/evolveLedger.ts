@@ -99,7 +99,8 @@ export function applyLedgerEvent(state: LedgerState, type: string, data: unknown
     case 'turn.budgeted': {
       const d = data as EventData<'turn.budgeted'>;
       const turn = state.turns[d.turn] ?? { estimated: 0, actual: 0 };
-      return { ...state, priority: d.priority ?? state.priority ?? null, turns: { ...state.turns, [d.turn]: { ...turn, budgeted: d.amount, mode: d.mode, roles: d.roles, confidence: d.confidence } } };
+      const formula = d.estimated === undefined ? {} : { estimatedByFormula: d.estimated };
+      return { ...state, priority: d.priority ?? state.priority ?? null, turns: { ...state.turns, [d.turn]: { ...turn, budgeted: d.amount, mode: d.mode, roles: d.roles, confidence: d.confidence, ...formula } } };
     }
     case 'offer.escrowed': {
       const d = data as EventData<'offer.escrowed'>;

@@ -24,6 +24,8 @@ export interface OpenTurn {
   estimated: number;
   actual: number;
   budgeted?: number;
+  /** The formula's estimate when memory set `budgeted` (what learning measures). */
+  estimatedByFormula?: number;
   mode?: 'express' | 'council' | 'emergency';
   roles?: number;
   confidence?: number;

@@ -16,6 +16,7 @@ import { forkCommand, forkUsage } from './commands/forkCommand.ts';
 import { importCommand, importUsage } from './commands/importCommand.ts';
 import { inspectCommand, inspectUsage } from './commands/inspectCommand.ts';
 import { machinesCommand, machinesUsage } from './commands/machinesCommand.ts';
+import { memoryCommand, memoryUsage } from './commands/memoryCommand.ts';
 import { exitQuietlyOnClosedPipe, processIo, type CommandIo } from './commandIo.ts';
 import { UsageError } from './usageError.ts';
 import { StoreUriError } from '../store/openEventStore.ts';
@@ -39,6 +40,7 @@ const commands: Record<string, { run: (args: string[], io: CommandIo) => Promise
   import: { run: importCommand, usage: importUsage, summary: 'import a session exported with `events <id> --json`, hash chains checked first' },
   inspect: { run: inspectCommand, usage: inspectUsage, summary: 'replay a recorded session into the Stately inspector, step by step' },
   machines: { run: machinesCommand, usage: machinesUsage, summary: 'export each actor machine\'s definition as JSON (machines export)' },
+  memory: { run: memoryCommand, usage: memoryUsage, summary: 'cross-session memory: remembered turns, patterns, similar-turn lookup, as of a point' },
   verify: { run: verifyCommand, usage: verifyUsage, summary: 'check every stream\'s hash chain' },
 };
 

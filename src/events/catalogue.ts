@@ -142,8 +142,14 @@ export const catalogue = {
     /** The turn's budget by mode (`budget.estimated`) and its error: what budget prediction learns from. */
     mode: mode.optional(), roles: z.number().int().positive().optional(), confidence: z.number().min(0).max(1).optional(),
     budgeted: z.number().int().positive().optional(), budgetErrorPct: z.number().optional(),
+    /** The tokens given to the turn when memory set them (not the formula's estimate), and their error. */
+    allocated: z.number().int().positive().optional(), allocatedErrorPct: z.number().optional(),
   }),
-  'turn.budgeted': z.strictObject({ turn, amount: tokens, mode, roles: z.number().int().positive(), confidence: z.number().min(0).max(1), priority: z.number().nonnegative().optional() }),
+  'turn.budgeted': z.strictObject({
+    turn, amount: tokens, mode, roles: z.number().int().positive(), confidence: z.number().min(0).max(1), priority: z.number().nonnegative().optional(),
+    /** The formula's estimate, when memory set `amount`: what budget learning measures. */
+    estimated: tokens.optional(),
+  }),
   // Loans between sessions' pools (an emergency borrowing from lower-priority sessions), one event on each side,
   // written in the same append: the lender's `lent:<borrower>` asset mirrors the borrower's `borrowed:<lender>` debt.
   // The token market's settlement in each party's ledger: an offer's tokens are escrowed out of the seller's pool when

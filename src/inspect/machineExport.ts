@@ -7,6 +7,7 @@ export const MACHINE_SOURCES: Record<string, string> = {
   session: 'machines/sessionMachine.ts',
   agent: 'machines/agentMachine.ts',
   transition: 'machines/transitionMachine.ts',
+  market: 'machines/marketMachine.ts',
 };
 
 export const DEFAULT_EXPORT_DIR = './machines-export';

@@ -18,6 +18,7 @@ import type { CheckpointData, ExtraProjections } from './stateAt.ts';
 import { promptContextOfHost, SessionProjectionsKeeper, transferSummaryOfHost, type HostedProjections } from './sessionProjectionsKeeper.ts';
 import { sessionStateProjection } from '../../projections/sessionState/sessionStateStore.ts';
 import { BudgetLearningKeeper } from './budgetLearningKeeper.ts';
+import { SessionMemoryKeeper } from './sessionMemoryKeeper.ts';
 import { budgetOutcomeOf, learnFromOutcome } from '../../projections/budgetLearning/budgetLearning.ts';
 import { EMERGENCY_PURPOSES } from '../policy/triage/index.ts';
 import { priorityOf } from '../policy/priority/index.ts';
@@ -148,6 +149,7 @@ export class ActorRuntime {
   private stopped = false;
   private readonly emergencies: EmergencyRegister;
   private readonly budgetLearning: BudgetLearningKeeper;
+  private readonly sessionMemory: SessionMemoryKeeper;
   private readonly councilThreshold: number | undefined;
   private readonly triageModel: string | undefined;
 
@@ -164,6 +166,7 @@ export class ActorRuntime {
     this.sessionProjections = new SessionProjectionsKeeper(this.store, this.projections);
     this.emergencies = new EmergencyRegister(this.store);
     this.budgetLearning = new BudgetLearningKeeper(this.store);
+    this.sessionMemory = new SessionMemoryKeeper(this.store);
     this.councilThreshold = options.councilThreshold;
     this.triageModel = options.triageModel;
     this.admission = new AdmissionQueue(options.maxActiveTurns);
@@ -386,6 +389,7 @@ export class ActorRuntime {
       if (!triageInputsFresh && actor.kind.category === 'session' && STARTS_TURN.has(input.type)) {
         await this.emergencies.refresh();
         await this.budgetLearning.refresh();
+        await this.sessionMemory.refresh();
         triageInputsFresh = true;
       }
       // Sessions send tasks (with prompt context) and transitions hand work over (with a summary): both read the state.
@@ -621,7 +625,7 @@ export class ActorRuntime {
       const outcome = budgetOutcomeOf(data);
       return outcome ? learnFromOutcome(state, outcome, eventId) : state;
     }, this.budgetLearning.state);
-    return { emergencies: this.emergencies.inForce, learning, ...(this.councilThreshold === undefined ? {} : { councilThreshold: this.councilThreshold }) };
+    return { emergencies: this.emergencies.inForce, learning, memory: this.sessionMemory.state, ...(this.councilThreshold === undefined ? {} : { councilThreshold: this.councilThreshold }) };
   }
 
   /** A triage model's outcome on a session's stream: the decision it gives (or the rules', saying why), with its facts. */

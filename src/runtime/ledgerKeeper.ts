@@ -153,7 +153,8 @@ export class LedgerStage {
       case 'budget.estimated': {
         const d = event.data as EventData<'budget.estimated'>;
         const priority = ledger.priority === undefined ? {} : { priority: ledger.priority };
-        this.post(ledger, 'turn.budgeted', { turn: d.turn, amount: d.total, mode: d.mode, roles: d.roles, confidence: d.confidence, ...priority }, event.eventId);
+        const memory = d.allocated === undefined ? {} : { estimated: d.total };
+        this.post(ledger, 'turn.budgeted', { turn: d.turn, amount: d.allocated ?? d.total, mode: d.mode, roles: d.roles, confidence: d.confidence, ...priority, ...memory }, event.eventId);
         break;
       }
       case 'model.responded': {
@@ -203,8 +204,11 @@ export class LedgerStage {
   private reconcile(ledger: StagedLedger, turnNumber: number, causeId: string): void {
     const turn = ledger.state.turns[turnNumber] ?? { estimated: 0, actual: 0 };
     const pct = (estimate: number) => Math.round(((turn.actual - estimate) / estimate) * 10_000) / 100;
-    const budget = turn.budgeted !== undefined && turn.budgeted > 0 && turn.mode !== undefined
-      ? { mode: turn.mode, roles: turn.roles, confidence: turn.confidence, budgeted: turn.budgeted, budgetErrorPct: pct(turn.budgeted) }
+    // Learning measures the formula's estimate; what memory allocated instead is reported beside it.
+    const formula = turn.estimatedByFormula ?? turn.budgeted;
+    const allocated = turn.estimatedByFormula !== undefined && turn.budgeted !== undefined && turn.budgeted > 0 ? { allocated: turn.budgeted, allocatedErrorPct: pct(turn.budgeted) } : {};
+    const budget = formula !== undefined && formula > 0 && turn.mode !== undefined
+      ? { mode: turn.mode, roles: turn.roles, confidence: turn.confidence, budgeted: formula, budgetErrorPct: pct(formula), ...allocated }
       : {};
     this.post(ledger, 'budget.reconciled', { turn: turnNumber, estimated: turn.estimated, actual: turn.actual, errorPct: turn.estimated === 0 ? 0 : pct(turn.estimated), ...budget }, causeId);
   }

@@ -1,6 +1,7 @@
 import type { TriageRequestEffect } from '../../machines/effects.ts';
 import type { BudgetLearningState } from '../../projections/budgetLearning/budgetLearning.ts';
-import { estimateBudget } from '../policy/budget/budgetEstimate.ts';
+import { estimateBudget, MEMORY_MARGIN } from '../policy/budget/budgetEstimate.ts';
+import { memoryAdvice, type SessionMemoryState } from '../../projections/sessionMemory/index.ts';
 import { priorityOf } from '../policy/priority/index.ts';
 import { triageQuery, type ActiveEmergency, type TriageDecision } from '../policy/triage/index.ts';
 import type { EventData } from '../events/catalogue.ts';
@@ -16,6 +17,7 @@ const SYNTHESISER_ROLES = 1;
 export interface TriageInputs {
   emergencies: readonly ActiveEmergency[];
   learning: BudgetLearningState;
+  memory?: SessionMemoryState;
   councilThreshold?: number;
 }
 
@@ -27,7 +29,13 @@ export function rulesDecision(query: TriageRequestEffect['query'], inputs: Triag
 export function triageTurn(effect: Pick<TriageRequestEffect, 'turn' | 'query'>, inputs: TriageInputs, decided?: { decision: TriageDecision; decidedBy: EventData<'triage.decided'>['decidedBy'] }): { type: string; data: unknown }[] {
   const decision = decided?.decision ?? rulesDecision(effect.query, inputs);
   const roles = decision.mode === 'express' ? 1 : decision.roles.length + SYNTHESISER_ROLES;
-  const budget = estimateBudget({ turn: effect.turn, mode: decision.mode, roles, confidence: decision.confidence }, inputs.learning.bases, inputs.learning.through);
+  const estimate = estimateBudget({ turn: effect.turn, mode: decision.mode, roles, confidence: decision.confidence }, inputs.learning.bases, inputs.learning.through);
+  // Memory of similar turns (same mode) sets the tokens given to the turn; the formula's figure is kept beside it.
+  // Recorded when memory recalled something (what it said, even without a figure); absent, it recalled nothing.
+  const advice = inputs.memory && memoryAdvice(inputs.memory, { ...effect.query, mode: decision.mode });
+  const recalled = advice !== undefined && advice.similar.length > 0 ? { memory: advice } : {};
+  const allocated = advice?.suggestedTokens != null ? { allocated: Math.max(1, Math.ceil(advice.suggestedTokens * MEMORY_MARGIN)) } : {};
+  const budget = { ...estimate, ...recalled, ...allocated };
   return [
     { type: 'triage.decided', data: { turn: effect.turn, decision, decidedBy: decided?.decidedBy ?? { by: 'rules' } } },
     { type: 'priority.assigned', data: { turn: effect.turn, priority: priorityOf(effect.query) } },

@@ -45,8 +45,8 @@ describe('machines export', () => {
     dirs.push(dir);
     const out: string[] = [];
     expect(await machinesCommand(['export', '--out', dir], { out: (l) => out.push(l), warn: (l) => out.push(l) })).toBe(0);
-    expect(readdirSync(dir).sort()).toEqual(['agent.json', 'index.json', 'session.json', 'transition.json']);
-    expect(out.at(-1)).toBe(`wrote 4 files to ${dir}`);
+    expect(readdirSync(dir).sort()).toEqual(['agent.json', 'index.json', 'market.json', 'session.json', 'transition.json']);
+    expect(out.at(-1)).toBe(`wrote 5 files to ${dir}`);
 
     const session = readJson(join(dir, 'session.json'));
     expect(Object.keys((session.definition as { states: object }).states)).toEqual(['new', 'ready', 'turn', 'handingOff', 'closed']);

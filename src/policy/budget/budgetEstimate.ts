@@ -46,9 +46,30 @@ export const budgetEstimateSchema = z.strictObject({
   /** `1 + confidence − 0.5`. */
   confidenceFactor: z.number().positive(),
   total: z.number().int().positive(),
+  /**
+   * What cross-session memory said of the query: the similar turns it recalled, the tokens it suggests, and the
+   * position it had folded through (so an audit can refold the log there and recall the same turns).
+   */
+  memory: z.strictObject({
+    similar: z.array(z.strictObject({
+      sessionId: z.string().min(1), turn: z.number().int().nonnegative(), similarity: z.number().min(0).max(1), tokens: z.number().int().nonnegative(),
+      mode: z.enum(BUDGET_MODES), outcome: z.enum(['answered', 'failed']), position: z.string().regex(/^\d+$/),
+    })),
+    suggestedTokens: z.number().int().nonnegative().nullable(),
+    basis: z.string().min(1),
+    through: z.string().regex(/^\d+$/).nullable(),
+  }).optional(),
+  /**
+   * The tokens given to the turn's agents: memory's suggestion with a margin when it has one, else `total`. `total`
+   * stays the formula's, which is what budget learning measures and moves.
+   */
+  allocated: z.number().int().positive().optional(),
 });
 
 export type BudgetEstimate = z.infer<typeof budgetEstimateSchema>;
+
+/** Memory's suggestion is what similar turns used; the margin keeps a turn that runs a little longer in budget. */
+export const MEMORY_MARGIN = 1.15;
 
 export function confidenceFactor(confidence: number): number {
   return 1 + confidence - 0.5;
