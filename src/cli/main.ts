@@ -17,6 +17,7 @@ import { importCommand, importUsage } from './commands/importCommand.ts';
 import { inspectCommand, inspectUsage } from './commands/inspectCommand.ts';
 import { machinesCommand, machinesUsage } from './commands/machinesCommand.ts';
 import { memoryCommand, memoryUsage } from './commands/memoryCommand.ts';
+import { marketCommand, marketUsage } from './commands/marketCommand.ts';
 import { exitQuietlyOnClosedPipe, processIo, type CommandIo } from './commandIo.ts';
 import { UsageError } from './usageError.ts';
 import { StoreUriError } from '../store/openEventStore.ts';
@@ -40,6 +41,7 @@ const commands: Record<string, { run: (args: string[], io: CommandIo) => Promise
   import: { run: importCommand, usage: importUsage, summary: 'import a session exported with `events <id> --json`, hash chains checked first' },
   inspect: { run: inspectCommand, usage: inspectUsage, summary: 'replay a recorded session into the Stately inspector, step by step' },
   machines: { run: machinesCommand, usage: machinesUsage, summary: 'export each actor machine\'s definition as JSON (machines export)' },
+  market: { run: marketCommand, usage: marketUsage, summary: 'the token market: the book and trades as of a point; post offers and bids; clear' },
   memory: { run: memoryCommand, usage: memoryUsage, summary: 'cross-session memory: remembered turns, patterns, similar-turn lookup, as of a point' },
   verify: { run: verifyCommand, usage: verifyUsage, summary: 'check every stream\'s hash chain' },
 };
@@ -75,7 +77,7 @@ export async function runCli(argv: string[], io: CommandIo = processIo): Promise
       io.warn(`chronicle ${error.message}\nusage: chronicle ${command.usage}`);
       return 2;
     }
-    const known = ['UnknownSessionError', 'SessionClosedError', 'MachineVersionError', 'WrongExpectedVersionError', 'StreamNotFoundError', 'StreamDeletedError', 'CorruptEventError', 'EventSchemaError', 'StoreUnavailableError', 'DuplicateEventIdError'];
+    const known = ['UnknownSessionError', 'SessionClosedError', 'LedgerViolationError', 'MachineVersionError', 'WrongExpectedVersionError', 'StreamNotFoundError', 'StreamDeletedError', 'CorruptEventError', 'EventSchemaError', 'StoreUnavailableError', 'DuplicateEventIdError'];
     if (error instanceof Error && known.includes(error.name)) {
       io.warn(`chronicle ${name}: ${error.name}: ${error.message}`);
       return 1;

@@ -309,6 +309,32 @@ describe('chronicle CLI', () => {
     expect(tampered.stderr).toContain(`stream "${answer.stream_id}" revision ${answer.revision}`);
   });
 
+  it('market offer, bid and clear trade tokens between sessions, settled in their ledgers; memory recalls similar turns', async () => {
+    const db = `sqlite:${join(dir, 'market.db')}`;
+    const miner = JSON.parse((await chronicle(['run', 'How do I maximise profit from crypto mining in Texas?', '--region', 'US', '--purpose', 'crypto_mining', '--json', '--store', db], dir)).stdout) as { sessionId: string };
+    const flood = JSON.parse((await chronicle(['run', 'Where should families in Barisal shelter from the flood?', '--region', 'BD', '--purpose', 'climate_adaptation', '--json', '--store', db], dir)).stdout) as { sessionId: string };
+    expect((await chronicle(['market', 'offer', miner.sessionId, '--amount', '1000', '--floor', '0.001', '--store', db], dir)).code).toBe(0);
+    expect((await chronicle(['market', 'bid', flood.sessionId, '--amount', '800', '--max-price', '0.01', '--store', db], dir)).code).toBe(0);
+    const cleared = JSON.parse((await chronicle(['market', 'clear', '--json', '--store', db], dir)).stdout) as { trades: number; volume: number };
+    expect(cleared).toMatchObject({ trades: 1, volume: 800 });
+    const book = JSON.parse((await chronicle(['market', '--json', '--store', db], dir)).stdout) as { trades: { seller: string; buyer: string; amount: number }[]; book: { offers: { remaining: number }[] } };
+    expect(book.trades).toMatchObject([{ seller: miner.sessionId, buyer: flood.sessionId, amount: 800 }]);
+    expect(book.book.offers).toMatchObject([{ remaining: 200 }]);
+    const ledger = JSON.parse((await chronicle(['ledger', flood.sessionId, '--json', '--store', db], dir)).stdout) as { ledger: { balances: Record<string, number> }; violations: string[] };
+    expect(ledger.ledger.balances.traded).toBe(-800);
+    expect(ledger.violations).toEqual([]);
+    // No session sells tokens it does not have: refused, one line, nothing written.
+    const tooMuch = await chronicle(['market', 'offer', miner.sessionId, '--amount', '99999999', '--floor', '0.001', '--store', db], dir);
+    expect(tooMuch.code).toBe(1);
+    expect(tooMuch.stderr).toMatch(/LedgerViolationError: The ledger of session .* would break its laws after offer.escrowed/);
+    const bad = await chronicle(['market', 'bid', flood.sessionId, '--amount=0', '--max-price', '0.01', '--store', db], dir);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--amount: a positive number of tokens/);
+
+    const recall = JSON.parse((await chronicle(['memory', '--similar', 'How can I maximise crypto mining profit in Texas?', '--region', 'US', '--purpose', 'crypto_mining', '--json', '--store', db], dir)).stdout) as { lookup: { similar: { sessionId: string }[] } };
+    expect(JSON.stringify(recall)).toContain(miner.sessionId);
+  });
+
   it('machines export writes each machine\'s definition as JSON', async () => {
     const out = join(dir, 'machines');
     const result = await chronicle(['machines', 'export', '--out', out], dir);

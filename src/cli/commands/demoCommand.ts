@@ -7,6 +7,8 @@ import type { ActorRuntime } from '../../runtime/actorRuntime.ts';
 import type { EventStore } from '../../store/eventStore.ts';
 import { budgetAccuracy } from '../../../projections/budgetLearning/budgetAccuracy.ts';
 import { budgetHistory } from './budgetsCommand.ts';
+import { marketAt } from './marketCommand.ts';
+import { marketStreamFor } from '../../../machines/marketMachine.ts';
 import { verifyChain } from '../../events/hashChain.ts';
 import { systemClock } from '../../runtime/clock.ts';
 import { modelResolver } from '../../runtime/modelResolver.ts';
@@ -118,6 +120,7 @@ export async function demoCommand(args: string[], io: CommandIo): Promise<number
     io.out('');
     io.out(`priority order (served first when the runtime is saturated): ${[...priorities].sort((a, b) => b.priority - a.priority).map((p) => `${p.region} ${p.purpose} ${p.priority}`).join('  >  ')}`);
 
+    await marketClearing(runtime, store, io, priorities);
     await longSession(runtime, store, io);
     printBudgets(io, await budgetHistory(store));
 
@@ -135,6 +138,30 @@ export async function demoCommand(args: string[], io: CommandIo): Promise<number
     }
     return sessions.every((s) => s.outcome.status === 'answered') ? 0 : 1;
   });
+}
+
+/**
+ * One clearing of the token market between the seed sessions: the lowest-priority session sells spare quota, the
+ * others bid for it at the same limit price, and the clearing serves them by climate-justice priority.
+ */
+async function marketClearing(runtime: ActorRuntime, store: EventStore, io: CommandIo, sessions: { sessionId: string; region: string; purpose: string; priority: number }[]): Promise<void> {
+  const stream = marketStreamFor(`demo${randomUUID().slice(0, 8)}`);
+  const [seller, ...buyers] = [...sessions].sort((a, b) => a.priority - b.priority);
+  const now = new Date(systemClock.now());
+  const post = (type: string, data: unknown) => runtime.deliver(stream, { type, data, causationId: null });
+  await post('tokens.offered', { offerId: randomUUID(), sessionId: seller!.sessionId, amount: 4_000, floorPrice: 0.002, expiresAt: new Date(now.getTime() + 3_600_000).toISOString() });
+  for (const buyer of [...buyers].reverse()) {
+    await post('tokens.bid', { bidId: randomUUID(), sessionId: buyer.sessionId, amount: 2_500, maxPrice: 0.006, purpose: buyer.purpose, region: buyer.region });
+  }
+  await post('market.clearRequested', { at: new Date(systemClock.now()).toISOString() });
+  await runtime.settled();
+  const { trades } = await marketAt(store, stream);
+  io.out('');
+  io.out(`token market ${stream}: ${seller!.region} ${seller!.purpose} offers 4000 tokens (floor 0.002 USD/1k); ${buyers.map((b) => `${b.region} ${b.purpose}`).join(' and ')} bid 2500 each (max 0.006)`);
+  for (const t of trades) {
+    const buyer = sessions.find((s) => s.sessionId === t.buyer)!;
+    io.out(`  trade: ${t.amount} tokens to ${buyer.region} ${buyer.purpose} at ${t.price.toFixed(4)} USD/1k (priority ${buyer.priority}), settled in both ledgers`);
+  }
 }
 
 /** Runs the follow-up conversation and prints its context reports and hand-offs. */
