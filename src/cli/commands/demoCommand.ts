@@ -8,6 +8,8 @@ import type { EventStore } from '../../store/eventStore.ts';
 import { budgetAccuracy } from '../../../projections/budgetLearning/budgetAccuracy.ts';
 import { budgetHistory } from './budgetsCommand.ts';
 import { marketAt } from './marketCommand.ts';
+import { sessionMemoryAt } from './memoryCommand.ts';
+import { memoryAdvice } from '../../../projections/sessionMemory/index.ts';
 import { marketStreamFor } from '../../../machines/marketMachine.ts';
 import { verifyChain } from '../../events/hashChain.ts';
 import { systemClock } from '../../runtime/clock.ts';
@@ -123,6 +125,7 @@ export async function demoCommand(args: string[], io: CommandIo): Promise<number
     await marketClearing(runtime, store, io, priorities);
     await longSession(runtime, store, io);
     printBudgets(io, await budgetHistory(store));
+    await printMemory(io, store);
 
     const replayed = sessions[1]!;
     const events = await readSessionEvents(store, replayed.sessionId);
@@ -189,6 +192,17 @@ async function longSession(runtime: ActorRuntime, store: EventStore, io: Command
   }
   const answered = events.filter((e) => e.type === 'turn.completed' && (e.data as EventData<'turn.completed'>).status === 'answered').length;
   io.out(`  ${answered} of ${LONG_SESSION.questions.length} turns answered`);
+}
+
+/** What cross-session memory recalls for a question like the long session's first, and the budget it suggests. */
+async function printMemory(io: CommandIo, store: EventStore): Promise<void> {
+  const memory = await sessionMemoryAt(store);
+  const question = { text: 'Which districts of Khulna flood first in the monsoon?', region: 'BD', purpose: 'climate_adaptation' };
+  const advice = memoryAdvice(memory, question);
+  io.out('');
+  io.out(`memory across sessions: ${memory.episodes.length} turn(s) remembered; asked "${question.text}"`);
+  for (const s of advice.similar) io.out(`  recalls session ${s.sessionId} turn ${s.turn} (similarity ${s.similarity}, ${s.tokens} tokens, ${s.mode})`);
+  io.out(`  ${advice.suggestedTokens === null ? 'no figure' : `suggests ${advice.suggestedTokens} tokens`}: ${advice.basis}`);
 }
 
 function printBudgets(io: CommandIo, { records, learning }: Awaited<ReturnType<typeof budgetHistory>>): void {
