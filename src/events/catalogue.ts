@@ -63,6 +63,12 @@ export const catalogue = {
     turn, decision: triageDecisionSchema,
     /** Who decided: the rules, or a triage model (its request, and why the rules stood in if they did). */
     decidedBy: z.strictObject({ by: z.enum(['rules', 'model']), model: z.string().min(1).optional(), requestId: id.optional(), fallback: z.string().min(1).optional() }).optional(),
+    /** Answered turns cross-session memory recalled as like this one, and how their modes moved the confidence. */
+    recall: z.strictObject({
+      similar: z.array(z.strictObject({ sessionId: id, turn, similarity: z.number().min(0).max(1), mode, position: z.string().regex(/^\d+$/) })).min(1),
+      sameModeShare: z.number().min(0).max(1),
+      confidenceBefore: z.number().min(0).max(1),
+    }).optional(),
   }),
   'priority.assigned': z.strictObject({ turn, priority: priorityAssignmentSchema }),
   'budget.estimated': budgetEstimateSchema,

@@ -1,7 +1,7 @@
 import type { TriageRequestEffect } from '../../machines/effects.ts';
 import type { BudgetLearningState } from '../../projections/budgetLearning/budgetLearning.ts';
 import { estimateBudget, MEMORY_MARGIN } from '../policy/budget/budgetEstimate.ts';
-import { memoryAdvice, type SessionMemoryState } from '../../projections/sessionMemory/index.ts';
+import { memoryAdvice, similarEpisodes, type SessionMemoryState } from '../../projections/sessionMemory/index.ts';
 import { priorityOf } from '../policy/priority/index.ts';
 import { triageQuery, type ActiveEmergency, type TriageDecision } from '../policy/triage/index.ts';
 import type { EventData } from '../events/catalogue.ts';
@@ -26,8 +26,28 @@ export function rulesDecision(query: TriageRequestEffect['query'], inputs: Triag
   return triageQuery(query, { emergencies: inputs.emergencies, ...(inputs.councilThreshold === undefined ? {} : { councilThreshold: inputs.councilThreshold }) });
 }
 
+/** A recalled turn this similar or more is the same kind of question: its mode is evidence for triage. */
+export const RECALL_SIMILARITY = 0.5;
+/** How far agreement (or disagreement) of recalled turns moves triage's confidence. */
+const RECALL_CONFIDENCE_STEP = 0.1;
+
+/**
+ * Memory's part in triage: turns like this one (any mode) that were answered. When it recalls some, the share that
+ * took the mode now chosen moves the confidence (all agreeing: +0.1, none: −0.1; kept within [0.5, 0.99]); the mode
+ * itself stays the rules' (or the triage model's). What was recalled is recorded with the decision.
+ */
+function withRecall(decision: TriageDecision, query: TriageRequestEffect['query'], memory: SessionMemoryState | undefined): { decision: TriageDecision; recall?: EventData<'triage.decided'>['recall'] } {
+  if (!memory) return { decision };
+  const similar = similarEpisodes(memory, query).filter((e) => e.similarity >= RECALL_SIMILARITY && e.outcome === 'answered');
+  if (similar.length === 0) return { decision };
+  const sameModeShare = similar.filter((e) => e.mode === decision.mode).length / similar.length;
+  const confidence = Math.round(Math.min(0.99, Math.max(0.5, decision.confidence + RECALL_CONFIDENCE_STEP * (2 * sameModeShare - 1))) * 1000) / 1000;
+  const recall = { similar: similar.map(({ sessionId, turn, similarity, mode, position }) => ({ sessionId, turn, similarity, mode, position })), sameModeShare, confidenceBefore: decision.confidence };
+  return { decision: { ...decision, confidence }, recall };
+}
+
 export function triageTurn(effect: Pick<TriageRequestEffect, 'turn' | 'query'>, inputs: TriageInputs, decided?: { decision: TriageDecision; decidedBy: EventData<'triage.decided'>['decidedBy'] }): { type: string; data: unknown }[] {
-  const decision = decided?.decision ?? rulesDecision(effect.query, inputs);
+  const { decision, recall } = withRecall(decided?.decision ?? rulesDecision(effect.query, inputs), effect.query, inputs.memory);
   const roles = decision.mode === 'express' ? 1 : decision.roles.length + SYNTHESISER_ROLES;
   const estimate = estimateBudget({ turn: effect.turn, mode: decision.mode, roles, confidence: decision.confidence }, inputs.learning.bases, inputs.learning.through);
   // Memory of similar turns (same mode) sets the tokens given to the turn; the formula's figure is kept beside it.
@@ -37,7 +57,7 @@ export function triageTurn(effect: Pick<TriageRequestEffect, 'turn' | 'query'>, 
   const allocated = advice?.suggestedTokens != null ? { allocated: Math.max(1, Math.ceil(advice.suggestedTokens * MEMORY_MARGIN)) } : {};
   const budget = { ...estimate, ...recalled, ...allocated };
   return [
-    { type: 'triage.decided', data: { turn: effect.turn, decision, decidedBy: decided?.decidedBy ?? { by: 'rules' } } },
+    { type: 'triage.decided', data: { turn: effect.turn, decision, decidedBy: decided?.decidedBy ?? { by: 'rules' }, ...(recall ? { recall } : {}) } },
     { type: 'priority.assigned', data: { turn: effect.turn, priority: priorityOf(effect.query) } },
     { type: 'budget.estimated', data: budget },
   ];
