@@ -17,8 +17,11 @@ import { ledgerStream } from './sessionStreams.ts';
 import type { CheckpointData, ExtraProjections } from './stateAt.ts';
 import { promptContextOfHost, SessionProjectionsKeeper, transferSummaryOfHost, type HostedProjections } from './sessionProjectionsKeeper.ts';
 import { sessionStateProjection } from '../../projections/sessionState/sessionStateStore.ts';
-import { BudgetLearningKeeper } from './budgetLearningKeeper.ts';
-import { SessionMemoryKeeper } from './sessionMemoryKeeper.ts';
+import { budgetLearningFold } from './budgetLearningFold.ts';
+import { sessionMemoryFold } from './sessionMemoryFold.ts';
+import type { LogFold } from './logFold.ts';
+import type { BudgetLearningState } from '../../projections/budgetLearning/budgetLearning.ts';
+import type { SessionMemoryState } from '../../projections/sessionMemory/index.ts';
 import { budgetOutcomeOf, learnFromOutcome } from '../../projections/budgetLearning/budgetLearning.ts';
 import { EMERGENCY_PURPOSES } from '../policy/triage/index.ts';
 import { priorityOf } from '../policy/priority/index.ts';
@@ -148,8 +151,8 @@ export class ActorRuntime {
   private readonly failures: Error[] = [];
   private stopped = false;
   private readonly emergencies: EmergencyRegister;
-  private readonly budgetLearning: BudgetLearningKeeper;
-  private readonly sessionMemory: SessionMemoryKeeper;
+  private readonly budgetLearning: LogFold<BudgetLearningState>;
+  private readonly sessionMemory: LogFold<SessionMemoryState>;
   private readonly councilThreshold: number | undefined;
   private readonly triageModel: string | undefined;
 
@@ -165,8 +168,8 @@ export class ActorRuntime {
     this.projections = { sessionState: sessionStateProjection as ExtraProjections[string], ...options.projections };
     this.sessionProjections = new SessionProjectionsKeeper(this.store, this.projections);
     this.emergencies = new EmergencyRegister(this.store);
-    this.budgetLearning = new BudgetLearningKeeper(this.store);
-    this.sessionMemory = new SessionMemoryKeeper(this.store);
+    this.budgetLearning = budgetLearningFold(this.store);
+    this.sessionMemory = sessionMemoryFold(this.store);
     this.councilThreshold = options.councilThreshold;
     this.triageModel = options.triageModel;
     this.admission = new AdmissionQueue(options.maxActiveTurns);
