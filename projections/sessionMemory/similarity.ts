@@ -80,21 +80,53 @@ const round4 = (n: number) => Math.round(n * 10_000) / 10_000;
  * remembered episodes) + 0.05 for the same purpose + 0.05 for the same region; only turns sharing a word count.
  * Ties go to the newer turn (higher position). A pure function of the state, so replay recalls the same turns.
  */
-export function similarEpisodes(state: SessionMemoryState, query: MemoryQuery, k = 3): SimilarEpisode[] {
-  const pool = query.mode === undefined ? state.episodes : state.episodes.filter((e) => e.mode === query.mode);
-  const docs = state.episodes.map((e) => counts(terms(e.query)));
-  const byEpisode = new Map(state.episodes.map((e, i) => [e, docs[i]!]));
-  const idf = idfOf(docs);
+export function similarEpisodes(state: SessionMemoryState, query: MemoryQuery, k = 3, ranked = rankedEpisodes(state, query)): SimilarEpisode[] {
+  return (query.mode === undefined ? ranked : ranked.filter((e) => e.mode === query.mode)).slice(0, k);
+}
+
+/**
+ * Every remembered turn sharing a word with the query, most similar first, whatever its mode (`similarEpisodes`
+ * narrows it): computed once, it answers triage's recall and the budget's advice alike.
+ */
+export function rankedEpisodes(state: SessionMemoryState, query: Pick<MemoryQuery, 'text' | 'region' | 'purpose'>): SimilarEpisode[] {
+  const idf = idfOfEpisodes(state.episodes);
   const q = counts(terms(query.text));
   const scored: { e: Episode; similarity: number }[] = [];
-  for (const e of pool) {
-    const c = cosine(q, byEpisode.get(e)!, idf);
+  for (const e of state.episodes) {
+    const c = cosine(q, termCountsOf(e), idf);
     if (c <= 0) continue;
     const bonus = (e.purpose === query.purpose ? SAME_PURPOSE_BONUS : 0) + (e.region === query.region ? SAME_REGION_BONUS : 0);
     scored.push({ e, similarity: round4(COSINE_WEIGHT * c + bonus) });
   }
   scored.sort((a, b) => b.similarity - a.similarity || (BigInt(b.e.position) > BigInt(a.e.position) ? 1 : -1));
-  return scored.slice(0, k).map(({ e, similarity }) => ({ sessionId: e.sessionId, turn: e.turn, similarity, tokens: e.tokens, mode: e.mode, outcome: e.outcome, position: e.position }));
+  return scored.map(({ e, similarity }) => ({ sessionId: e.sessionId, turn: e.turn, similarity, tokens: e.tokens, mode: e.mode, outcome: e.outcome, position: e.position }));
+}
+
+/*
+ * Triage asks memory about every turn, so what depends only on the state is remembered per state object: each
+ * episode's word counts, and the IDF of the episode list. Episodes and their list are never changed in place (the
+ * fold makes new ones), so a remembered value is the value; a state read back from JSON just computes them again.
+ */
+const episodeTerms = new WeakMap<Episode, Map<string, number>>();
+const episodesIdf = new WeakMap<readonly Episode[], (term: string) => number>();
+
+function termCountsOf(episode: Episode): Map<string, number> {
+  let tf = episodeTerms.get(episode);
+  if (!tf) episodeTerms.set(episode, tf = counts(terms(episode.query)));
+  return tf;
+}
+
+function idfOfEpisodes(episodes: readonly Episode[]): (term: string) => number {
+  let idf = episodesIdf.get(episodes);
+  if (!idf) {
+    const table = new Map<string, number>();
+    const of = idfOf(episodes.map(termCountsOf));
+    for (const e of episodes) for (const t of termCountsOf(e).keys()) if (!table.has(t)) table.set(t, of(t));
+    const unseen = of('');
+    idf = (t) => table.get(t) ?? unseen;
+    episodesIdf.set(episodes, idf);
+  }
+  return idf;
 }
 
 /**
@@ -102,8 +134,8 @@ export function similarEpisodes(state: SessionMemoryState, query: MemoryQuery, k
  * similarity-weighted mean of the tokens the answered ones among them (similarity ≥ 0.3) used. Failed turns are left
  * out of the figure: a council that failed early used less than the question needs.
  */
-export function memoryAdvice(state: SessionMemoryState, query: MemoryQuery, k = 3): MemoryAdvice {
-  const similar = similarEpisodes(state, query, k);
+export function memoryAdvice(state: SessionMemoryState, query: MemoryQuery, k = 3, ranked?: SimilarEpisode[]): MemoryAdvice {
+  const similar = similarEpisodes(state, query, k, ranked);
   const best = similar[0]?.similarity ?? 0;
   const usable = similar.filter((s) => s.similarity >= ADVICE_MIN_SIMILARITY && s.outcome === 'answered');
   if (usable.length === 0) {

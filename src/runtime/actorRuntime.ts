@@ -17,11 +17,8 @@ import { ledgerStream } from './sessionStreams.ts';
 import type { CheckpointData, ExtraProjections } from './stateAt.ts';
 import { promptContextOfHost, SessionProjectionsKeeper, transferSummaryOfHost, type HostedProjections } from './sessionProjectionsKeeper.ts';
 import { sessionStateProjection } from '../../projections/sessionState/sessionStateStore.ts';
-import { budgetLearningFold } from './budgetLearningFold.ts';
-import { sessionMemoryFold } from './sessionMemoryFold.ts';
+import { triageLogFold, type TriageLog } from './triageLog.ts';
 import type { LogFold } from './logFold.ts';
-import type { BudgetLearningState } from '../../projections/budgetLearning/budgetLearning.ts';
-import type { SessionMemoryState } from '../../projections/sessionMemory/index.ts';
 import { budgetOutcomeOf, learnFromOutcome } from '../../projections/budgetLearning/budgetLearning.ts';
 import { EMERGENCY_PURPOSES } from '../policy/triage/index.ts';
 import { priorityOf } from '../policy/priority/index.ts';
@@ -151,8 +148,7 @@ export class ActorRuntime {
   private readonly failures: Error[] = [];
   private stopped = false;
   private readonly emergencies: EmergencyRegister;
-  private readonly budgetLearning: LogFold<BudgetLearningState>;
-  private readonly sessionMemory: LogFold<SessionMemoryState>;
+  private readonly triageLog: LogFold<TriageLog>;
   private readonly councilThreshold: number | undefined;
   private readonly triageModel: string | undefined;
 
@@ -168,8 +164,7 @@ export class ActorRuntime {
     this.projections = { sessionState: sessionStateProjection as ExtraProjections[string], ...options.projections };
     this.sessionProjections = new SessionProjectionsKeeper(this.store, this.projections);
     this.emergencies = new EmergencyRegister(this.store);
-    this.budgetLearning = budgetLearningFold(this.store);
-    this.sessionMemory = sessionMemoryFold(this.store);
+    this.triageLog = triageLogFold(this.store);
     this.councilThreshold = options.councilThreshold;
     this.triageModel = options.triageModel;
     this.admission = new AdmissionQueue(options.maxActiveTurns);
@@ -391,8 +386,7 @@ export class ActorRuntime {
       // this group: what triage reads from the store (emergencies, learnt budgets) is caught up first, once.
       if (!triageInputsFresh && actor.kind.category === 'session' && STARTS_TURN.has(input.type)) {
         await this.emergencies.refresh();
-        await this.budgetLearning.refresh();
-        await this.sessionMemory.refresh();
+        await this.triageLog.refresh();
         triageInputsFresh = true;
       }
       // Sessions send tasks (with prompt context) and transitions hand work over (with a summary): both read the state.
@@ -627,8 +621,8 @@ export class ActorRuntime {
     const learning = ledger.stagedBudgetOutcomes().reduce((state, { data, eventId }) => {
       const outcome = budgetOutcomeOf(data);
       return outcome ? learnFromOutcome(state, outcome, eventId) : state;
-    }, this.budgetLearning.state);
-    return { emergencies: this.emergencies.inForce, learning, memory: this.sessionMemory.state, ...(this.councilThreshold === undefined ? {} : { councilThreshold: this.councilThreshold }) };
+    }, this.triageLog.state.learning);
+    return { emergencies: this.emergencies.inForce, learning, memory: this.triageLog.state.memory, ...(this.councilThreshold === undefined ? {} : { councilThreshold: this.councilThreshold }) };
   }
 
   /** A triage model's outcome on a session's stream: the decision it gives (or the rules', saying why), with its facts. */

@@ -1,7 +1,7 @@
 import type { TriageRequestEffect } from '../../machines/effects.ts';
 import type { BudgetLearningState } from '../../projections/budgetLearning/budgetLearning.ts';
 import { estimateBudget, MEMORY_MARGIN } from '../policy/budget/budgetEstimate.ts';
-import { memoryAdvice, similarEpisodes, type SessionMemoryState } from '../../projections/sessionMemory/index.ts';
+import { memoryAdvice, rankedEpisodes, type SessionMemoryState, type SimilarEpisode } from '../../projections/sessionMemory/index.ts';
 import { priorityOf } from '../policy/priority/index.ts';
 import { triageQuery, type ActiveEmergency, type TriageDecision } from '../policy/triage/index.ts';
 import type { EventData } from '../events/catalogue.ts';
@@ -28,6 +28,8 @@ export function rulesDecision(query: TriageRequestEffect['query'], inputs: Triag
 
 /** A recalled turn this similar or more is the same kind of question: its mode is evidence for triage. */
 export const RECALL_SIMILARITY = 0.5;
+/** Recall looks at the most similar turns only, as the budget's advice does. */
+const RECALLED = 3;
 /** How far agreement (or disagreement) of recalled turns moves triage's confidence. */
 const RECALL_CONFIDENCE_STEP = 0.1;
 
@@ -36,9 +38,9 @@ const RECALL_CONFIDENCE_STEP = 0.1;
  * took the mode now chosen moves the confidence (all agreeing: +0.1, none: −0.1; kept within [0.5, 0.99]); the mode
  * itself stays the rules' (or the triage model's). What was recalled is recorded with the decision.
  */
-function withRecall(decision: TriageDecision, query: TriageRequestEffect['query'], memory: SessionMemoryState | undefined): { decision: TriageDecision; recall?: EventData<'triage.decided'>['recall'] } {
-  if (!memory) return { decision };
-  const similar = similarEpisodes(memory, query).filter((e) => e.similarity >= RECALL_SIMILARITY && e.outcome === 'answered');
+function withRecall(decision: TriageDecision, ranked: readonly SimilarEpisode[] | undefined): { decision: TriageDecision; recall?: EventData<'triage.decided'>['recall'] } {
+  if (!ranked) return { decision };
+  const similar = ranked.slice(0, RECALLED).filter((e) => e.similarity >= RECALL_SIMILARITY && e.outcome === 'answered');
   if (similar.length === 0) return { decision };
   const sameModeShare = similar.filter((e) => e.mode === decision.mode).length / similar.length;
   const confidence = Math.round(Math.min(0.99, Math.max(0.5, decision.confidence + RECALL_CONFIDENCE_STEP * (2 * sameModeShare - 1))) * 1000) / 1000;
@@ -47,12 +49,14 @@ function withRecall(decision: TriageDecision, query: TriageRequestEffect['query'
 }
 
 export function triageTurn(effect: Pick<TriageRequestEffect, 'turn' | 'query'>, inputs: TriageInputs, decided?: { decision: TriageDecision; decidedBy: EventData<'triage.decided'>['decidedBy'] }): { type: string; data: unknown }[] {
-  const { decision, recall } = withRecall(decided?.decision ?? rulesDecision(effect.query, inputs), effect.query, inputs.memory);
+  // Memory is ranked once for the query: triage's recall reads it whatever the mode, the budget's advice within one.
+  const ranked = inputs.memory && rankedEpisodes(inputs.memory, effect.query);
+  const { decision, recall } = withRecall(decided?.decision ?? rulesDecision(effect.query, inputs), ranked);
   const roles = decision.mode === 'express' ? 1 : decision.roles.length + SYNTHESISER_ROLES;
   const estimate = estimateBudget({ turn: effect.turn, mode: decision.mode, roles, confidence: decision.confidence }, inputs.learning.bases, inputs.learning.through);
   // Memory of similar turns (same mode) sets the tokens given to the turn; the formula's figure is kept beside it.
   // Recorded when memory recalled something (what it said, even without a figure); absent, it recalled nothing.
-  const advice = inputs.memory && memoryAdvice(inputs.memory, { ...effect.query, mode: decision.mode });
+  const advice = inputs.memory && memoryAdvice(inputs.memory, { ...effect.query, mode: decision.mode }, 3, ranked);
   const recalled = advice !== undefined && advice.similar.length > 0 ? { memory: advice } : {};
   const allocated = advice?.suggestedTokens != null ? { allocated: Math.max(1, Math.ceil(advice.suggestedTokens * MEMORY_MARGIN)) } : {};
   const budget = { ...estimate, ...recalled, ...allocated };

@@ -14,7 +14,7 @@ import type {
   AppendResult, EventLocation, EventStore, ExpectedState, ReadAllOptions, ReadStreamOptions, StreamMetadata, Subscription,
   SubscribeToAllOptions, SubscribeToStreamOptions,
 } from './eventStore.ts';
-import { allReadRange, END_MARKER, streamReadRange } from './readSelection.ts';
+import { allReadRange, END_MARKER, prefixes, streamReadRange } from './readSelection.ts';
 import { decodeRecord, linkChecker, type StoredRecord } from './recordDecoder.ts';
 import { SQLITE_SCHEMA, SQLITE_SCHEMA_VERSION } from './sqliteSchema.ts';
 import { firstReadableRevision, parseStreamMetadata } from './streamMetadata.ts';
@@ -209,11 +209,17 @@ export class SqliteEventStore implements EventStore {
     let cursor = range.from ?? (range.direction === 'forwards' ? 0n : END_MARKER - 1n);
     // Unfiltered, every row read is returned: a page need not be longer than what is left to return.
     const unfiltered = options.filter === undefined;
+    // A type filter is applied by SQLite, so rows of other types (a checkpoint is tens of KB) are never fetched.
+    const types = prefixes(options.filter?.eventTypePrefix);
+    const typed = types === undefined ? undefined : this.typedRead(range.direction, types.length);
+    const typeArgs = types?.flatMap((prefix) => [prefix.length, prefix]) ?? [];
     while (remaining > 0) {
       const size = unfiltered ? Math.min(PAGE, remaining) : PAGE;
-      const rows = (range.direction === 'forwards'
-        ? this.statements.allForwards.all(cursor, size)
-        : this.statements.allBackwards.all(cursor, size)) as unknown as EventRow[];
+      const rows = (typed
+        ? typed.all(cursor, ...typeArgs, size)
+        : range.direction === 'forwards'
+          ? this.statements.allForwards.all(cursor, size)
+          : this.statements.allBackwards.all(cursor, size)) as unknown as EventRow[];
       for (const row of rows) {
         if (!range.matches(row[1], row[4])) continue;
         yield decodeRecord(toRecord(row), this.registry);
@@ -223,6 +229,23 @@ export class SqliteEventStore implements EventStore {
       const last = rows[rows.length - 1]![0];
       cursor = range.direction === 'forwards' ? last + 1n : last - 1n;
     }
+  }
+
+  private readonly typedReads = new Map<string, StatementSync>();
+
+  /** A read of all events whose type starts with one of `count` prefixes, each passed as (length, prefix). */
+  private typedRead(direction: 'forwards' | 'backwards', count: number): StatementSync {
+    const key = `${direction}:${count}`;
+    let statement = this.typedReads.get(key);
+    if (!statement) {
+      const types = Array.from({ length: count }, () => 'substr(type, 1, ?) = ?').join(' OR ');
+      const [compare, order] = direction === 'forwards' ? ['>=', 'ASC'] : ['<=', 'DESC'];
+      statement = this.db.prepare(`SELECT ${COLUMNS} FROM events WHERE position ${compare} ? AND (${types}) ORDER BY position ${order} LIMIT ?`);
+      statement.setReadBigInts(true);
+      statement.setReturnArrays(true);
+      this.typedReads.set(key, statement);
+    }
+    return statement;
   }
 
   subscribeToAll(options: SubscribeToAllOptions = {}): Subscription {
