@@ -527,7 +527,7 @@ export class ActorRuntime {
     for (const streamId of staged.keys()) this.actors.delete(streamId);
     for (const { actor } of staged.values()) this.sessionProjections.forget(actor.sessionId);
     if (this.store.atomicMultiStreamAppend) return;
-    for (const streamId of staged.keys()) void this.rehydrate(streamId).catch((error) => this.fail(error));
+    for (const streamId of staged.keys()) this.background(() => this.rehydrate(streamId));
   }
 
   private envelope(actor: HostedActor, input: ActorInput, recordedAt: string): EventToAppend {
@@ -661,15 +661,19 @@ export class ActorRuntime {
     if (this.inFlightCalls.has(requestId) || this.stopped) return;
     const abandon = new AbortController();
     this.inFlightCalls.set(requestId, abandon);
-    void this.track(async () => {
-      const outcome = await this.performModelCall(requestId, request, abandon.signal);
-      await this.recordOutcome(streamId, requestId, outcome);
-    }).finally(() => this.inFlightCalls.delete(requestId)).catch((error) => this.fail(error));
+    this.background(async () => {
+      try {
+        const outcome = await this.performModelCall(requestId, request, abandon.signal);
+        await this.recordOutcome(streamId, requestId, outcome);
+      } finally {
+        this.inFlightCalls.delete(requestId);
+      }
+    });
   }
 
   private refuseModelCall(streamId: string, requestId: string, reason: string): void {
     const outcome = { type: 'model.failed', data: { requestId, reason: `refused: ${reason}`, retryable: false, kind: 'refused' } };
-    void this.track(() => this.recordOutcome(streamId, requestId, outcome)).catch((error) => this.fail(error));
+    this.background(() => this.recordOutcome(streamId, requestId, outcome));
   }
 
   /** Aborts an abandoned call; one that is not running (it was abandoned before a crash) gets its outcome directly. */
@@ -677,7 +681,7 @@ export class ActorRuntime {
     const running = this.inFlightCalls.get(requestId);
     if (running) return running.abort(new Error('the agent stopped waiting for this call'));
     const outcome = { type: 'model.failed', data: { requestId, reason: 'aborted: the agent stopped waiting before the call was re-issued', retryable: false, kind: 'aborted' } };
-    void this.track(() => this.recordOutcome(streamId, requestId, outcome)).catch((error) => this.fail(error));
+    this.background(() => this.recordOutcome(streamId, requestId, outcome));
   }
 
   private recordOutcome(streamId: string, requestId: string, outcome: { type: string; data: unknown }): Promise<void> {
@@ -708,7 +712,7 @@ export class ActorRuntime {
     if (this.stopped || actor.armed.has(timerId)) return;
     const handle = this.clock.setTimer(dueAt - this.clock.now(), () => {
       actor.armed.delete(timerId);
-      void this.deliver(actor.streamId, { type: 'timer.fired', data: { timerId, key }, eventId: derivedId(`${timerId}/fired`), causationId: timerId }).catch((error) => this.fail(error));
+      this.background(() => this.deliver(actor.streamId, { type: 'timer.fired', data: { timerId, key }, eventId: derivedId(`${timerId}/fired`), causationId: timerId }));
     });
     actor.armed.set(timerId, handle);
   }
@@ -727,6 +731,20 @@ export class ActorRuntime {
         waiter.resolve(actor.snapshot);
       }
     }
+  }
+
+  /**
+   * Work nobody awaits (a model call, a timer's firing): tracked, so `settled` waits for it, and its failure recorded
+   * before it counts as done, so `settled` cannot resolve in the moment between the two.
+   */
+  private background(work: () => Promise<unknown>): void {
+    void this.track(async () => {
+      try {
+        await work();
+      } catch (error) {
+        this.fail(error);
+      }
+    });
   }
 
   private async track<T>(work: () => Promise<T>): Promise<T> {
