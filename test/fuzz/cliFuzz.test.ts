@@ -7,7 +7,7 @@ import { runCli } from '../../src/cli/main.ts';
 import { collect } from '../../src/store/eventStore.ts';
 import { SqliteEventStore } from '../../src/store/sqliteEventStore.ts';
 
-// Malformed command lines against a real store: every one must end in a clear one-line refusal (exit 1 or 2, no
+// Malformed command lines (and config files, and exports) against a real store: every one must end in a clear one-line refusal (exit 1 or 2, no
 // stack trace) or a normal answer, and a refused one must have written nothing.
 const dir = mkdtempSync(join(tmpdir(), 'chronicle-fuzz-'));
 const store = `sqlite:${join(dir, 'fuzz.db')}`;
@@ -82,5 +82,34 @@ describe('CLI fuzz: malformed input gets a clear line, and nothing is written', 
         await db.close();
       }
     }), { numRuns: 40, seed: 2027 });
+  }, 240_000);
+
+  it('a malformed chronicle.config.json is refused naming the key (or the JSON), and nothing is written', async () => {
+    const json = fc.oneof(
+      fc.json(),
+      fc.dictionary(fc.constantFrom('store', 'model', 'fallbackModel', 'modelTimeoutMs', 'maxAttempts', 'checkpointEveryTokens', 'checkpointRetention', 'budgetTokens', 'contextWindow', 'contextThresholds', 'maxActiveTurns', 'councilThreshold', 'triageModel', 'colour'), fc.jsonValue()).map((o) => JSON.stringify(o)),
+      fc.string().map((text) => `{${text}`),
+    );
+    let run = 0;
+    const previous = process.env.CHRONICLE_CONFIG;
+    try {
+      await fc.assert(fc.asyncProperty(json, async (text) => {
+        const file = join(dir, `config-${run++}.json`);
+        writeFileSync(file, text);
+        process.env.CHRONICLE_CONFIG = file;
+        const before = await eventCount();
+        const warned: string[] = [];
+        const code = await runCli(['resume', '--store', store], { out: () => {}, warn: (l) => { warned.push(l); } });
+        expect(warned.join('\n'), text).not.toMatch(/\n\s+at /);
+        if (code !== 0) {
+          expect(code, text).toBe(2);
+          expect(warned.join('\n'), text).toMatch(/config: /);
+        }
+        expect(await eventCount(), text).toBe(before);
+      }), { numRuns: 60, seed: 2028 });
+    } finally {
+      if (previous === undefined) delete process.env.CHRONICLE_CONFIG;
+      else process.env.CHRONICLE_CONFIG = previous;
+    }
   }, 240_000);
 });
