@@ -13,7 +13,7 @@ export interface CausalitySummary {
 }
 
 /** Types only a message brings into an actor's stream: each must come from a recorded `message.sent`. */
-const MESSAGE_TYPES: ReadonlySet<string> = new Set([
+export const MESSAGE_TYPES: ReadonlySet<string> = new Set([
   'agent.assigned', 'task.assigned', 'agent.answered', 'agent.failed', 'context.thresholdCrossed', 'transition.requested', 'transition.readinessRequested',
   'transition.ready', 'transition.notReady', 'transition.validated', 'transition.completed', 'transition.failed', 'agent.retired',
 ]);

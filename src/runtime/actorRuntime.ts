@@ -384,7 +384,7 @@ export class ActorRuntime {
       else await ledger.prepare(actor.sessionId);
       // A fact that can start a turn (a query, or an answer that frees the session for a queued one) is triaged in
       // this group: what triage reads from the store (emergencies, learnt budgets) is caught up first, once.
-      if (!triageInputsFresh && actor.kind.category === 'session' && STARTS_TURN.has(input.type)) {
+      if (!triageInputsFresh && actor.kind.category === 'session' && mayStartTurn(staged.get(streamId)?.snapshot ?? actor.snapshot, input)) {
         await this.emergencies.refresh();
         await this.triageLog.refresh();
         triageInputsFresh = true;
@@ -789,8 +789,13 @@ function marketParties(snapshot: AnyMachineSnapshot, input: ActorInput): string[
   return [...new Set([...book.offers, ...book.bids].map((entry) => entry.sessionId))];
 }
 
-/** Facts to a session that can start a turn: a query, or an outcome that frees the session for a queued query. */
-const STARTS_TURN: ReadonlySet<string> = new Set(['query.received', 'agent.answered', 'agent.failed']);
+/**
+ * Whether a fact to a session can start a turn in this group: a query does; any other fact only when queries are
+ * queued behind the running turn (an answer, or a hand-off ending, frees the session for the next one).
+ */
+function mayStartTurn(snapshot: AnyMachineSnapshot, input: ActorInput): boolean {
+  return input.type === 'query.received' || ((snapshot.context as { queued?: unknown[] }).queued?.length ?? 0) > 0;
+}
 
 /**
  * Tasks a session sends carry its tiered state as prompt context, and a fresh instance taking over in a hand-off

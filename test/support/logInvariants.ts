@@ -8,6 +8,7 @@ import { actorKindOf, actorKinds } from '../../src/runtime/actorKinds.ts';
 import { derivedId } from '../../src/runtime/ids.ts';
 import { ledgerStream } from '../../src/runtime/sessionStreams.ts';
 import { sessionStream } from '../../src/runtime/sessionStreams.ts';
+import { MESSAGE_TYPES } from '../../src/audit/causalityAudit.ts';
 
 type Data = Record<string, unknown>;
 const dataOf = (event: RecordedEvent) => event.data as Data;
@@ -117,10 +118,6 @@ export function logProblems(all: readonly RecordedEvent[], sessionId: string, tu
 
   // Messages are the only events one actor writes into another's stream: each must come from a recorded send.
   const sentIds = new Set(all.filter((e) => e.type === 'message.sent').map((e) => derivedId(`${dataOf(e).messageId as string}/delivered`)));
-  const MESSAGE_TYPES = new Set([
-    'agent.assigned', 'task.assigned', 'agent.answered', 'agent.failed', 'context.thresholdCrossed', 'transition.requested', 'transition.readinessRequested',
-    'transition.ready', 'transition.notReady', 'transition.validated', 'transition.completed', 'transition.failed', 'agent.retired',
-  ]);
   for (const e of all) if (MESSAGE_TYPES.has(e.type) && !sentIds.has(e.eventId)) problem(`${e.streamId}@${e.revision}: ${e.type} arrived without a recorded message.sent`);
   return problems;
 }
