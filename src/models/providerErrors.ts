@@ -35,6 +35,43 @@ function isMalformedResponse(error: unknown): boolean {
     || EmptyResponseBodyError.isInstance(error) || NoContentGeneratedError.isInstance(error);
 }
 
+/** Socket-level error codes (Node, undici) that mean the connection failed, not the provider's answer. */
+const CONNECTION_ERROR_CODES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'UND_ERR_SOCKET', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_CLOSED']);
+
+/** The errors an error was caused by, outermost first; stops on a cycle. */
+function causes(error: unknown): Error[] {
+  const chain: Error[] = [];
+  for (let current = (error as Error).cause; current instanceof Error && !chain.includes(current); current = current.cause) chain.push(current);
+  return chain;
+}
+
+/** What cut the connection off, when one was cut while the body was being read (undici says `terminated`). */
+function droppedConnection(error: APICallError): string | undefined {
+  const chain = causes(error);
+  const socket = chain.find((e) => CONNECTION_ERROR_CODES.has(String((e as { code?: unknown }).code)));
+  if (!socket && !chain.some((e) => e instanceof TypeError && e.message === 'terminated')) return undefined;
+  return chain.map((e) => e.message).join(': ');
+}
+
+/** What the provider said about when to come back (OpenAI sends `retry-after-ms`, most send `retry-after`). */
+function retryAfter(headers: Record<string, string> | undefined): string | undefined {
+  const ms = headers?.['retry-after-ms']?.trim();
+  if (ms && /^\d+(\.\d+)?$/.test(ms)) return `retry after ${ms} ms`;
+  const value = headers?.['retry-after']?.trim();
+  if (!value) return undefined;
+  return /^\d+$/.test(value) ? `retry after ${value} s` : `retry after ${value.slice(0, 40)}`;
+}
+
+/** Why a 2xx body was no completion: not JSON at all, or JSON of another shape (which field, per the SDK's schema). */
+function unreadableBody(error: APICallError): string {
+  const chain = causes(error);
+  if (chain.some((e) => JSONParseError.isInstance(e))) return `the body is not valid JSON (${chain.at(-1)!.message})`;
+  const validation = chain.find((e) => TypeValidationError.isInstance(e));
+  const issue = (validation?.cause as { issues?: { path: PropertyKey[]; message: string }[] } | undefined)?.issues?.[0];
+  if (validation) return `the body is JSON but not a chat completion${issue ? ` (${issue.path.map(String).join('.') || 'body'}: ${issue.message})` : ''}`;
+  return error.message;
+}
+
 /** Where a call went, without query string or user info, which may carry credentials. */
 function endpoint(url: string): string {
   try {
@@ -60,8 +97,14 @@ export function toModelCallError(thrown: unknown, context: FailureContext): Mode
   const error = RetryError.isInstance(thrown) ? thrown.lastError : thrown;
   if (APICallError.isInstance(error)) {
     const status = error.statusCode;
-    if (status === undefined) return new ModelCallError('network', oneLine(`${context.label} could not be reached at ${endpoint(error.url)}: ${error.message}`, context));
-    return new ModelCallError(kindForStatus(status), oneLine(`HTTP ${status} from ${context.label} at ${endpoint(error.url)}: ${error.message}`, context), { statusCode: status });
+    const at = endpoint(error.url);
+    if (status === undefined) return new ModelCallError('network', oneLine(`${context.label} could not be reached at ${at}: ${error.message}`, context));
+    // Headers came, then the connection died: nothing is wrong with the answer, it just never arrived whole.
+    const dropped = droppedConnection(error);
+    if (dropped) return new ModelCallError('network', oneLine(`the connection to ${context.label} at ${at} dropped mid-answer (HTTP ${status}): ${dropped}`, context), { statusCode: status });
+    const wait = retryAfter(error.responseHeaders);
+    const detail = status < 300 ? unreadableBody(error) : error.message;
+    return new ModelCallError(kindForStatus(status), oneLine(`HTTP ${status} from ${context.label} at ${at}${wait ? ` (${wait})` : ''}: ${detail}`, context), { statusCode: status });
   }
   if (isAbortLike(error)) {
     return error.name === 'TimeoutError'

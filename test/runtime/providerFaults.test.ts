@@ -1,0 +1,304 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { AgentContext } from '../../machines/agentMachine.ts';
+import type { TurnOutcome } from '../../machines/sessionMachine.ts';
+import type { RecordedEvent } from '../../src/events/envelope.ts';
+import { ActorRuntime, type RuntimeOptions } from '../../src/runtime/actorRuntime.ts';
+import { systemClock } from '../../src/runtime/clock.ts';
+import { modelResolver } from '../../src/runtime/modelResolver.ts';
+import { agentConfigFor, askInSession, startSession, type SessionSettings } from '../../src/runtime/sessionService.ts';
+import { collect } from '../../src/store/eventStore.ts';
+import { SqliteEventStore } from '../../src/store/sqliteEventStore.ts';
+import { PROVIDER_TEXT, startFaultyProvider, type Fault, type FaultyProvider } from '../support/faultyProvider.ts';
+import { logProblems } from '../support/logInvariants.ts';
+
+/**
+ * Real sessions on the real clock and the SQLite store, with a real OpenAI-compatible provider on loopback (through
+ * the AI SDK) as the primary model that fails on cue, and the scripted model as the fallback. Everything asserted
+ * is read back from the recorded log.
+ */
+
+// Shaped like a real key, so the redaction of key shapes and of the exact key are both exercised.
+const KEY = 'sk-fault-0123456789abcdefSECRET';
+const FALLBACK = 'scripted:latency=5';
+/** Loose upper bound for one turn, however the provider misbehaves: a hang shows up as this failing, not as a stuck run. */
+const TURN_BOUND_MS = 8_000;
+
+const dir = mkdtempSync(join(tmpdir(), 'chronicle-provider-faults-'));
+// The key reaches the provider the way it does in production: from the environment, read at call time.
+beforeAll(() => { vi.stubEnv('OPENAI_COMPATIBLE_API_KEY', KEY); });
+afterAll(() => {
+  vi.unstubAllEnvs();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Rejects when `promise` has not settled after `ms`, naming what hung. */
+async function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const bound = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms); });
+  try {
+    return await Promise.race([promise, bound]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+interface Call {
+  model: string;
+  attempt: number;
+  outcome: string;
+  kind?: string;
+  retryable?: boolean;
+  reason?: string;
+  provider?: string;
+}
+
+/** One session whose primary model is the faulty provider, on its own SQLite file. */
+class FaultyRun {
+  readonly name: string;
+  readonly provider: FaultyProvider;
+  readonly sessionId: string;
+  readonly path: string;
+  readonly primary: string;
+  readonly store: SqliteEventStore;
+  readonly runtime: ActorRuntime;
+  turns = 0;
+  agentStream = '';
+
+  constructor(name: string, provider: FaultyProvider, runtimeOptions: Partial<RuntimeOptions> = {}) {
+    this.name = name;
+    this.provider = provider;
+    this.sessionId = name;
+    this.path = join(dir, `${name}.db`);
+    this.primary = `openai-compatible:${provider.baseURL}#flood-planner`;
+    this.store = new SqliteEventStore(this.path);
+    // The resolver the CLI uses: the primary is a real AI SDK model, reading its key from the environment.
+    this.runtime = new ActorRuntime({ store: this.store, models: modelResolver(systemClock), checkpointEveryTokens: 0, ...runtimeOptions });
+  }
+
+  async start(settings: Omit<SessionSettings, 'model' | 'fallbackModel'>): Promise<void> {
+    await startSession(this.runtime, this.sessionId, agentConfigFor({ model: this.primary, fallbackModel: FALLBACK, ...settings }, modelResolver(systemClock)));
+  }
+
+  async ask(): Promise<TurnOutcome & { elapsedMs: number }> {
+    const started = performance.now();
+    const query = { text: `Turn ${this.turns++}: which clinics lose power first in a flood?`, region: 'BD', purpose: 'disaster_response' };
+    const outcome = await within(TURN_BOUND_MS, `turn ${this.turns - 1} of ${this.name}`, askInSession(this.runtime, this.sessionId, query));
+    this.agentStream = outcome.agentStream;
+    return { ...outcome, elapsedMs: performance.now() - started };
+  }
+
+  async breaker(): Promise<AgentContext['breaker']> {
+    return ((await this.runtime.snapshotOf(this.agentStream)).context as AgentContext).breaker;
+  }
+
+  /** Waits (on the real clock) for the breaker's cool-down to fire: the next call is the half-open probe. */
+  async halfOpen(): Promise<void> {
+    await within(3_000, 'the breaker cool-down', this.runtime.waitFor(this.agentStream, (s) => (s.context as AgentContext).breaker.state === 'halfOpen'));
+  }
+
+  async log(): Promise<RecordedEvent[]> {
+    return collect(this.store.readAll());
+  }
+
+  /** Every model call of the agent, in order, with the outcome the log records for it. */
+  async calls(): Promise<Call[]> {
+    const agent = (await this.log()).filter((e) => e.streamId === this.agentStream);
+    return agent.filter((e) => e.type === 'model.requested').map((request) => {
+      const { requestId, model, attempt } = request.data as { requestId: string; model: string; attempt: number };
+      const outcome = agent.find((e) => (e.type === 'model.responded' || e.type === 'model.failed') && (e.data as { requestId: string }).requestId === requestId);
+      const data = (outcome?.data ?? {}) as Omit<Call, 'model' | 'attempt' | 'outcome'>;
+      return { model: model === this.primary ? 'primary' : model === FALLBACK ? 'fallback' : model, attempt, outcome: outcome?.type ?? 'none', ...pick(data) };
+    });
+  }
+
+  /**
+   * What every run must leave behind: each turn ended once, every request has exactly one outcome, the ledger
+   * balances, chains verify; the provider holds no request open; and the key it was sent is nowhere in the store.
+   */
+  async finish(): Promise<void> {
+    await within(5_000, 'the runtime settling', this.runtime.settled());
+    expect(logProblems(await this.log(), this.sessionId, this.turns)).toEqual([]);
+    await within(2_000, 'the provider closing its requests', (async () => { while (this.provider.openRequests() > 0) await new Promise((r) => setTimeout(r, 10)); })());
+    expect(this.provider.requests.length).toBeGreaterThan(0);
+    for (const request of this.provider.requests) expect(request.headers.authorization).toBe(`Bearer ${KEY}`);
+    expect(JSON.stringify(await this.log(), (_, value: unknown) => (typeof value === 'bigint' ? String(value) : value))).not.toContain(KEY);
+    this.runtime.stop();
+    await this.store.close();
+    for (const file of [this.path, `${this.path}-wal`]) {
+      if (existsSync(file)) expect(readFileSync(file).includes(KEY)).toBe(false);
+    }
+  }
+}
+
+function pick(data: Record<string, unknown>): Partial<Call> {
+  const out: Partial<Call> = {};
+  for (const key of ['kind', 'retryable', 'reason', 'provider'] as const) if (data[key] !== undefined) (out as Record<string, unknown>)[key] = data[key];
+  return out;
+}
+
+async function run(name: string, faults: Fault[], body: (run: FaultyRun) => Promise<void>, runtimeOptions: Partial<RuntimeOptions> = {}): Promise<void> {
+  const provider = await startFaultyProvider();
+  provider.script(...faults);
+  const faulty = new FaultyRun(name, provider, runtimeOptions);
+  try {
+    await body(faulty);
+    await faulty.finish();
+  } finally {
+    faulty.runtime.stop();
+    await provider.close();
+  }
+}
+
+const BREAKER = { maxAttempts: 3, breakerThreshold: 2, breakerCooldownMs: 600 } as const;
+
+describe('provider faults: each is recorded, retried as configured, trips the breaker to the fallback, and nothing hangs', () => {
+  it.each<[string, Fault, string, RegExp]>([
+    ['HTTP 500', { type: 'status', status: 500, echoKey: true }, 'server', /^server: HTTP 500 from openai-compatible:flood-planner at http:\/\/127\.0\.0\.1:\d+\/v1\/chat\/completions: The server had an error/],
+    ['HTTP 502', { type: 'status', status: 502, echoKey: true }, 'server', /^server: HTTP 502 .*: Bad gateway: \[redacted\]\.$/],
+    ['HTTP 503 with retry-after', { type: 'status', status: 503, retryAfter: '2', echoKey: true }, 'server', /^server: HTTP 503 .* \(retry after 2 s\): The engine is currently overloaded/],
+    ['HTTP 429', { type: 'status', status: 429, echoKey: true }, 'rate-limit', /^rate-limit: HTTP 429 .*\/chat\/completions: Rate limit reached/],
+    ['HTTP 429 with retry-after', { type: 'status', status: 429, retryAfter: '1', echoKey: true }, 'rate-limit', /^rate-limit: HTTP 429 .* \(retry after 1 s\): Rate limit reached/],
+    ['a body cut off and the connection dropped', { type: 'cut-off' }, 'network', /^network: the connection to openai-compatible:flood-planner .* dropped mid-answer \(HTTP 200\)/],
+    ['a connection reset', { type: 'reset' }, 'network', /^network: openai-compatible:flood-planner could not be reached .*ECONNRESET/],
+  ])('%s: retryable, retried, breaker opens, fallback answers; the half-open probe closes it once the provider recovers', async (name, fault, kind, reason) => {
+    await run(`transient-${name.replace(/\W+/g, '-')}`, [fault, fault], async (faulty) => {
+      await faulty.start({ ...BREAKER, modelTimeoutMs: 5_000 });
+
+      const first = await faulty.ask();
+      expect(first).toMatchObject({ status: 'answered', model: expect.stringMatching(/^scripted/) });
+      expect(await faulty.breaker()).toMatchObject({ state: 'open', trips: 1 });
+
+      await faulty.halfOpen();
+      const second = await faulty.ask();
+      expect(second).toMatchObject({ status: 'answered', text: PROVIDER_TEXT, model: 'flood-planner' });
+      expect(await faulty.breaker()).toMatchObject({ state: 'closed', consecutiveFailures: 0, trips: 1 });
+
+      const calls = await faulty.calls();
+      expect(calls.map((c) => [c.model, c.attempt, c.outcome, c.kind ?? c.provider])).toEqual([
+        ['primary', 1, 'model.failed', kind],
+        ['primary', 2, 'model.failed', kind],
+        ['fallback', 3, 'model.responded', 'scripted'],
+        ['primary', 1, 'model.responded', 'openai-compatible'],
+      ]);
+      for (const failed of calls.slice(0, 2)) {
+        expect(failed.retryable).toBe(true);
+        expect(failed.reason).toMatch(reason);
+      }
+      expect(faulty.provider.requests).toHaveLength(3);
+    });
+  });
+
+  it.each<[string, Fault]>([
+    ['a provider that never answers', { type: 'hang' }],
+    ['a stream that sends headers, then a byte every 100 ms', { type: 'dribble', byteEveryMs: 100 }],
+  ])('%s: the model timeout fires, the call is aborted at the provider, retried, and the fallback answers', async (name, fault) => {
+    await run(`timeout-${fault.type}`, [fault, fault], async (faulty) => {
+      await faulty.start({ ...BREAKER, modelTimeoutMs: 500 });
+
+      const first = await faulty.ask();
+      expect(first).toMatchObject({ status: 'answered', model: expect.stringMatching(/^scripted/) });
+      // Two timeouts of 500 ms and a quick fallback: well under the bound, whatever the provider does.
+      expect(first.elapsedMs).toBeLessThan(4_000);
+      // The provider saw both connections closed by the client: the abort reached the socket.
+      await within(2_000, 'the provider seeing the aborts', (async () => { while (!faulty.provider.requests.every((r) => r.clientGaveUp)) await new Promise((r) => setTimeout(r, 10)); })());
+
+      await faulty.halfOpen();
+      expect(await faulty.ask()).toMatchObject({ status: 'answered', text: PROVIDER_TEXT });
+      expect(await faulty.breaker()).toMatchObject({ state: 'closed', trips: 1 });
+
+      await within(5_000, 'the runtime settling', faulty.runtime.settled());
+      const agent = (await faulty.log()).filter((e) => e.streamId === faulty.agentStream);
+      const timeouts = agent.filter((e) => e.type === 'timer.fired' && (e.data as { key: string }).key === 'modelTimeout');
+      const cancels = agent.filter((e) => e.type === 'model.cancelled');
+      expect(timeouts).toHaveLength(2);
+      // Each timeout abandons exactly the call it timed, recorded as caused by the timer's firing.
+      expect(cancels.map((e) => e.metadata.causationId)).toEqual(timeouts.map((e) => e.eventId));
+      const calls = await faulty.calls();
+      expect(calls.map((c) => [c.model, c.outcome, c.kind ?? c.provider])).toEqual([
+        // The abandoned call's outcome is the abort; the timeout itself is the recorded timer.fired above.
+        ['primary', 'model.failed', 'aborted'],
+        ['primary', 'model.failed', 'aborted'],
+        ['fallback', 'model.responded', 'scripted'],
+        ['primary', 'model.responded', 'openai-compatible'],
+      ]);
+      expect(calls[0]!.reason).toMatch(/stopped waiting/);
+    });
+  });
+
+  it('a provider slower than the runtime\'s own deadline: recorded as a retryable timeout, and the retry answers', async () => {
+    await run('provider-deadline', [{ type: 'hang' }], async (faulty) => {
+      await faulty.start({ maxAttempts: 2, breakerThreshold: 5, breakerCooldownMs: 60_000, modelTimeoutMs: 10_000 });
+      const outcome = await faulty.ask();
+      expect(outcome).toMatchObject({ status: 'answered', text: PROVIDER_TEXT });
+      expect(outcome.elapsedMs).toBeLessThan(4_000);
+      const calls = await faulty.calls();
+      expect(calls.map((c) => [c.model, c.attempt, c.outcome, c.kind ?? c.provider])).toEqual([
+        ['primary', 1, 'model.failed', 'timeout'],
+        ['primary', 2, 'model.responded', 'openai-compatible'],
+      ]);
+      expect(calls[0]).toMatchObject({ retryable: true, reason: expect.stringMatching(/^timeout: /) });
+      expect(faulty.provider.requests[0]!.clientGaveUp).toBe(true);
+    }, { providerDeadlineMs: 400 });
+  });
+
+  it('retries as configured: a 503, a 429 and a dropped connection in a row, then the provider answers on the fourth attempt', async () => {
+    const faults: Fault[] = [{ type: 'status', status: 503 }, { type: 'status', status: 429, retryAfter: '1' }, { type: 'cut-off' }];
+    await run('retries', faults, async (faulty) => {
+      await faulty.start({ maxAttempts: 4, breakerThreshold: 5, breakerCooldownMs: 60_000, modelTimeoutMs: 5_000 });
+      expect(await faulty.ask()).toMatchObject({ status: 'answered', text: PROVIDER_TEXT });
+      const calls = await faulty.calls();
+      expect(calls.map((c) => [c.model, c.attempt, c.kind ?? c.provider, c.retryable])).toEqual([
+        ['primary', 1, 'server', true],
+        ['primary', 2, 'rate-limit', true],
+        ['primary', 3, 'network', true],
+        ['primary', 4, 'openai-compatible', undefined],
+      ]);
+      expect(await faulty.breaker()).toMatchObject({ state: 'closed', consecutiveFailures: 0, trips: 0 });
+      // Each attempt is its own recorded request, sent with its own idempotency key.
+      const requestIds = (await faulty.log()).filter((e) => e.type === 'model.requested').map((e) => (e.data as { requestId: string }).requestId);
+      expect(faulty.provider.requests.map((r) => r.headers['idempotency-key'])).toEqual(requestIds);
+    });
+  });
+
+  it.each<[string, Fault, RegExp]>([
+    ['invalid JSON', { type: 'invalid-json' }, /the body is not valid JSON \(Unexpected end of JSON input\)/],
+    ['JSON of the wrong shape', { type: 'wrong-shape' }, /the body is JSON but not a chat completion \(choices: /],
+    ['a completion with no choices', { type: 'empty-choices' }, /did not contain any choices/],
+  ])('%s: recorded as malformed, not retried (it would come back the same); repeated, it opens the breaker and the fallback answers', async (name, fault, reason) => {
+    await run(`malformed-${fault.type}`, [fault, fault], async (faulty) => {
+      await faulty.start({ ...BREAKER, modelTimeoutMs: 5_000 });
+      const outcomes = [await faulty.ask(), await faulty.ask(), await faulty.ask()];
+      expect(outcomes.map((o) => o.status)).toEqual(['failed', 'failed', 'answered']);
+      expect(outcomes[0]!.text).toMatch(reason);
+      expect(outcomes[2]!.model).toMatch(/^scripted/);
+      expect(await faulty.breaker()).toMatchObject({ state: 'open', trips: 1 });
+
+      await faulty.halfOpen();
+      expect(await faulty.ask()).toMatchObject({ status: 'answered', text: PROVIDER_TEXT });
+      expect(await faulty.breaker()).toMatchObject({ state: 'closed', trips: 1 });
+
+      const calls = await faulty.calls();
+      expect(calls.map((c) => [c.model, c.attempt, c.kind ?? c.provider, c.retryable])).toEqual([
+        ['primary', 1, 'malformed', false],
+        ['primary', 1, 'malformed', false],
+        ['fallback', 1, 'scripted', undefined],
+        ['primary', 1, 'openai-compatible', undefined],
+      ]);
+      expect(calls[0]!.reason).toMatch(/^malformed: /);
+    });
+  });
+
+  it('a provider that echoes the key in its 401: recorded as auth, not retried, and the key is nowhere in the store', async () => {
+    await run('auth-echo', [{ type: 'status', status: 401, echoKey: true }], async (faulty) => {
+      await faulty.start({ ...BREAKER, modelTimeoutMs: 5_000 });
+      const outcome = await faulty.ask();
+      expect(outcome).toMatchObject({ status: 'failed', text: expect.stringContaining('Incorrect API key provided: [redacted]') });
+      const [call] = await faulty.calls();
+      expect(call).toMatchObject({ model: 'primary', outcome: 'model.failed', kind: 'auth', retryable: false });
+      // finish() then checks every recorded byte of the SQLite file for the key.
+    });
+  });
+});
