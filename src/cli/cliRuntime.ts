@@ -1,4 +1,4 @@
-import { ActorRuntime } from '../runtime/actorRuntime.ts';
+import { ActorRuntime, type RuntimeOptions } from '../runtime/actorRuntime.ts';
 import { systemClock } from '../runtime/clock.ts';
 import { modelResolver } from '../runtime/modelResolver.ts';
 import { resumeUnfinishedSessions, untilSessionsIdle } from '../runtime/resumeSessions.ts';
@@ -21,7 +21,6 @@ export interface CliRuntimeOptions {
  * session a previous process left unfinished, so no command leaves half-run work behind it.
  */
 export async function withCliRuntime<T>(storeUri: string | undefined, io: CommandIo, work: (runtime: ActorRuntime, store: EventStore) => Promise<T>, options: CliRuntimeOptions = {}): Promise<T> {
-  const { checkpointEveryTokens, checkpointRetention, maxActiveTurns, councilThreshold, triageModel } = loadCliConfig();
   const store = await openEventStore(storeUri);
   let inspection: LiveInspection | undefined;
   try {
@@ -30,7 +29,7 @@ export async function withCliRuntime<T>(storeUri: string | undefined, io: Comman
     await store.close();
     throw error;
   }
-  const runtime = new ActorRuntime({ store, models: modelResolver(systemClock), projections: sessionProjections(), checkpointEveryTokens, checkpointRetention, maxActiveTurns, councilThreshold, triageModel, onStep: inspection?.onStep });
+  const runtime = createCliRuntime(store, { onStep: inspection?.onStep });
   try {
     const resumed = await resumeUnfinishedSessions(runtime, (sessionId, reason) => io.warn(`chronicle: not resuming session ${sessionId}: ${reason}`));
     if (resumed.length > 0) io.warn(`chronicle: resumed ${resumed.length} unfinished session(s): ${resumed.join(', ')}`);
@@ -43,6 +42,12 @@ export async function withCliRuntime<T>(storeUri: string | undefined, io: Comman
     await inspection?.close();
     await store.close();
   }
+}
+
+/** The runtime the CLI's commands (and workers) run: the config file's settings, real clock, real or scripted models. */
+export function createCliRuntime(store: EventStore, extra: Partial<RuntimeOptions> = {}): ActorRuntime {
+  const { checkpointEveryTokens, checkpointRetention, maxActiveTurns, councilThreshold, triageModel } = loadCliConfig();
+  return new ActorRuntime({ store, models: modelResolver(systemClock), projections: sessionProjections(), checkpointEveryTokens, checkpointRetention, maxActiveTurns, councilThreshold, triageModel, ...extra });
 }
 
 /** Starts the inspection server and waits for a viewer, so the run is watched from its first step (it goes on without one). */

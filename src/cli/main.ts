@@ -18,6 +18,9 @@ import { inspectCommand, inspectUsage } from './commands/inspectCommand.ts';
 import { machinesCommand, machinesUsage } from './commands/machinesCommand.ts';
 import { memoryCommand, memoryUsage } from './commands/memoryCommand.ts';
 import { marketCommand, marketUsage } from './commands/marketCommand.ts';
+import { submitCommand, submitUsage } from './commands/submitCommand.ts';
+import { workerCommand, workerUsage } from './commands/workerCommand.ts';
+import { workersCommand, workersUsage } from './commands/workersCommand.ts';
 import { exitQuietlyOnClosedPipe, processIo, type CommandIo } from './commandIo.ts';
 import { UsageError } from './usageError.ts';
 import { StoreUriError } from '../store/openEventStore.ts';
@@ -30,6 +33,9 @@ const commands: Record<string, { run: (args: string[], io: CommandIo) => Promise
   events: { run: eventsCommand, usage: eventsUsage, summary: 'print a session\'s events, a stream, or the whole log' },
   replay: { run: replayCommand, usage: replayUsage, summary: 'each actor of a session as of a position or time' },
   resume: { run: resumeCommand, usage: resumeUsage, summary: 'resume sessions a stopped process left unfinished' },
+  submit: { run: submitCommand, usage: submitUsage, summary: 'record a query for the workers to run; --wait follows it to its answer' },
+  worker: { run: workerCommand, usage: workerUsage, summary: 'run sessions as one of a group of workers sharing the store (leases; KurrentDB persistent subscription)' },
+  workers: { run: workersCommand, usage: workersUsage, summary: 'the work board: workers, who holds which session, unheld and parked sessions; --unpark' },
   state: { run: stateCommand, usage: stateUsage, summary: 'every actor and projection of a session as of a point' },
   ledger: { run: ledgerCommand, usage: ledgerUsage, summary: 'a session\'s token ledger as of a point' },
   climate: { run: climateCommand, usage: climateUsage, summary: 'energy, emissions and true cost per call, as of a point, under any factor set' },

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { marketCatalogue } from '../market/marketEvents.ts';
+import { workerCatalogue } from '../worker/workerEvents.ts';
 import { budgetEstimateSchema } from '../policy/budget/budgetEstimate.ts';
 import { factorSetAdoptedSchema } from '../policy/climate/factorSetEvent.ts';
 import { priorityAssignmentSchema } from '../policy/priority/index.ts';
@@ -180,6 +181,9 @@ export const catalogue = {
 
   // The token market (`market-<id>`): offers, bids, clearings and the trades they made.
   ...marketCatalogue,
+
+  // Workers, their leases on sessions, and projection checkpoints (`worker-`, `lease-`, `projection-` streams).
+  ...workerCatalogue,
 
   // Checkpoints (`checkpoint-<sessionId>`): every actor's snapshot and every projection's state, and the revision
   // of each stream they cover, so a point-in-time query folds only what came after.

@@ -3,7 +3,7 @@ import type { Effect } from '../../machines/effects.ts';
 import { streamCategory, type EventToAppend } from '../events/envelope.ts';
 import type { LanguageModel, ModelReply } from '../models/languageModel.ts';
 import { ModelCallError } from '../models/modelCallError.ts';
-import { StreamNotFoundError } from '../store/errors.ts';
+import { StreamNotFoundError, WrongExpectedVersionError } from '../store/errors.ts';
 import { mayHaveEvents, type EventStore } from '../store/eventStore.ts';
 import { foldActor, initialSnapshot, machineEventOf, stepActor } from './actorFold.ts';
 import { actorKindOf, actorKinds, sessionIdOf, type ActorKind } from './actorKinds.ts';
@@ -64,6 +64,27 @@ export interface RuntimeOptions {
   triageModel?: string;
   /** Sees every recorded event with the actor's snapshot right after it, live (tests, inspector). */
   onStep?: (streamId: string, event: EventToAppend, snapshot: AnyMachineSnapshot) => void;
+  /**
+   * `record`: facts and the effect requests they cause are recorded, and none is performed: a client submitting
+   * work that a worker, taking the session, performs (`chronicle submit`). Default `perform`.
+   */
+  effects?: 'perform' | 'record';
+  /**
+   * Sees a failure of work nobody awaits (a model call's outcome, a timer's firing, a re-delivery) with the session
+   * it belongs to; returning true means it was dealt with (a worker that lost the session to another releases it),
+   * so `settled` does not reject with it.
+   */
+  onBackgroundFailure?: (error: Error, sessionId: string | undefined) => boolean;
+}
+
+/** A fact for a session this runtime released to another owner: it is not recorded here. */
+export class SessionReleasedError extends Error {
+  override readonly name = 'SessionReleasedError';
+  readonly sessionId: string;
+  constructor(sessionId: string) {
+    super(`session ${sessionId} was released by this runtime (another worker owns it now); nothing was recorded`);
+    this.sessionId = sessionId;
+  }
 }
 
 interface HostedActor {
@@ -110,6 +131,8 @@ const TRIAGE_OUTPUT_TOKENS = 256;
 /** Added to an emergency's priority for admission: above any priority the policy can give an ordinary request. */
 const EMERGENCY_ADMISSION = 1_000_000;
 const MAX_GROUP_EVENTS = 20_000;
+/** Times a fact is staged again after another writer got to its streams first, before the conflict is reported. */
+const MAX_CONFLICT_ATTEMPTS = 5;
 
 /**
  * Hosts actors live under the write-ahead rule: for each fact addressed to an actor it computes the machine's
@@ -141,7 +164,11 @@ export class ActorRuntime {
   private readonly inbox: Delivery[] = [];
   private draining = false;
   private readonly loading = new Map<string, Promise<HostedActor>>();
-  private readonly inFlightCalls = new Map<string, AbortController>();
+  private readonly inFlightCalls = new Map<string, { abandon: AbortController; sessionId: string }>();
+  /** Sessions handed over to another owner: not hosted, and facts for them are refused until reclaimed. */
+  private readonly released = new Set<string>();
+  private readonly performsEffects: boolean;
+  private readonly onBackgroundFailure: RuntimeOptions['onBackgroundFailure'];
   private readonly waiters = new Set<{ streamId: string; check: (s: AnyMachineSnapshot) => boolean; resolve: (s: AnyMachineSnapshot) => void }>();
   private busy = 0;
   private idleWaiters: (() => void)[] = [];
@@ -159,6 +186,8 @@ export class ActorRuntime {
     this.ids = options.ids ?? randomIds;
     this.providerDeadlineMs = options.providerDeadlineMs ?? 120_000;
     this.onStep = options.onStep;
+    this.performsEffects = (options.effects ?? 'perform') === 'perform';
+    this.onBackgroundFailure = options.onBackgroundFailure;
     this.ledgers = new LedgerKeeper({ store: this.store, ids: this.ids, models: this.models, factorSet: options.factorSet ?? defaultFactorSet });
     // The session state is always hosted and checkpointed: every task's prompt context is read from it.
     this.projections = { sessionState: sessionStateProjection as ExtraProjections[string], ...options.projections };
@@ -182,6 +211,8 @@ export class ActorRuntime {
   deliver(streamId: string, input: ActorInput): Promise<void> {
     // The id is fixed now, so a retry after a failed write cannot record the same fact twice.
     const fact = { ...input, eventId: input.eventId ?? this.ids.next() };
+    const sessionId = sessionIdOf(streamId);
+    if (this.released.has(sessionId)) return Promise.reject(new SessionReleasedError(sessionId));
     return this.track(() => new Promise<void>((resolve, reject) => {
       this.inbox.push({ streamId, input: fact, resolve, reject });
       if (!this.draining) {
@@ -246,6 +277,39 @@ export class ActorRuntime {
       this.deliver(message.to, { type: message.messageType, data: message.data, eventId: deliveredMessageId(messageId), causationId: message.recordEventId })));
   }
 
+  /**
+   * Stops hosting a session another worker now owns: its actors, ledger and projections are dropped, its timers
+   * disarmed, its model calls abandoned without an outcome recorded here, and facts for it refused, until
+   * `reclaimSession`. The owner rebuilds all of it from the log.
+   */
+  releaseSession(sessionId: string): void {
+    this.released.add(sessionId);
+    this.forgetSession(sessionId);
+    for (const call of this.inFlightCalls.values()) if (call.sessionId === sessionId) call.abandon.abort(new SessionReleasedError(sessionId));
+  }
+
+  /**
+   * Drops what this runtime holds of a session (actors, their armed timers, ledger, projections), so it is read
+   * afresh from the log: after another process recorded facts for it (a client's query and the requests that caused),
+   * `rehydrate` then performs what they requested. Model calls in flight go on; their outcomes reach the reloaded actors.
+   */
+  forgetSession(sessionId: string): void {
+    for (const [streamId, actor] of this.actors) {
+      if (actor.sessionId !== sessionId) continue;
+      for (const handle of actor.armed.values()) this.clock.clearTimer(handle);
+      actor.armed.clear();
+      this.actors.delete(streamId);
+    }
+    this.ledgers.forget(sessionId);
+    this.sessionProjections.forget(sessionId);
+    this.checkpointed.delete(sessionId);
+  }
+
+  /** Hosts a released session again: its actors load afresh from the log on their next fact. */
+  reclaimSession(sessionId: string): void {
+    this.released.delete(sessionId);
+  }
+
   /** Stops arming timers and cancels the armed ones; the log stays as it is, ready to be resumed. */
   stop(): void {
     this.stopped = true;
@@ -305,7 +369,7 @@ export class ActorRuntime {
    * new snapshots adopted and the effects performed (write-ahead). A group that fails is retried one delivery at
    * a time, so one bad fact cannot take the others down with it.
    */
-  private async commitGroup(group: Delivery[]): Promise<void> {
+  private async commitGroup(group: Delivery[], attempt = 1): Promise<void> {
     let staged: Map<string, StagedActor> | undefined;
     let ledger: LedgerStage | undefined;
     let usage: Map<string, number> | undefined;
@@ -335,7 +399,7 @@ export class ActorRuntime {
       usage = stage.ledger.usageBySession();
       handOffCheckpoints = checkpointReasons(parts);
       for (const delivery of group) delivery.resolve();
-      if (!this.stopped) for (const perform of stage.performs) perform();
+      if (!this.stopped && this.performsEffects) for (const perform of stage.performs) perform();
     } catch (error) {
       if (group.length > 1) {
         this.retrying = true;
@@ -348,6 +412,12 @@ export class ActorRuntime {
       }
       ledger?.forget();
       this.forgetAfterFailedWrite(staged);
+      // Another writer extended one of the streams first (a client recording a query, a worker that took the
+      // session over): the actors reload from the log and the fact is staged again on top of what is there. Facts
+      // already recorded by the other writer are recognised by their ids and not recorded twice.
+      if (error instanceof WrongExpectedVersionError && attempt < MAX_CONFLICT_ATTEMPTS && !this.released.has(sessionIdOf(group[0]!.streamId))) {
+        return this.commitGroup(group, attempt + 1);
+      }
       group[0]!.reject(error);
       return;
     }
@@ -527,7 +597,7 @@ export class ActorRuntime {
     for (const streamId of staged.keys()) this.actors.delete(streamId);
     for (const { actor } of staged.values()) this.sessionProjections.forget(actor.sessionId);
     if (this.store.atomicMultiStreamAppend) return;
-    for (const streamId of staged.keys()) this.background(() => this.rehydrate(streamId));
+    for (const streamId of staged.keys()) this.background(() => this.rehydrate(streamId), streamId);
   }
 
   private envelope(actor: HostedActor, input: ActorInput, recordedAt: string): EventToAppend {
@@ -660,7 +730,7 @@ export class ActorRuntime {
   private callModel(streamId: string, requestId: string, request: { model: string; prompt: string; attempt: number }): void {
     if (this.inFlightCalls.has(requestId) || this.stopped) return;
     const abandon = new AbortController();
-    this.inFlightCalls.set(requestId, abandon);
+    this.inFlightCalls.set(requestId, { abandon, sessionId: sessionIdOf(streamId) });
     this.background(async () => {
       try {
         const outcome = await this.performModelCall(requestId, request, abandon.signal);
@@ -668,20 +738,20 @@ export class ActorRuntime {
       } finally {
         this.inFlightCalls.delete(requestId);
       }
-    });
+    }, streamId);
   }
 
   private refuseModelCall(streamId: string, requestId: string, reason: string): void {
     const outcome = { type: 'model.failed', data: { requestId, reason: `refused: ${reason}`, retryable: false, kind: 'refused' } };
-    this.background(() => this.recordOutcome(streamId, requestId, outcome));
+    this.background(() => this.recordOutcome(streamId, requestId, outcome), streamId);
   }
 
   /** Aborts an abandoned call; one that is not running (it was abandoned before a crash) gets its outcome directly. */
   private cancelModelCall(streamId: string, requestId: string): void {
     const running = this.inFlightCalls.get(requestId);
-    if (running) return running.abort(new Error('the agent stopped waiting for this call'));
+    if (running) return running.abandon.abort(new Error('the agent stopped waiting for this call'));
     const outcome = { type: 'model.failed', data: { requestId, reason: 'aborted: the agent stopped waiting before the call was re-issued', retryable: false, kind: 'aborted' } };
-    this.background(() => this.recordOutcome(streamId, requestId, outcome));
+    this.background(() => this.recordOutcome(streamId, requestId, outcome), streamId);
   }
 
   private recordOutcome(streamId: string, requestId: string, outcome: { type: string; data: unknown }): Promise<void> {
@@ -712,7 +782,7 @@ export class ActorRuntime {
     if (this.stopped || actor.armed.has(timerId)) return;
     const handle = this.clock.setTimer(dueAt - this.clock.now(), () => {
       actor.armed.delete(timerId);
-      this.background(() => this.deliver(actor.streamId, { type: 'timer.fired', data: { timerId, key }, eventId: derivedId(`${timerId}/fired`), causationId: timerId }));
+      this.background(() => this.deliver(actor.streamId, { type: 'timer.fired', data: { timerId, key }, eventId: derivedId(`${timerId}/fired`), causationId: timerId }), actor.streamId);
     });
     actor.armed.set(timerId, handle);
   }
@@ -737,12 +807,16 @@ export class ActorRuntime {
    * Work nobody awaits (a model call, a timer's firing): tracked, so `settled` waits for it, and its failure recorded
    * before it counts as done, so `settled` cannot resolve in the moment between the two.
    */
-  private background(work: () => Promise<unknown>): void {
+  private background(work: () => Promise<unknown>, streamId?: string): void {
     void this.track(async () => {
       try {
         await work();
       } catch (error) {
-        this.fail(error);
+        // A fact for a session released to another owner was never meant to be recorded here.
+        if (error instanceof SessionReleasedError) return;
+        const failure = error instanceof Error ? error : new Error(String(error));
+        if (this.onBackgroundFailure?.(failure, streamId === undefined ? undefined : sessionIdOf(streamId))) return;
+        this.fail(failure);
       }
     });
   }

@@ -12,7 +12,7 @@ export async function resumeUnfinishedSessions(runtime: ActorRuntime, onSkipped:
   const resumed: string[] = [];
   for (const sessionId of await listSessionIds(runtime.store)) {
     try {
-      if (await resumeIfUnfinished(runtime, sessionId)) resumed.push(sessionId);
+      if (await resumeSessionIfUnfinished(runtime, sessionId)) resumed.push(sessionId);
     } catch (error) {
       // A session written by another machine version cannot be resumed by this build; the others still can.
       if (!(error instanceof MachineVersionError)) throw error;
@@ -22,7 +22,8 @@ export async function resumeUnfinishedSessions(runtime: ActorRuntime, onSkipped:
   return resumed;
 }
 
-async function resumeIfUnfinished(runtime: ActorRuntime, sessionId: string): Promise<boolean> {
+/** Rehydrates every actor of one session when it has unfinished work; false when it has none. */
+export async function resumeSessionIfUnfinished(runtime: ActorRuntime, sessionId: string): Promise<boolean> {
   const stream = sessionStream(sessionId);
   const session = await runtime.snapshotOf(stream);
   const context = session.context as SessionContext;

@@ -66,6 +66,15 @@ export async function askInSession(runtime: ActorRuntime, sessionId: string, que
   }
 }
 
+/**
+ * Records a query in a session and returns its turn number, without waiting for the answer: with a runtime that
+ * records effects without performing them, this is how a client hands a turn to whichever worker holds the session.
+ */
+export async function submitQuery(runtime: ActorRuntime, sessionId: string, query: Query): Promise<number> {
+  await assertOpen(runtime, sessionId);
+  return recordQuery(runtime, sessionId, query);
+}
+
 export class SessionClosedError extends Error {
   override readonly name = 'SessionClosedError';
 }

@@ -6,7 +6,8 @@ import { systemClock } from '../../runtime/clock.ts';
 import { agentConfigFor, askInSession, startSession } from '../../runtime/sessionService.ts';
 import { readSessionEvents } from '../../runtime/sessionStreams.ts';
 import { withCliRuntime } from '../cliRuntime.ts';
-import { cliConfigSchema, loadCliConfig } from '../cliConfig.ts';
+import { loadCliConfig } from '../cliConfig.ts';
+import { sessionSettingsOf } from '../sessionSettings.ts';
 import { commandOptions } from '../commandOptions.ts';
 import type { CommandIo } from '../commandIo.ts';
 import { toJson } from '../output.ts';
@@ -41,14 +42,7 @@ export async function runCommand(args: string[], io: CommandIo): Promise<number>
   const text = positionals.join(' ').trim();
   if (text.length === 0) throw new UsageError('run: give the query as the first argument, in quotes');
   const config = loadCliConfig();
-  // Flags win over the config file, which wins over the defaults; the spec strings are checked before anything runs.
-  const flags = cliConfigSchema.pick({ model: true, fallbackModel: true }).safeParse({ model: values.model, fallbackModel: values['fallback-model'] });
-  if (!flags.success) throw new UsageError(`run: ${flags.error.issues.map((i) => `--${i.path[0] === 'fallbackModel' ? 'fallback-model' : 'model'}: ${i.message}`).join('; ')}`);
-  const settings = {
-    ...config,
-    model: flags.data.model ?? config.model ?? 'scripted',
-    fallbackModel: flags.data.fallbackModel ?? config.fallbackModel ?? null,
-  };
+  const settings = sessionSettingsOf('run', config, values);
   // --inspect-port alone asks for inspection too: nobody names a port they do not want used.
   const inspect = values.inspect || values['inspect-port'] !== undefined ? { port: values['inspect-port'] ?? DEFAULT_INSPECT_PORT, viewerWaitMs: INSPECT_VIEWER_WAIT_MS } : undefined;
   return withCliRuntime(values.store ?? config.store, io, async (runtime, store) => {

@@ -1,0 +1,90 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import type { SessionContext } from '../../../machines/sessionMachine.ts';
+import { purposeSchema, regionSchema } from '../../policy/requestOrigin.ts';
+import { ActorRuntime } from '../../runtime/actorRuntime.ts';
+import { systemClock } from '../../runtime/clock.ts';
+import { modelResolver } from '../../runtime/modelResolver.ts';
+import { agentConfigFor, startSession, submitQuery } from '../../runtime/sessionService.ts';
+import { sessionStream } from '../../runtime/sessionStreams.ts';
+import type { EventStore } from '../../store/eventStore.ts';
+import { openEventStore } from '../../store/openEventStore.ts';
+import { createCliRuntime } from '../cliRuntime.ts';
+import { loadCliConfig } from '../cliConfig.ts';
+import { commandOptions } from '../commandOptions.ts';
+import type { CommandIo } from '../commandIo.ts';
+import { toJson } from '../output.ts';
+import { sessionSettingsOf } from '../sessionSettings.ts';
+import { UsageError } from '../usageError.ts';
+
+const schema = z.strictObject({
+  region: regionSchema,
+  purpose: purposeSchema,
+  model: z.string().optional(),
+  'fallback-model': z.string().optional(),
+  session: z.string().regex(/^[A-Za-z0-9_]+$/, 'letters, digits and _ only').optional(),
+  store: z.string().optional(),
+  wait: z.boolean().optional(),
+  timeout: z.coerce.number().positive('--timeout takes a number of seconds above 0').optional(),
+  json: z.boolean().optional(),
+});
+
+export const submitUsage = 'submit "<query>" --region <ISO 3166 code> --purpose <purpose> [--model <spec>] [--fallback-model <spec>] [--session <id>] [--wait [--timeout <s>]] [--json] [--store <uri>]';
+
+/**
+ * Records a query for the workers to run (`chronicle worker`): the session's start, the query and what it causes
+ * (triage, tasks, model requests) are recorded here, and nothing is performed; the worker that takes the session
+ * performs it. With `--wait` it follows the log until the turn is answered.
+ */
+export async function submitCommand(args: string[], io: CommandIo): Promise<number> {
+  const { values, positionals } = commandOptions('submit', args, {
+    region: { type: 'string' }, purpose: { type: 'string' }, model: { type: 'string' }, 'fallback-model': { type: 'string' },
+    session: { type: 'string' }, store: { type: 'string' }, wait: { type: 'boolean' }, timeout: { type: 'string' }, json: { type: 'boolean' },
+  }, schema);
+  const text = positionals.join(' ').trim();
+  if (text.length === 0) throw new UsageError('submit: give the query as the first argument, in quotes');
+  if (values.timeout !== undefined && !values.wait) throw new UsageError('submit: --timeout only applies with --wait');
+  const config = loadCliConfig();
+  const settings = sessionSettingsOf('submit', config, values);
+  const store = await openEventStore(values.store ?? config.store);
+  try {
+    const runtime = createCliRuntime(store, { effects: 'record' });
+    const sessionId = values.session ?? randomUUID().slice(0, 8);
+    if (values.session === undefined) await startSession(runtime, sessionId, agentConfigFor(settings, modelResolver(systemClock)), config.budgetTokens);
+    const turn = await submitQuery(runtime, sessionId, { text, region: values.region, purpose: values.purpose });
+    await runtime.settled();
+    if (!values.wait) {
+      io.out(values.json ? toJson({ sessionId, turn, status: 'submitted' }) : `submitted: session ${sessionId}, turn ${turn}; a worker will answer it (chronicle worker)`);
+      return 0;
+    }
+    const outcome = await answerOf(store, sessionId, turn, (values.timeout ?? 300) * 1000);
+    if (!outcome) {
+      io.warn(`chronicle: submit: turn ${turn} of session ${sessionId} not answered within ${values.timeout ?? 300} s; it stays recorded, and a worker will answer it (is one running?)`);
+      return 1;
+    }
+    if (values.json) io.out(toJson({ sessionId, turn, status: outcome.status, mode: outcome.mode, answer: outcome.text, model: outcome.model }));
+    else io.out(`${outcome.status === 'answered' ? outcome.text : `FAILED: ${outcome.text}`}\n\nsession ${sessionId}, turn ${turn} (${outcome.mode}), ${outcome.model ?? 'no model answered'}`);
+    return outcome.status === 'answered' ? 0 : 1;
+  } finally {
+    await store.close();
+  }
+}
+
+/** Follows the session's stream until the turn is completed, then reads its outcome from the folded session. */
+async function answerOf(store: EventStore, sessionId: string, turn: number, timeoutMs: number) {
+  const subscription = store.subscribeToStream(sessionStream(sessionId));
+  const timer = setTimeout(() => void subscription.stop(), timeoutMs);
+  try {
+    for await (const event of subscription) {
+      if (event.type !== 'turn.completed' || (event.data as { turn: number }).turn !== turn) continue;
+      // A fresh runtime that only reads: the outcome as the log has it, folded.
+      const reader = new ActorRuntime({ store, models: modelResolver(systemClock), effects: 'record' });
+      const context = (await reader.snapshotOf(sessionStream(sessionId))).context as SessionContext;
+      return context.recentOutcomes.find((o) => o.turn === turn);
+    }
+    return undefined;
+  } finally {
+    clearTimeout(timer);
+    await subscription.stop();
+  }
+}

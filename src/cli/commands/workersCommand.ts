@@ -1,0 +1,58 @@
+import { z } from 'zod';
+import { hasOpenWork, isAlive, liveOwner } from '../../../projections/workBoard/workBoard.ts';
+import { CheckpointedFold } from '../../runtime/checkpointedFold.ts';
+import { randomIds } from '../../runtime/ids.ts';
+import { openEventStore } from '../../store/openEventStore.ts';
+import { leaseStream } from '../../worker/workerEvents.ts';
+import { workBoardDefinition } from '../../worker/sessionWorker.ts';
+import { loadCliConfig } from '../cliConfig.ts';
+import { commandOptions } from '../commandOptions.ts';
+import type { CommandIo } from '../commandIo.ts';
+import { toJson } from '../output.ts';
+import { UsageError } from '../usageError.ts';
+
+const schema = z.strictObject({ store: z.string().optional(), json: z.boolean().optional(), unpark: z.string().min(1).optional(), note: z.string().optional() });
+
+export const workersUsage = 'workers [--json] [--store <uri>] | workers --unpark <sessionId> [--note <text>]';
+
+/**
+ * The work board as any machine sees it (read from its newest checkpoint and the tail after it): workers alive or
+ * not, who holds which session, sessions with work nobody holds, and parked sessions with their reasons.
+ */
+export async function workersCommand(args: string[], io: CommandIo): Promise<number> {
+  const { values } = commandOptions('workers', args, { store: { type: 'string' }, json: { type: 'boolean' }, unpark: { type: 'string' }, note: { type: 'string' } }, schema);
+  const store = await openEventStore(values.store ?? loadCliConfig().store);
+  try {
+    const board = (await CheckpointedFold.load(store, workBoardDefinition)).state;
+    if (values.unpark !== undefined) {
+      const lease = board.leases[values.unpark];
+      if (!lease?.parked) throw new UsageError(`workers: session ${values.unpark} is not parked (see \`chronicle workers\`)`);
+      const now = new Date().toISOString();
+      await store.appendToStream(leaseStream(values.unpark), [{
+        eventId: randomIds.next(), type: 'session.unparked', data: { sessionId: values.unpark, ...(values.note ? { note: values.note } : {}) },
+        metadata: { actorId: leaseStream(values.unpark), actorKind: 'lease', sessionId: values.unpark, correlationId: values.unpark, causationId: null, recordedAt: now, machineVersion: 'lease@1' },
+      }], { expectedState: BigInt(lease.revision) });
+      io.out(`chronicle: session ${values.unpark} unparked; a worker will take it`);
+      return 0;
+    }
+    const now = Date.now();
+    const workers = Object.entries(board.workers).map(([id, w]) => ({
+      id, group: w.group, host: w.host, pid: w.pid, status: w.left ? 'left' : isAlive(board, id, now) ? 'alive' : 'silent',
+      lastSeen: w.lastSeen, sessions: Object.values(board.leases).filter((l) => l.owner === id).length,
+    }));
+    const open = Object.entries(board.sessions).filter(([, work]) => hasOpenWork(work)).map(([id]) => id);
+    const unheld = open.filter((id) => liveOwner(board, id, now) === null && !board.leases[id]?.parked);
+    const parked = Object.entries(board.leases).filter(([, l]) => l.parked).map(([sessionId, l]) => ({ sessionId, reason: l.parked }));
+    if (values.json) {
+      io.out(toJson({ workers, openSessions: open.length, unheld, parked }));
+      return 0;
+    }
+    if (workers.length === 0) io.out('no worker has joined this store (start one with `chronicle worker`)');
+    for (const w of workers) io.out(`${w.id.padEnd(12)} ${w.status.padEnd(6)} group ${w.group}, ${w.host} pid ${w.pid}, ${w.sessions} session(s), last seen ${w.lastSeen}`);
+    io.out(`sessions with work: ${open.length}, held by no live worker: ${unheld.length}${unheld.length ? ` (${unheld.slice(0, 10).join(', ')}${unheld.length > 10 ? ', …' : ''})` : ''}`);
+    for (const p of parked) io.out(`parked ${p.sessionId}: ${p.reason}`);
+    return 0;
+  } finally {
+    await store.close();
+  }
+}

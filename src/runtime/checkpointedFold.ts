@@ -1,0 +1,140 @@
+import type { EventToAppend, RecordedEvent } from '../events/envelope.ts';
+import { StreamNotFoundError } from '../store/errors.ts';
+import type { AllFilter, EventStore, Subscription } from '../store/eventStore.ts';
+import { projectionStream } from '../worker/workerEvents.ts';
+import type { IdSource } from './ids.ts';
+
+/** A store-wide fold that can be checkpointed: its state must survive a JSON round trip. */
+export interface FoldDefinition<S> {
+  /** The projection's name: its checkpoints live on `projection-<name>`. */
+  name: string;
+  /** Changes whenever `evolve` would fold the same events differently: a checkpoint of another version is ignored. */
+  version: string;
+  filter: AllFilter;
+  initial: () => S;
+  evolve: (state: S, event: RecordedEvent) => S;
+}
+
+/** Checkpoints a projection stream keeps (`$maxCount`): readers only ever want the newest. */
+const RETENTION = 3;
+
+/**
+ * A projection run as a catch-up subscriber (ARCHITECTURE.md §8): it starts from its newest checkpoint on
+ * `projection-<name>`, folds what came after, follows the store live, and records its state and position as a new
+ * checkpoint now and then. Any process on any machine, a worker or the CLI, loads the same checkpoint and folds
+ * only the tail, instead of the whole log.
+ */
+export class CheckpointedFold<S> {
+  readonly definition: FoldDefinition<S>;
+  private readonly store: EventStore;
+  private folded: S;
+  /** The position of the last event folded, -1n before any. */
+  private at = -1n;
+  private eventsFolded = 0;
+  /** `at` when the newest checkpoint this process knows of was taken. */
+  private checkpointedAt = -1n;
+  private subscription: Subscription | undefined;
+
+  private constructor(store: EventStore, definition: FoldDefinition<S>) {
+    this.store = store;
+    this.definition = definition;
+    this.folded = definition.initial();
+  }
+
+  /** The fold as of its newest checkpoint of this version (or empty), caught up with the store. */
+  static async load<S>(store: EventStore, definition: FoldDefinition<S>): Promise<CheckpointedFold<S>> {
+    const fold = new CheckpointedFold(store, definition);
+    const checkpoint = await newestCheckpoint(store, definition.name);
+    if (checkpoint && checkpoint.version === definition.version) {
+      fold.folded = checkpoint.state as S;
+      fold.at = BigInt(checkpoint.position);
+      fold.checkpointedAt = fold.at;
+      fold.eventsFolded = checkpoint.events;
+    }
+    await fold.catchUp();
+    return fold;
+  }
+
+  get state(): S {
+    return this.folded;
+  }
+
+  get position(): bigint {
+    return this.at;
+  }
+
+  /** Events folded since the projection began, across every process that checkpointed it. */
+  get events(): number {
+    return this.eventsFolded;
+  }
+
+  /** Folds what was appended since the last event folded. */
+  async catchUp(): Promise<S> {
+    for await (const event of this.store.readAll({ fromPosition: this.at + 1n, filter: this.definition.filter })) this.fold(event);
+    return this.folded;
+  }
+
+  /**
+   * Follows the store live from the last event folded, calling `onEvent` after each event is folded; resolves when
+   * `stop` is called. One follower per fold.
+   */
+  async follow(onEvent: (event: RecordedEvent) => void | Promise<void>): Promise<void> {
+    if (this.subscription) throw new Error(`projection ${this.definition.name} is already being followed`);
+    this.subscription = this.store.subscribeToAll({ fromPosition: this.at < 0n ? 'start' : this.at, filter: this.definition.filter });
+    for await (const event of this.subscription) {
+      if (this.fold(event)) await onEvent(event);
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.subscription?.stop();
+  }
+
+  /**
+   * Records the state as a checkpoint when it has folded past the newest one: several processes may run the same
+   * projection, and each checkpoint is a complete state at its own position, so whichever is newest serves.
+   */
+  async checkpoint({ ids, recordedAt }: { ids: IdSource; recordedAt: string }): Promise<boolean> {
+    if (this.at <= this.checkpointedAt) return false;
+    const newest = await newestCheckpoint(this.store, this.definition.name);
+    if (newest && newest.version === this.definition.version && BigInt(newest.position) >= this.at) {
+      this.checkpointedAt = BigInt(newest.position);
+      return false;
+    }
+    const { name, version } = this.definition;
+    const event: EventToAppend = {
+      eventId: ids.next(),
+      type: 'projection.checkpointed',
+      data: { name, version, position: String(this.at), events: this.eventsFolded, state: this.folded },
+      metadata: { actorId: projectionStream(name), actorKind: 'projection', sessionId: projectionStream(name), correlationId: projectionStream(name), causationId: null, recordedAt, machineVersion: version },
+    };
+    const result = await this.store.appendToStream(projectionStream(name), [event]);
+    if (result.nextExpectedRevision === 0n) await this.store.setStreamMetadata(projectionStream(name), { maxCount: RETENTION });
+    this.checkpointedAt = this.at;
+    return true;
+  }
+
+  private fold(event: RecordedEvent): boolean {
+    if (event.position <= this.at) return false;
+    this.folded = this.definition.evolve(this.folded, event);
+    this.at = event.position;
+    this.eventsFolded++;
+    return true;
+  }
+}
+
+interface CheckpointRecord {
+  version: string;
+  position: string;
+  events: number;
+  state: unknown;
+}
+
+async function newestCheckpoint(store: EventStore, name: string): Promise<CheckpointRecord | undefined> {
+  try {
+    for await (const event of store.readStream(projectionStream(name), { direction: 'backwards', maxCount: 1 })) return event.data as CheckpointRecord;
+  } catch (error) {
+    if (!(error instanceof StreamNotFoundError)) throw error;
+  }
+  return undefined;
+}
