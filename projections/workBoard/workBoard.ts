@@ -32,12 +32,18 @@ export interface SessionWork {
 }
 
 export interface WorkBoard {
+  /**
+   * The newest `recordedAt` of any worker's heartbeat folded so far: the board's own clock. Judging liveness by it
+   * rather than the wall clock keeps a board that lags behind the log (a busy worker catching up) from taking live
+   * workers for dead; and as long as one worker lives, its heartbeats move this clock on.
+   */
+  clock: string | null;
   workers: Record<string, WorkerEntry>;
   leases: Record<string, LeaseEntry>;
   sessions: Record<string, SessionWork>;
 }
 
-export const WORK_BOARD_VERSION = 'workBoard@1';
+export const WORK_BOARD_VERSION = 'workBoard@2';
 
 /** The streams and event types the board reads: a store-side filter, so a worker reads nothing else. */
 export const workBoardFilter = {
@@ -46,7 +52,7 @@ export const workBoardFilter = {
 };
 
 export function emptyWorkBoard(): WorkBoard {
-  return { workers: {}, leases: {}, sessions: {} };
+  return { clock: null, workers: {}, leases: {}, sessions: {} };
 }
 
 type Data = Record<string, unknown>;
@@ -82,10 +88,12 @@ export function evolveWorkBoard(board: WorkBoard, event: RecordedEvent): WorkBoa
         group: data.group as string, pid: data.pid as number, host: data.host as string, leaseTtlMs: data.leaseTtlMs as number,
         lastSeen: event.metadata.recordedAt, left: null,
       };
+      tick(board, event);
       break;
     case 'worker.heartbeat': {
       const worker = board.workers[data.workerId as string];
       if (worker) worker.lastSeen = event.metadata.recordedAt;
+      tick(board, event);
       break;
     }
     case 'worker.left': {
@@ -109,6 +117,15 @@ export function evolveWorkBoard(board: WorkBoard, event: RecordedEvent): WorkBoa
   return board;
 }
 
+function tick(board: WorkBoard, event: RecordedEvent): void {
+  if (board.clock === null || event.metadata.recordedAt > board.clock) board.clock = event.metadata.recordedAt;
+}
+
+/** The board's clock in ms (see `WorkBoard.clock`); -Infinity before any worker was heard from. */
+export function boardTime(board: WorkBoard): number {
+  return board.clock === null ? -Infinity : Date.parse(board.clock);
+}
+
 function work(board: WorkBoard, event: RecordedEvent): SessionWork {
   return board.sessions[event.metadata.sessionId] ??= { received: 0, completed: 0, handoffs: 0, closed: false };
 }
@@ -118,7 +135,7 @@ export function hasOpenWork(work: SessionWork): boolean {
   return !work.closed && (work.received > work.completed || work.handoffs > 0);
 }
 
-/** Alive: joined, not left, and heard from within its lease's time to live. */
+/** Alive: joined, not left, and heard from within its lease's time to live of `nowMs` (a worker passes `boardTime`). */
 export function isAlive(board: WorkBoard, workerId: string, nowMs: number): boolean {
   const worker = board.workers[workerId];
   return worker !== undefined && worker.left === null && nowMs - Date.parse(worker.lastSeen) <= worker.leaseTtlMs;

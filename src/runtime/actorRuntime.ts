@@ -3,7 +3,7 @@ import type { Effect } from '../../machines/effects.ts';
 import { streamCategory, type EventToAppend } from '../events/envelope.ts';
 import type { LanguageModel, ModelReply } from '../models/languageModel.ts';
 import { ModelCallError } from '../models/modelCallError.ts';
-import { StreamNotFoundError, WrongExpectedVersionError } from '../store/errors.ts';
+import { DuplicateEventIdError, StreamNotFoundError, WrongExpectedVersionError } from '../store/errors.ts';
 import { mayHaveEvents, type EventStore } from '../store/eventStore.ts';
 import { foldActor, initialSnapshot, machineEventOf, stepActor } from './actorFold.ts';
 import { actorKindOf, actorKinds, sessionIdOf, type ActorKind } from './actorKinds.ts';
@@ -62,6 +62,12 @@ export interface RuntimeOptions {
    * call on the session's stream, its JSON answer the decision (the rules stand in, saying why, if it gives none).
    */
   triageModel?: string;
+  /**
+   * The stream, and the revision it must still be at, that fences a session's writes: a worker's lease. Every write
+   * of the session's facts checks it in the same atomic append, so a worker whose lease another worker has taken can
+   * never extend the session again, however late it notices.
+   */
+  fence?: (sessionId: string) => { streamId: string; expectedState: bigint } | undefined;
   /** Sees every recorded event with the actor's snapshot right after it, live (tests, inspector). */
   onStep?: (streamId: string, event: EventToAppend, snapshot: AnyMachineSnapshot) => void;
   /**
@@ -75,6 +81,16 @@ export interface RuntimeOptions {
    * so `settled` does not reject with it.
    */
   onBackgroundFailure?: (error: Error, sessionId: string | undefined) => boolean;
+}
+
+/** A write refused because the session's fence moved: another worker holds the session now. Nothing was recorded. */
+export class SessionFencedError extends Error {
+  override readonly name = 'SessionFencedError';
+  readonly sessionId: string;
+  constructor(sessionId: string, cause: WrongExpectedVersionError) {
+    super(`session ${sessionId}: its lease moved on (${cause.streamId} is at ${String(cause.actualState)}, not ${String(cause.expectedState)}); another worker holds it, nothing was recorded here`, { cause });
+    this.sessionId = sessionId;
+  }
 }
 
 /** A fact for a session this runtime released to another owner: it is not recorded here. */
@@ -169,6 +185,7 @@ export class ActorRuntime {
   private readonly released = new Set<string>();
   private readonly performsEffects: boolean;
   private readonly onBackgroundFailure: RuntimeOptions['onBackgroundFailure'];
+  private readonly fence: RuntimeOptions['fence'];
   private readonly waiters = new Set<{ streamId: string; check: (s: AnyMachineSnapshot) => boolean; resolve: (s: AnyMachineSnapshot) => void }>();
   private busy = 0;
   private idleWaiters: (() => void)[] = [];
@@ -188,6 +205,7 @@ export class ActorRuntime {
     this.onStep = options.onStep;
     this.performsEffects = (options.effects ?? 'perform') === 'perform';
     this.onBackgroundFailure = options.onBackgroundFailure;
+    this.fence = options.fence;
     this.ledgers = new LedgerKeeper({ store: this.store, ids: this.ids, models: this.models, factorSet: options.factorSet ?? defaultFactorSet });
     // The session state is always hosted and checkpointed: every task's prompt context is read from it.
     this.projections = { sessionState: sessionStateProjection as ExtraProjections[string], ...options.projections };
@@ -388,7 +406,9 @@ export class ActorRuntime {
         // Checkpoints waiting to be written ride along, so they cost no commit of their own. Only on the first
         // try: should the group fail, its retries go without them (a checkpoint is only ever an optimisation).
         const checkpoints = this.retrying ? [] : checkpointParts(this.pendingCheckpoints.splice(0));
-        const results = await this.store.appendToStreams([...appends, ...checkpoints]);
+        // A session held through a lease is extended only while the lease stands: checked in the same write, first.
+        const fences = this.fencesFor(appends.map((part) => part.streamId));
+        const results = (await this.store.appendToStreams([...fences, ...appends, ...checkpoints])).slice(fences.length);
         const facts = results.slice(0, appends.length);
         const recorded = facts.every((result) => result.recorded !== undefined) ? facts.flatMap((result) => result.recorded!) : undefined;
         this.sessionProjections.observe(new Set(parts.map((s) => s.actor.sessionId)), recorded);
@@ -414,9 +434,17 @@ export class ActorRuntime {
       this.forgetAfterFailedWrite(staged);
       // Another writer extended one of the streams first (a client recording a query, a worker that took the
       // session over): the actors reload from the log and the fact is staged again on top of what is there. Facts
-      // already recorded by the other writer are recognised by their ids and not recorded twice.
-      if (error instanceof WrongExpectedVersionError && attempt < MAX_CONFLICT_ATTEMPTS && !this.released.has(sessionIdOf(group[0]!.streamId))) {
-        return this.commitGroup(group, attempt + 1);
+      // already recorded by the other writer (the same outcome, under its derived id) are recognised and skipped.
+      const sessionId = sessionIdOf(group[0]!.streamId);
+      if (error instanceof WrongExpectedVersionError && this.fence?.(sessionId)?.streamId === error.streamId) {
+        group[0]!.reject(new SessionFencedError(sessionId, error));
+        return;
+      }
+      if (isConflict(error) && attempt < MAX_CONFLICT_ATTEMPTS && !this.released.has(sessionId)) {
+        await this.commitGroup(group, attempt + 1);
+        // What the other writer recorded may have asked for effects nobody here performs yet: perform them.
+        for (const streamId of staged?.keys() ?? []) if (this.fence) this.background(() => this.rehydrate(streamId), streamId);
+        return;
       }
       group[0]!.reject(error);
       return;
@@ -592,6 +620,18 @@ export class ActorRuntime {
    * race, or a store without atomic multi-stream appends wrote some parts): forget them so they reload, and resume
    * what the parts that did land had started.
    */
+  /** The fences of the sessions whose streams a write extends (one per session). */
+  private fencesFor(streamIds: readonly string[]): { streamId: string; events: never[]; expectedState: bigint }[] {
+    if (!this.fence) return [];
+    const fences = new Map<string, { streamId: string; events: never[]; expectedState: bigint }>();
+    for (const streamId of streamIds) {
+      const sessionId = sessionIdOf(streamId);
+      const fence = fences.has(sessionId) ? undefined : this.fence(sessionId);
+      if (fence) fences.set(sessionId, { streamId: fence.streamId, events: [], expectedState: fence.expectedState });
+    }
+    return [...fences.values()];
+  }
+
   private forgetAfterFailedWrite(staged: Map<string, StagedActor> | undefined): void {
     if (!staged) return;
     for (const streamId of staged.keys()) this.actors.delete(streamId);
@@ -895,6 +935,11 @@ function isStale(tracking: ActorTracking, input: ActorInput): boolean {
   if (input.type === 'timer.fired') return !tracking.activeTimers.has(data.timerId as string);
   if (input.type === 'model.responded' || input.type === 'model.failed') return !tracking.pendingRequests.has(data.requestId as string);
   return false;
+}
+
+/** Another writer got to the streams first: its events at the expected place, or some of this very batch's. */
+export function isConflict(error: unknown): error is WrongExpectedVersionError | DuplicateEventIdError {
+  return error instanceof WrongExpectedVersionError || error instanceof DuplicateEventIdError;
 }
 
 /** The id a message has in its target's stream: derived from the sender's `message.sent`, so re-delivery is a no-op. */

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
-import { emptyWorkBoard, evolveWorkBoard, hasOpenWork, isAlive, liveOwner, liveWorkers, WORK_BOARD_VERSION, workBoardFilter, type WorkBoard } from '../../projections/workBoard/workBoard.ts';
+import { boardTime, emptyWorkBoard, evolveWorkBoard, hasOpenWork, isAlive, liveOwner, liveWorkers, WORK_BOARD_VERSION, workBoardFilter, type WorkBoard } from '../../projections/workBoard/workBoard.ts';
 import type { RecordedEvent } from '../events/envelope.ts';
-import type { ActorRuntime } from '../runtime/actorRuntime.ts';
+import { isConflict, SessionFencedError, type ActorRuntime } from '../runtime/actorRuntime.ts';
 import { CheckpointedFold, type FoldDefinition } from '../runtime/checkpointedFold.ts';
 import type { Clock } from '../runtime/clock.ts';
 import type { IdSource } from '../runtime/ids.ts';
@@ -9,6 +9,7 @@ import { resumeSessionIfUnfinished } from '../runtime/resumeSessions.ts';
 import { WrongExpectedVersionError } from '../store/errors.ts';
 import type { EventStore } from '../store/eventStore.ts';
 import { preferredWorker } from './rendezvous.ts';
+import { leaseStream } from './workerEvents.ts';
 import { recordLeaseFact, recordWorkerFact, type WorkerIdentity } from './workerRecords.ts';
 
 export const workBoardDefinition: FoldDefinition<WorkBoard> = {
@@ -128,9 +129,16 @@ export class SessionWorker {
    */
   onSessionFailure(error: Error, sessionId: string | undefined): boolean {
     if (sessionId === undefined || !this.held.has(sessionId)) return false;
-    if (error instanceof WrongExpectedVersionError) void this.giveUp(sessionId, `another writer won a race on ${error.streamId}`);
+    if (error instanceof SessionFencedError) void this.giveUp(sessionId, 'its lease was taken while this worker was writing');
+    else if (isConflict(error)) void this.giveUp(sessionId, `another writer won a race on its streams (${error.message})`);
     else void this.park(sessionId, error.message);
     return true;
+  }
+
+  /** The runtime's fence for a session this worker holds: its lease stream, at the revision it acquired it. */
+  fenceOf(sessionId: string): { streamId: string; expectedState: bigint } | undefined {
+    const revision = this.held.get(sessionId);
+    return revision === undefined ? undefined : { streamId: leaseStream(sessionId), expectedState: revision };
   }
 
   private observe(event: RecordedEvent): void {
@@ -152,7 +160,8 @@ export class SessionWorker {
   /** Compares the board with what this worker holds: gives up leases taken from it, claims sessions nobody runs. */
   private reconcile(): void {
     const board = this.board.state;
-    const now = this.options.clock.now();
+    const now = boardTime(board);
+    const wallNow = this.options.clock.now();
     const me = this.options.workerId;
     for (const [sessionId, revision] of this.held) {
       const lease = board.leases[sessionId];
@@ -169,9 +178,9 @@ export class SessionWorker {
         continue;
       }
       let since = this.unheldSince.get(sessionId);
-      if (since === undefined) this.unheldSince.set(sessionId, since = now);
+      if (since === undefined) this.unheldSince.set(sessionId, since = wallNow);
       const preferred = this.options.assignments ? this.options.assignments.has(sessionId) : preferredWorker(sessionId, live) === me;
-      if (preferred || now - since >= this.options.graceMs) void this.claim(sessionId);
+      if (preferred || wallNow - since >= this.options.graceMs) void this.claim(sessionId);
     }
   }
 

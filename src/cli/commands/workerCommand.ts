@@ -41,7 +41,10 @@ export async function workerCommand(args: string[], io: CommandIo): Promise<numb
   const workerId = values.id ?? `w${randomUUID().slice(0, 8)}`;
   const store = await openEventStore(values.store ?? config.store);
   let worker: SessionWorker | undefined;
-  const runtime = createCliRuntime(store, { onBackgroundFailure: (error, sessionId) => worker?.onSessionFailure(error, sessionId) ?? false });
+  const runtime = createCliRuntime(store, {
+    onBackgroundFailure: (error, sessionId) => worker?.onSessionFailure(error, sessionId) ?? false,
+    fence: (sessionId) => worker?.fenceOf(sessionId),
+  });
   const log = (line: string) => io.warn(`chronicle: ${line}`);
   try {
     let assignments: PinnedAssignments | undefined;
