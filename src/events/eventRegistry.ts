@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { ASK_ZOD, compileSchema, type CompiledSchema } from './compiledSchema.ts';
 import { EventSchemaError, zodProblems, type EventPlace } from './eventSchemaError.ts';
 
 /** Turns data written under `fromVersion` of a type into data of `fromVersion + 1`. Must be pure. */
@@ -7,6 +8,8 @@ export type Upcaster = (data: unknown) => unknown;
 interface TypeEntry {
   currentVersion: number;
   schema: z.ZodType;
+  /** The schema's fast path (see compiledSchema.ts), built on first use; null when zod must do it all. */
+  compiled?: CompiledSchema | null;
   upcasters: Map<number, Upcaster>;
 }
 
@@ -60,6 +63,8 @@ export class EventRegistry {
         fix: 'Omit metadata.schemaVersion or set it to the current version.',
       });
     }
+    const fast = validFast(entry, data);
+    if (fast !== ASK_ZOD) return { data: fast, schemaVersion: entry.currentVersion };
     const parsed = entry.schema.safeParse(data);
     if (!parsed.success) {
       throw new EventSchemaError({
@@ -92,6 +97,8 @@ export class EventRegistry {
       }
       current = upcast(current);
     }
+    const fast = validFast(entry, current);
+    if (fast !== ASK_ZOD) return fast;
     const parsed = entry.schema.safeParse(current);
     if (!parsed.success) {
       throw new EventSchemaError({
@@ -116,4 +123,10 @@ export class EventRegistry {
     }
     return entry;
   }
+}
+
+/** zod's output by the schema's fast path, or `ASK_ZOD`: invalid data, or data the fast path leaves to zod. */
+function validFast(entry: TypeEntry, data: unknown): unknown {
+  if (entry.compiled === undefined) entry.compiled = compileSchema(entry.schema) ?? null;
+  return entry.compiled === null ? ASK_ZOD : entry.compiled(data);
 }

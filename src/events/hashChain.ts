@@ -53,15 +53,20 @@ function hashOfCanonicalParts(type: string, dataJson: string, metadataJsonWithou
 }
 
 /** `"hash":"…"` never opens canonical metadata (`actorId` sorts first), and cannot occur inside a JSON string. */
-const HASH_MEMBER = /,"hash":"[0-9a-f]{64}"/;
+const HASH_MEMBER = ',"hash":"';
 
 /**
  * Checks a stored event's hash over its stored texts. True means verified; false means the texts are not in
- * canonical form or do not match, and the caller must decide by re-serialising (`computeEventHash`).
+ * canonical form or do not match, and the caller must decide by re-serialising (`computeEventHash`). The hash
+ * member is found by its opening (a quote inside a JSON string is escaped, so the first one is the member) and must
+ * hold `expected` itself; a search, not a regular expression, because this runs for every event read.
  */
 export function storedTextMatchesHash(type: string, dataJson: string, metadataJson: string, prevHash: string, expected: string): boolean {
-  const withoutHash = metadataJson.replace(HASH_MEMBER, '');
-  return withoutHash.length !== metadataJson.length && hashOfCanonicalParts(type, dataJson, withoutHash, prevHash) === expected;
+  const at = metadataJson.indexOf(HASH_MEMBER);
+  const end = at + HASH_MEMBER.length + 64;
+  if (at < 0 || expected.length !== 64 || metadataJson.charCodeAt(end) !== 34 || !metadataJson.startsWith(expected, at + HASH_MEMBER.length)) return false;
+  const withoutHash = metadataJson.slice(0, at) + metadataJson.slice(end + 1);
+  return hashOfCanonicalParts(type, dataJson, withoutHash, prevHash) === expected;
 }
 
 export type ChainBreak = {

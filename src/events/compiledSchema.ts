@@ -1,0 +1,248 @@
+import type { z } from 'zod';
+
+/**
+ * A fast path for the catalogue's zod schemas, which every appended and every read event passes through. zod's own
+ * parse goes through generic, highly polymorphic code: in a live runtime, where twenty event types interleave, it
+ * costs 10–60 µs per event, several times its cost in a tight loop. This walks a schema's definition once and builds
+ * plain closures that do the same checks and build the same output (a fresh object per object schema, keys in the
+ * schema's order, defaults applied), for the parts of zod the catalogue uses.
+ *
+ * It only ever answers "valid, and this is zod's output" or "ask zod": on anything it was not built for, or any
+ * doubt, it returns `ASK_ZOD`, and the caller runs zod, whose answer (and error message) is the authority. So it
+ * can be stricter than zod, never laxer; test/events/compiledSchema.test.ts holds it to zod on recorded and mutated
+ * data of every type.
+ */
+export const ASK_ZOD: unique symbol = Symbol('ask zod');
+
+export type CompiledSchema = (value: unknown) => unknown;
+
+type Check = (value: unknown) => unknown;
+
+interface ZodInternals {
+  def: Record<string, unknown> & { type: string; checks?: ZodNode[] };
+  traits: Set<string>;
+  optin?: string;
+  optout?: string;
+  values?: Set<unknown>;
+  check?: (payload: { value: unknown; issues: unknown[] }) => unknown;
+}
+
+interface ZodNode {
+  _zod: ZodInternals;
+}
+
+/** Undefined when the schema uses something this does not reproduce exactly: zod then validates every value. */
+export function compileSchema(schema: z.ZodType): CompiledSchema | undefined {
+  try {
+    return compile(schema as unknown as ZodNode);
+  } catch (error) {
+    if (error instanceof Unsupported) return undefined;
+    throw error;
+  }
+}
+
+class Unsupported extends Error {}
+
+function compile(node: ZodNode): Check {
+  const zod = node._zod;
+  const { def } = zod;
+  if (def.coerce) throw new Unsupported(`coerce on ${def.type}`);
+  const base = compileBase(node);
+  // zod runs a schema's checks after its parse, the schema itself first when it is a check (string formats).
+  const checks = [...(zod.traits.has('$ZodCheck') ? [node] : []), ...(def.checks ?? [])].map(compileCheck);
+  if (checks.length === 0) return base;
+  return (value) => {
+    let out = base(value);
+    if (out === ASK_ZOD) return ASK_ZOD;
+    for (const check of checks) {
+      out = check(out);
+      if (out === ASK_ZOD) return ASK_ZOD;
+    }
+    return out;
+  };
+}
+
+function compileBase(node: ZodNode): Check {
+  const { def } = node._zod;
+  switch (def.type) {
+    case 'string':
+      return (value) => (typeof value === 'string' ? value : ASK_ZOD);
+    case 'number':
+      return (value) => (typeof value === 'number' && Number.isFinite(value) ? value : ASK_ZOD);
+    case 'boolean':
+      return (value) => (typeof value === 'boolean' ? value : ASK_ZOD);
+    case 'unknown':
+    case 'any':
+      return (value) => value;
+    case 'enum': {
+      const values = node._zod.values;
+      if (!(values instanceof Set)) throw new Unsupported('enum without values');
+      return (value) => (values.has(value) ? value : ASK_ZOD);
+    }
+    case 'nullable': {
+      const inner = compile(def.innerType as ZodNode);
+      return (value) => (value === null ? null : inner(value));
+    }
+    case 'optional': {
+      const innerNode = def.innerType as ZodNode;
+      if (innerNode._zod.optin === 'defaulted') throw new Unsupported('optional of a defaulted schema');
+      const inner = compile(innerNode);
+      return (value) => (value === undefined ? undefined : inner(value));
+    }
+    case 'default': {
+      const inner = compile(def.innerType as ZodNode);
+      // Read on each use, as zod does: its getter hands out a fresh copy of an object default.
+      return (value) => {
+        if (value === undefined) return def.defaultValue;
+        const out = inner(value);
+        return out === undefined ? def.defaultValue : out;
+      };
+    }
+    case 'array': {
+      const element = compile(def.element as ZodNode);
+      return (value) => {
+        if (!Array.isArray(value)) return ASK_ZOD;
+        const out = new Array<unknown>(value.length);
+        for (let i = 0; i < value.length; i++) {
+          const item = element(value[i]);
+          if (item === ASK_ZOD) return ASK_ZOD;
+          out[i] = item;
+        }
+        return out;
+      };
+    }
+    case 'record':
+      return compileRecord(def);
+    case 'object':
+      return compileObject(def);
+    default:
+      throw new Unsupported(def.type);
+  }
+}
+
+/** A record keyed by plain strings (`z.record(z.string(), …)`), the only kind the catalogue has. */
+function compileRecord(def: ZodInternals['def']): Check {
+  const keyType = (def.keyType as ZodNode)._zod;
+  if (keyType.def.type !== 'string' || keyType.def.coerce || keyType.traits.has('$ZodCheck') || (keyType.def.checks?.length ?? 0) > 0) {
+    throw new Unsupported('record keys other than z.string()');
+  }
+  const valueOf = compile(def.valueType as ZodNode);
+  return (value) => {
+    // zod wants a plain object; these two prototypes are plain for certain, anything else is zod's to judge.
+    if (typeof value !== 'object' || value === null) return ASK_ZOD;
+    const proto = Object.getPrototypeOf(value);
+    if (proto !== Object.prototype && proto !== null) return ASK_ZOD;
+    // Symbol keys fail zod's string key check.
+    if (Object.getOwnPropertySymbols(value).length > 0) return ASK_ZOD;
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(value)) {
+      // zod skips "__proto__"; an assignment would set the copy's prototype.
+      if (key === '__proto__') continue;
+      const member = valueOf((value as Record<string, unknown>)[key]);
+      if (member === ASK_ZOD) return ASK_ZOD;
+      out[key] = member;
+    }
+    return out;
+  };
+}
+
+/** Property handling as zod's object parse does it (`handlePropertyResult` and its JIT twin), success path only. */
+function compileObject(def: ZodInternals['def']): Check {
+  const catchall = def.catchall as ZodNode | undefined;
+  const strict = catchall !== undefined;
+  if (strict && catchall._zod.def.type !== 'never') throw new Unsupported('object catchall other than never');
+  const shape = def.shape as Record<string, ZodNode>;
+  const keys = Object.keys(shape);
+  if (keys.includes('__proto__') || Object.getOwnPropertySymbols(shape).length > 0) throw new Unsupported('unusual object keys');
+  const known = new Set(keys);
+  const fields = keys.map((key) => {
+    const { optin, optout } = shape[key]!._zod;
+    let presence: 'required' | 'optional' | 'defaulted';
+    if (optin === undefined) presence = 'required';
+    else if (optin === 'optional' && optout === 'optional') presence = 'optional';
+    else if (optin === 'defaulted' && optout !== 'optional') presence = 'defaulted';
+    else throw new Unsupported(`property "${key}" is ${optin}-in, ${optout}-out`);
+    return { key, presence, check: compile(shape[key]!) };
+  });
+  return (value) => {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return ASK_ZOD;
+    const input = value as Record<string, unknown>;
+    const out: Record<string, unknown> = {};
+    for (const { key, presence, check } of fields) {
+      const present = key in input;
+      if (!present && presence === 'optional') continue;
+      if (!present && presence === 'required') return ASK_ZOD;
+      const member = check(input[key]);
+      if (member === ASK_ZOD) return ASK_ZOD;
+      // A defaulted key is always written; an optional or required one when present (even as undefined).
+      out[key] = member;
+    }
+    if (strict) for (const key in input) if (!known.has(key)) return ASK_ZOD;
+    return out;
+  };
+}
+
+/** The checks the catalogue uses, written out; any other check runs zod's own code on a scratch payload. */
+function compileCheck(node: ZodNode): Check {
+  const zod = node._zod;
+  const def = zod.def as Record<string, unknown>;
+  const when = def.when as ((payload: { value: unknown; issues: unknown[] }) => boolean) | undefined;
+  const run = compileCheckBody(zod);
+  if (when === undefined) return run;
+  return (value) => (when({ value, issues: [] }) ? run(value) : value);
+}
+
+function compileCheckBody(zod: ZodInternals): Check {
+  const def = zod.def as Record<string, unknown>;
+  switch (def.check) {
+    case 'greater_than': {
+      const bound = def.value;
+      if (typeof bound !== 'number') break;
+      return def.inclusive
+        ? (value) => ((value as number) >= bound ? value : ASK_ZOD)
+        : (value) => ((value as number) > bound ? value : ASK_ZOD);
+    }
+    case 'less_than': {
+      const bound = def.value;
+      if (typeof bound !== 'number') break;
+      return def.inclusive
+        ? (value) => ((value as number) <= bound ? value : ASK_ZOD)
+        : (value) => ((value as number) < bound ? value : ASK_ZOD);
+    }
+    case 'number_format':
+      if (def.format === 'safeint') return (value) => (Number.isSafeInteger(value) ? value : ASK_ZOD);
+      break;
+    case 'min_length': {
+      const minimum = def.minimum as number;
+      // zod counts a string's code points; a string of at least twice as many UTF-16 units has enough of them, one
+      // with fewer units than the minimum has too few, and the zone between is left to zod's own check below.
+      return (value) => {
+        const units = (value as { length: number }).length;
+        if (typeof value !== 'string') return units >= minimum ? value : ASK_ZOD;
+        if (units >= minimum * 2) return value;
+        return units < minimum ? ASK_ZOD : scratchCheck(zod, value);
+      };
+    }
+    case 'string_format': {
+      const pattern = def.pattern;
+      // Formats with extra logic besides the pattern (jwt, url, …) install their own check; only the pattern test is copied.
+      if (!(pattern instanceof RegExp) || !PATTERN_ONLY_FORMATS.has(def.format as string)) break;
+      return (value) => {
+        pattern.lastIndex = 0;
+        return pattern.test(value as string) ? value : ASK_ZOD;
+      };
+    }
+  }
+  return (value) => scratchCheck(zod, value);
+}
+
+const PATTERN_ONLY_FORMATS = new Set(['regex', 'uuid', 'guid', 'datetime', 'date', 'time']);
+
+/** zod's own check on a payload of our own: a pushed issue means ask zod; a check may also rewrite the value. */
+function scratchCheck(zod: ZodInternals, value: unknown): unknown {
+  if (zod.check === undefined) return ASK_ZOD;
+  const payload = { value, issues: [] as unknown[] };
+  const result = zod.check(payload);
+  if (result instanceof Promise || payload.issues.length > 0) return ASK_ZOD;
+  return payload.value;
+}
