@@ -6,13 +6,17 @@ import { benchPointInTime } from './pointInTime.ts';
 import { benchReadAll } from './readAll.ts';
 import { benchReplay } from './replay.ts';
 import { benchSqliteAppend } from './sqliteAppend.ts';
+import { runComparison } from './langgraph/comparison.ts';
+import { comparisonReport } from './langgraph/comparisonReport.ts';
+import { benchEnvironment } from './langgraph/versions.ts';
 
 /**
  * `npm run bench`: Chronicle against a baseline doing the same work without it, measured in the same run so the
  * ratio holds on any machine even though absolute numbers do not: the SQLite store against raw `node:sqlite` on
  * the same rows, replay against bare XState actors fed the same events, and a model call through the runtime
  * against the bare model. Not part of `npm test`: timings are noisy. Point-in-time queries and projection folds
- * have no baseline: they are measured against their goal on one ~100 000-event session built once per run.
+ * have no baseline: they are measured against their goal on one ~100 000-event session built once per run. Last,
+ * LangGraph.js on the same agent loop (bench/langgraph, also `npm run bench:langgraph`), with its own goals.
  */
 const THROUGHPUT_BENCHES: { title: string; run: () => Promise<BenchResult[]> }[] = [
   { title: 'SqliteEventStore.appendToStream vs raw INSERT', run: benchSqliteAppend },
@@ -75,6 +79,16 @@ const foldHeader = ['projection fold, in memory, same session', 'events', 'event
 console.log(`\n${table(foldHeader, pointInTime.folds.map((r) => [r.name, int(r.events), int(r.perSec), (1e6 / r.perSec).toFixed(2)]))}`);
 for (const note of pointInTime.notes) console.log(note);
 console.log();
+}
+
+// LangGraph.js on the same agent loop: each side in its own child processes, so this process's RSS below is not theirs.
+try {
+  const langGraphStarted = performance.now();
+  const runs = await runComparison(undefined, (what) => process.stdout.write(`running: LangGraph comparison, ${what} (${((performance.now() - langGraphStarted) / 1000).toFixed(0)} s)\n`));
+  console.log(`\n${comparisonReport(runs, benchEnvironment()).join('\n')}\n`);
+} catch (error) {
+  console.log(`\nLangGraph comparison FAILED: ${(error as Error).message}\n`);
+  process.exitCode = 1;
 }
 
 const memory = process.memoryUsage();

@@ -29,13 +29,13 @@ export function comparisonReport(runs: readonly RunsAtN[], env: BenchEnvironment
   }
   lines.push(
     '',
-    'LangGraph: one StateGraph node looping on itself in one invoke (one checkpoint per step), SqliteSaver with synchronous=NORMAL; no persistence = the same graph compiled without a checkpointer.',
-    'Chronicle: one session on ActorRuntime (CLI projections, a checkpoint every 1 500 tokens, every checkpoint kept), each turn a query answered by a zero-latency scripted model with the step\'s message;',
-    'no persistence = the same runtime and loop on the in-memory store (the runtime cannot run without a store). A Chronicle step records a whole agent turn (triage, budget, ledger, prompt, answer).',
-    'Every run is its own process (RSS is that run\'s); step times are wall times; the state at N/2 is asked at the 15 steps around N/2 on both sides.',
+    'LangGraph: one StateGraph node looping on itself in one invoke (one checkpoint per step, durability "async"), SqliteSaver on a file with synchronous=NORMAL;',
+    '  no persistence = the same graph compiled without a checkpointer; bare loop = the node\'s own work (message + token count).',
+    'Chronicle: one session on ActorRuntime with the CLI\'s projections, a checkpoint every 1 500 tokens, every checkpoint kept; each turn a query answered by a',
+    '  zero-latency scripted model with the step\'s message; SQLite file, synchronous=NORMAL. A step records a whole agent turn (triage, budget, ledger, prompt, answer).',
+    '  No persistence = the same runtime on SQLite :memory: (it cannot run without a store); bare loop = the scripted model alone (message + usage count).',
+    'Each run is its own process (RSS is that run\'s); step times are wall times from the loop; the state at N/2 is asked at the 15 steps around N/2 on both sides.',
   );
-  const bare = runs.map((r) => `N=${r.steps}: ${r.chronicle.baseline.bareModel?.meanMs.toFixed(2)} ms`).join(', ');
-  lines.push(`For scale, the bare scripted model alone (no runtime) per step: ${bare}; a Chronicle step on the in-memory store is the runtime's whole work.`);
   return lines;
 }
 

@@ -2,7 +2,7 @@ import { statSync, existsSync } from 'node:fs';
 import { SqliteSaver } from '@langchain/langgraph-checkpoint-sqlite';
 import { agentLoopGraph, runAgentLoop } from './agentLoopGraph.ts';
 import { median, memoryAtEnd, stepsAroundHalf, stepTimes, type SideMeasurement, type Storage, type Variant } from './sideMeasurement.ts';
-import { WARMUP_STEPS } from './workload.ts';
+import { stepMessage, tokensOf, WARMUP_STEPS } from './workload.ts';
 
 const THREAD = 'bench-thread';
 
@@ -16,7 +16,8 @@ export async function measureLangGraph(variant: Variant, steps: number, dbPath: 
   if (variant === 'baseline') {
     await runAgentLoop(WARMUP_STEPS, 'warmup');
     const { stepMs } = await runAgentLoop(steps, THREAD);
-    return { side: 'langgraph', variant, steps, times: stepTimes(stepMs), ...memoryAtEnd() };
+    runBareLoop(WARMUP_STEPS);
+    return { side: 'langgraph', variant, steps, times: stepTimes(stepMs), bareLoop: stepTimes(runBareLoop(steps)), ...memoryAtEnd() };
   }
   const warmup = openSaver(`${dbPath}.warmup`);
   await runAgentLoop(WARMUP_STEPS, 'warmup', warmup);
@@ -75,4 +76,15 @@ function storageOf(saver: SqliteSaver, path: string): Storage {
   }
   const wal = `${path}-wal`;
   return { fileBytes: statSync(path).size, walBytes: existsSync(wal) ? statSync(wal).size : 0, rowBytesByKind };
+}
+
+/** The node's own work with no graph around it: each step's message and its token count (ms per step). */
+function runBareLoop(steps: number): number[] {
+  const stepMs: number[] = [];
+  for (let step = 1; step <= steps; step++) {
+    const start = performance.now();
+    tokensOf(stepMessage(step));
+    stepMs.push(performance.now() - start);
+  }
+  return stepMs;
 }

@@ -33,8 +33,8 @@ export interface SideMeasurement {
   variant: Variant;
   steps: number;
   times: StepTimes;
-  /** Chronicle's baseline only: the bare model answering the same queries, with no runtime at all. */
-  bareModel?: StepTimes;
+  /** Baselines only: the step's own work with no framework at all (the message and its token count). */
+  bareLoop?: StepTimes;
   storage?: Storage;
   stateAtHalf?: PointQuery[];
   history?: { items: number; ms: number };
