@@ -158,6 +158,7 @@ async function run(name: string, faults: Fault[], body: (run: FaultyRun) => Prom
     await faulty.finish();
   } finally {
     faulty.runtime.stop();
+    await faulty.store.close();
     await provider.close();
   }
 }
