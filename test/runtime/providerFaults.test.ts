@@ -169,9 +169,9 @@ describe('provider faults: each is recorded, retried as configured, trips the br
   it.each<[string, Fault, string, RegExp]>([
     ['HTTP 500', { type: 'status', status: 500, echoKey: true }, 'server', /^server: HTTP 500 from openai-compatible:flood-planner at http:\/\/127\.0\.0\.1:\d+\/v1\/chat\/completions: The server had an error/],
     ['HTTP 502', { type: 'status', status: 502, echoKey: true }, 'server', /^server: HTTP 502 .*: Bad gateway: \[redacted\]\.$/],
-    ['HTTP 503 with retry-after', { type: 'status', status: 503, retryAfter: '2', echoKey: true }, 'server', /^server: HTTP 503 .* \(retry after 2 s\): The engine is currently overloaded/],
+    ['HTTP 503 with retry-after', { type: 'status', status: 503, headers: { 'retry-after': '2' }, echoKey: true }, 'server', /^server: HTTP 503 .* \(retry after 2 s\): The engine is currently overloaded/],
     ['HTTP 429', { type: 'status', status: 429, echoKey: true }, 'rate-limit', /^rate-limit: HTTP 429 .*\/chat\/completions: Rate limit reached/],
-    ['HTTP 429 with retry-after', { type: 'status', status: 429, retryAfter: '1', echoKey: true }, 'rate-limit', /^rate-limit: HTTP 429 .* \(retry after 1 s\): Rate limit reached/],
+    ['HTTP 429 with retry-after-ms', { type: 'status', status: 429, headers: { 'retry-after-ms': '1500' }, echoKey: true }, 'rate-limit', /^rate-limit: HTTP 429 .* \(retry after 1500 ms\): Rate limit reached/],
     ['a body cut off and the connection dropped', { type: 'cut-off' }, 'network', /^network: the connection to openai-compatible:flood-planner .* dropped mid-answer \(HTTP 200\)/],
     ['a connection reset', { type: 'reset' }, 'network', /^network: openai-compatible:flood-planner could not be reached .*ECONNRESET/],
   ])('%s: retryable, retried, breaker opens, fallback answers; the half-open probe closes it once the provider recovers', async (name, fault, kind, reason) => {
@@ -255,7 +255,7 @@ describe('provider faults: each is recorded, retried as configured, trips the br
   });
 
   it('retries as configured: a 503, a 429 and a dropped connection in a row, then the provider answers on the fourth attempt', async () => {
-    const faults: Fault[] = [{ type: 'status', status: 503 }, { type: 'status', status: 429, retryAfter: '1' }, { type: 'cut-off' }];
+    const faults: Fault[] = [{ type: 'status', status: 503 }, { type: 'status', status: 429, headers: { 'retry-after': 'Tue, 24 Nov 2026 18:00:00 GMT' } }, { type: 'cut-off' }];
     await run('retries', faults, async (faulty) => {
       await faulty.start({ maxAttempts: 4, breakerThreshold: 5, breakerCooldownMs: 60_000, modelTimeoutMs: 5_000 });
       expect(await faulty.ask()).toMatchObject({ status: 'answered', text: PROVIDER_TEXT });
@@ -266,6 +266,8 @@ describe('provider faults: each is recorded, retried as configured, trips the br
         ['primary', 3, 'network', true],
         ['primary', 4, 'openai-compatible', undefined],
       ]);
+      // The provider's retry-after, given as a date here, is kept in the record of the failure.
+      expect(calls[1]!.reason).toMatch(/^rate-limit: HTTP 429 .* \(retry after Tue, 24 Nov 2026 18:00:00 GMT\): /);
       expect(await faulty.breaker()).toMatchObject({ state: 'closed', consecutiveFailures: 0, trips: 0 });
       // Each attempt is its own recorded request, sent with its own idempotency key.
       const requestIds = (await faulty.log()).filter((e) => e.type === 'model.requested').map((e) => (e.data as { requestId: string }).requestId);
@@ -304,7 +306,7 @@ describe('provider faults: each is recorded, retried as configured, trips the br
   it('six sessions at once against one provider failing in every way: every turn ends, every request has one outcome, nothing is left open', async () => {
     const storm: Fault[] = [
       { type: 'status', status: 500, echoKey: true }, { type: 'hang' }, { type: 'reset' }, { type: 'invalid-json' },
-      { type: 'status', status: 429, retryAfter: '30' }, { type: 'cut-off' }, { type: 'dribble', byteEveryMs: 100 }, { type: 'status', status: 503 },
+      { type: 'status', status: 429, headers: { 'retry-after': '30' } }, { type: 'cut-off' }, { type: 'dribble', byteEveryMs: 100 }, { type: 'status', status: 503 },
       { type: 'wrong-shape' }, { type: 'empty-choices' }, { type: 'hang' }, { type: 'status', status: 502 },
     ];
     const sessions = ['storm-a', 'storm-b', 'storm-c', 'storm-d', 'storm-e', 'storm-f'];

@@ -10,8 +10,11 @@ export type Fault =
   | { type: 'answer' }
   /** Reads the request and never answers: only the client giving up ends it. */
   | { type: 'hang' }
-  /** An error status with an OpenAI-style error body; `echoKey` puts the caller's bearer token in the message, as some providers do. */
-  | { type: 'status'; status: number; retryAfter?: string; echoKey?: boolean }
+  /**
+   * An error status with an OpenAI-style error body and any extra headers (`retry-after`, `retry-after-ms`);
+   * `echoKey` puts the caller's bearer token in the message, as some providers do.
+   */
+  | { type: 'status'; status: number; headers?: Record<string, string>; echoKey?: boolean }
   /** 200 with a body cut off mid-JSON. */
   | { type: 'invalid-json' }
   /** 200 with valid JSON that is not a chat completion. */
@@ -92,7 +95,7 @@ function misbehave(fault: Fault, req: IncomingMessage, res: ServerResponse, mode
     case 'status': {
       const bearer = String(req.headers.authorization ?? '').replace(/^Bearer /, '');
       const message = `${STATUS_TEXT[fault.status] ?? 'Error'}${fault.echoKey ? `: ${bearer}` : ''}.`;
-      return sendJson(res, fault.status, JSON.stringify({ error: { message, type: 'server_error' } }), fault.retryAfter === undefined ? {} : { 'retry-after': fault.retryAfter });
+      return sendJson(res, fault.status, JSON.stringify({ error: { message, type: 'server_error' } }), fault.headers);
     }
     case 'invalid-json':
       return sendJson(res, 200, goodCompletion(model).slice(0, 60));
