@@ -224,6 +224,20 @@ describe('scripted model: request ids', () => {
     expect((await first).text).toBe('only once');
   });
 
+  it('when the first caller aborts the call, a joined caller still waiting gets it made again and answered', async () => {
+    const clock = new SimulatedClock();
+    const m = createScriptedModel({ latencyMs: 100, wait: clock.wait, replies: ['never delivered', 'for the one still waiting'] });
+    const giveUp = new AbortController();
+    const first = outcome(m.call({ requestId: 'r1', prompt: 'x', abortSignal: giveUp.signal }));
+    await clock.untilWaiting();
+    const second = m.call({ requestId: 'r1', prompt: 'x' });
+    giveUp.abort(new Error('the worker lost the session'));
+    expect(await first).toMatchObject({ kind: 'aborted' });
+    await clock.untilWaiting();
+    await clock.advance(100);
+    expect((await second).text).toBe('for the one still waiting');
+  });
+
   it('does not remember failures, so a failed id can be tried again', async () => {
     const m = createScriptedModel({ replies: [new ModelCallError('server', 'HTTP 500'), 'second time lucky'] });
     expect(await outcome(m.call({ requestId: 'r1', prompt: 'x' }))).toMatchObject({ kind: 'server' });
