@@ -4,6 +4,7 @@ import { modelResolver } from '../runtime/modelResolver.ts';
 import { resumeUnfinishedSessions, untilSessionsIdle } from '../runtime/resumeSessions.ts';
 import type { EventStore } from '../store/eventStore.ts';
 import { openEventStore } from '../store/openEventStore.ts';
+import { holderOf, workBoardOf } from '../worker/workBoardReader.ts';
 import { InspectPortError } from '../inspect/inspectionServer.ts';
 import { startLiveInspection, type LiveInspection } from '../inspect/liveInspection.ts';
 import { loadCliConfig } from './cliConfig.ts';
@@ -29,14 +30,23 @@ export async function withCliRuntime<T>(storeUri: string | undefined, io: Comman
     await store.close();
     throw error;
   }
-  const runtime = createCliRuntime(store, { onStep: inspection?.onStep });
+  // A fact the runtime could not record (a model's answer when the store went away mid-run) means a step that will
+  // never be taken in this process: the command stops with that error rather than wait for it; `resume` takes it up.
+  let stop: (error: Error) => void = () => undefined;
+  const stopped = new Promise<never>((_, reject) => (stop = reject));
+  const runtime = createCliRuntime(store, { onStep: inspection?.onStep, onBackgroundFailure: (error) => (stop(error), false) });
   try {
-    const resumed = await resumeUnfinishedSessions(runtime, (sessionId, reason) => io.warn(`chronicle: not resuming session ${sessionId}: ${reason}`));
-    if (resumed.length > 0) io.warn(`chronicle: resumed ${resumed.length} unfinished session(s): ${resumed.join(', ')}`);
-    const result = await work(runtime, store);
-    await untilSessionsIdle(runtime, resumed);
-    await runtime.settled();
-    return result;
+    const finished = (async () => {
+      const board = await workBoardOf(store);
+    const resumed = await resumeUnfinishedSessions(runtime, (sessionId, reason) => io.warn(`chronicle: not resuming session ${sessionId}: ${reason}`), (sessionId) => holderOf(board, sessionId, Date.now()));
+      if (resumed.length > 0) io.warn(`chronicle: resumed ${resumed.length} unfinished session(s): ${resumed.join(', ')}`);
+      const result = await work(runtime, store);
+      await untilSessionsIdle(runtime, resumed);
+      await runtime.settled();
+      return result;
+    })();
+    finished.catch(() => undefined); // once stopped, what it was waiting for is abandoned; its own error is not news
+    return await Promise.race([finished, stopped]);
   } finally {
     runtime.stop();
     await inspection?.close();

@@ -8,9 +8,11 @@ import { listSessionIds, sessionStream } from './sessionStreams.ts';
  * or a model request that has no outcome — and rehydrates all of its actors, so the session goes on as if the
  * process that ran it had never stopped. Returns the ids it resumed.
  */
-export async function resumeUnfinishedSessions(runtime: ActorRuntime, onSkipped: (sessionId: string, reason: string) => void = () => {}): Promise<string[]> {
+export async function resumeUnfinishedSessions(runtime: ActorRuntime, onSkipped: (sessionId: string, reason: string) => void = () => {}, heldBy: (sessionId: string) => string | null = () => null): Promise<string[]> {
   const resumed: string[] = [];
   for (const sessionId of await listSessionIds(runtime.store)) {
+    // A session a live worker holds is that worker's to run: resuming it here too would call its models twice.
+    if (heldBy(sessionId) !== null) continue;
     try {
       if (await resumeSessionIfUnfinished(runtime, sessionId)) resumed.push(sessionId);
     } catch (error) {

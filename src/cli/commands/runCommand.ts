@@ -8,6 +8,7 @@ import { readSessionEvents } from '../../runtime/sessionStreams.ts';
 import { withCliRuntime } from '../cliRuntime.ts';
 import { loadCliConfig } from '../cliConfig.ts';
 import { sessionSettingsOf } from '../sessionSettings.ts';
+import { holderOf, workBoardOf } from '../../worker/workBoardReader.ts';
 import { commandOptions } from '../commandOptions.ts';
 import type { CommandIo } from '../commandIo.ts';
 import { toJson } from '../output.ts';
@@ -47,6 +48,8 @@ export async function runCommand(args: string[], io: CommandIo): Promise<number>
   const inspect = values.inspect || values['inspect-port'] !== undefined ? { port: values['inspect-port'] ?? DEFAULT_INSPECT_PORT, viewerWaitMs: INSPECT_VIEWER_WAIT_MS } : undefined;
   return withCliRuntime(values.store ?? config.store, io, async (runtime, store) => {
     const sessionId = values.session ?? randomUUID().slice(0, 8);
+    const holder = values.session === undefined ? null : holderOf(await workBoardOf(store), sessionId, Date.now());
+    if (holder !== null) throw new UsageError(`run: session ${sessionId} is held by worker ${holder}; hand it the query with \`chronicle submit --session ${sessionId} --wait\``);
     if (values.session === undefined) await startSession(runtime, sessionId, agentConfigFor(settings, modelResolver(systemClock)), config.budgetTokens);
     const outcome = await askInSession(runtime, sessionId, { text, region: values.region, purpose: values.purpose });
     await runtime.settled();

@@ -1,10 +1,9 @@
 import { z } from 'zod';
-import { hasOpenWork, isAlive, liveOwner } from '../../../projections/workBoard/workBoard.ts';
-import { CheckpointedFold } from '../../runtime/checkpointedFold.ts';
+import { emptyWorkBoard, hasOpenWork, isAlive, liveOwner } from '../../../projections/workBoard/workBoard.ts';
 import { randomIds } from '../../runtime/ids.ts';
 import { openEventStore } from '../../store/openEventStore.ts';
 import { leaseStream } from '../../worker/workerEvents.ts';
-import { workBoardDefinition } from '../../worker/sessionWorker.ts';
+import { workBoardOf } from '../../worker/workBoardReader.ts';
 import { loadCliConfig } from '../cliConfig.ts';
 import { commandOptions } from '../commandOptions.ts';
 import type { CommandIo } from '../commandIo.ts';
@@ -23,7 +22,7 @@ export async function workersCommand(args: string[], io: CommandIo): Promise<num
   const { values } = commandOptions('workers', args, { store: { type: 'string' }, json: { type: 'boolean' }, unpark: { type: 'string' }, note: { type: 'string' } }, schema);
   const store = await openEventStore(values.store ?? loadCliConfig().store);
   try {
-    const board = (await CheckpointedFold.load(store, workBoardDefinition)).state;
+    const board = (await workBoardOf(store)) ?? emptyWorkBoard();
     if (values.unpark !== undefined) {
       const lease = board.leases[values.unpark];
       if (!lease?.parked) throw new UsageError(`workers: session ${values.unpark} is not parked (see \`chronicle workers\`)`);

@@ -1,0 +1,20 @@
+import { liveOwner, type WorkBoard } from '../../projections/workBoard/workBoard.ts';
+import type { EventStore } from '../store/eventStore.ts';
+import { CheckpointedFold } from '../runtime/checkpointedFold.ts';
+import { workBoardDefinition } from './sessionWorker.ts';
+
+/**
+ * The work board as of now, or undefined when no worker ever joined this store (then nothing is held, and reading
+ * the board would only cost a scan of every session's events).
+ */
+export async function workBoardOf(store: EventStore): Promise<WorkBoard | undefined> {
+  for await (const _ of store.readAll({ maxCount: 1, filter: { streamNamePrefix: 'worker-', eventTypePrefix: 'worker.joined' } })) {
+    return (await CheckpointedFold.load(store, workBoardDefinition)).state;
+  }
+  return undefined;
+}
+
+/** The live worker holding a session, if any: a process that is not that worker must not run the session. */
+export function holderOf(board: WorkBoard | undefined, sessionId: string, nowMs: number): string | null {
+  return board === undefined ? null : liveOwner(board, sessionId, nowMs);
+}
