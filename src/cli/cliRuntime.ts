@@ -12,6 +12,9 @@ import type { CommandIo } from './commandIo.ts';
 import { sessionProjections } from './sessionProjections.ts';
 import { UsageError } from './usageError.ts';
 
+/** Log positions a store-wide fold must be past its newest checkpoint before a command records another. */
+const STORE_FOLD_CHECKPOINT_GAP = 2_000;
+
 export interface CliRuntimeOptions {
   /** Stream every actor step to the Stately inspector on this port (0: any free port), after waiting up to `viewerWaitMs` for a viewer. */
   inspect?: { port: number; viewerWaitMs: number };
@@ -38,11 +41,13 @@ export async function withCliRuntime<T>(storeUri: string | undefined, io: Comman
   try {
     const finished = (async () => {
       const board = await workBoardOf(store);
-    const resumed = await resumeUnfinishedSessions(runtime, (sessionId, reason) => io.warn(`chronicle: not resuming session ${sessionId}: ${reason}`), (sessionId) => holderOf(board, sessionId, Date.now()));
+      const resumed = await resumeUnfinishedSessions(runtime, (sessionId, reason) => io.warn(`chronicle: not resuming session ${sessionId}: ${reason}`), (sessionId) => holderOf(board, sessionId, Date.now()));
       if (resumed.length > 0) io.warn(`chronicle: resumed ${resumed.length} unfinished session(s): ${resumed.join(', ')}`);
       const result = await work(runtime, store);
       await untilSessionsIdle(runtime, resumed);
       await runtime.settled();
+      // A command that folded much of the log leaves a checkpoint, so the next one (here or elsewhere) folds less.
+      await runtime.checkpointStoreFolds(STORE_FOLD_CHECKPOINT_GAP).catch((error: unknown) => io.warn(`chronicle: store-wide projections not checkpointed: ${(error as Error).message}`));
       return result;
     })();
     finished.catch(() => undefined); // once stopped, what it was waiting for is abandoned; its own error is not news

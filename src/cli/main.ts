@@ -23,6 +23,7 @@ import { workerCommand, workerUsage } from './commands/workerCommand.ts';
 import { workersCommand, workersUsage } from './commands/workersCommand.ts';
 import { exitQuietlyOnClosedPipe, processIo, type CommandIo } from './commandIo.ts';
 import { UsageError } from './usageError.ts';
+import { oneLine } from './output.ts';
 import { StoreUriError } from '../store/openEventStore.ts';
 import { ModelSpecError } from '../models/modelSpec.ts';
 
@@ -85,7 +86,7 @@ export async function runCli(argv: string[], io: CommandIo = processIo): Promise
     }
     const known = ['UnknownSessionError', 'SessionClosedError', 'LedgerViolationError', 'MachineVersionError', 'WrongExpectedVersionError', 'StreamNotFoundError', 'StreamDeletedError', 'CorruptEventError', 'EventSchemaError', 'StoreUnavailableError', 'DuplicateEventIdError'];
     if (error instanceof Error && known.includes(error.name)) {
-      io.warn(`chronicle ${name}: ${error.name}: ${error.message}`);
+      io.warn(oneLine(`chronicle ${name}: ${error.name}: ${error.message}`));
       return 1;
     }
     throw error;

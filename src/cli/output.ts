@@ -11,3 +11,8 @@ export function describeEvent(event: RecordedEvent): string {
   const shown = data.length > 90 ? `${data.slice(0, 87)}...` : data;
   return `${String(event.position).padStart(6)}  ${`${event.streamId}@${event.revision}`.padEnd(34)} ${event.metadata.recordedAt}  ${event.type.padEnd(18)} ${shown}`;
 }
+
+/** An error for stderr as one line: a driver message with line breaks would otherwise read as several errors. */
+export function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, ' ').trim();
+}

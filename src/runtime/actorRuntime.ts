@@ -18,7 +18,7 @@ import type { CheckpointData, ExtraProjections } from './stateAt.ts';
 import { promptContextOfHost, SessionProjectionsKeeper, transferSummaryOfHost, type HostedProjections } from './sessionProjectionsKeeper.ts';
 import { sessionStateProjection } from '../../projections/sessionState/sessionStateStore.ts';
 import { triageLogFold, type TriageLog } from './triageLog.ts';
-import type { LogFold } from './logFold.ts';
+import type { CheckpointedFold } from './checkpointedFold.ts';
 import { budgetOutcomeOf, learnFromOutcome } from '../../projections/budgetLearning/budgetLearning.ts';
 import { EMERGENCY_PURPOSES } from '../policy/triage/index.ts';
 import { priorityOf } from '../policy/priority/index.ts';
@@ -192,7 +192,7 @@ export class ActorRuntime {
   private readonly failures: Error[] = [];
   private stopped = false;
   private readonly emergencies: EmergencyRegister;
-  private readonly triageLog: LogFold<TriageLog>;
+  private readonly triageLog: CheckpointedFold<TriageLog>;
   private readonly councilThreshold: number | undefined;
   private readonly triageModel: string | undefined;
 
@@ -572,6 +572,15 @@ export class ActorRuntime {
     await setRetentionOnFirst(this.store, checkpoints, await this.store.appendToStreams(checkpoints), this.checkpointRetention);
   }
 
+  /**
+   * Checkpoints the store-wide folds this runtime keeps (triage's budget learning and memory) once they have folded
+   * at least `minEvents` positions past their newest checkpoint: another process then starts from here.
+   */
+  async checkpointStoreFolds(minEvents = 1): Promise<boolean> {
+    if (this.triageLog.uncheckpointed < BigInt(minEvents)) return false;
+    return this.triageLog.checkpoint({ ids: this.ids, recordedAt: new Date(this.clock.now()).toISOString() });
+  }
+
   /** Records a checkpoint of a session now (also used at hand-offs). */
   async checkpoint(sessionId: string, reason: CheckpointData['reason'] = 'manual'): Promise<void> {
     // Written now, after any still queued, so each checkpoint stream stays in the order its states were taken.
@@ -634,7 +643,12 @@ export class ActorRuntime {
 
   private forgetAfterFailedWrite(staged: Map<string, StagedActor> | undefined): void {
     if (!staged) return;
-    for (const streamId of staged.keys()) this.actors.delete(streamId);
+    for (const streamId of staged.keys()) {
+      // Its armed timers go with it (whoever reloads it re-arms what its log shows started): a timer left armed
+      // would keep a stopped process alive until it fired.
+      for (const handle of this.actors.get(streamId)?.armed.values() ?? []) this.clock.clearTimer(handle);
+      this.actors.delete(streamId);
+    }
     for (const { actor } of staged.values()) this.sessionProjections.forget(actor.sessionId);
     if (this.store.atomicMultiStreamAppend) return;
     for (const streamId of staged.keys()) this.background(() => this.rehydrate(streamId), streamId);

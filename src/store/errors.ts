@@ -62,10 +62,18 @@ export class CorruptEventError extends Error {
   }
 }
 
+/** Why a store is unavailable, when the adapter can tell: callers may wait (locked) or ask someone to act (the rest). */
+export type StoreUnavailableReason = 'locked' | 'read-only' | 'full' | 'io' | 'unopenable';
+
 /** The store cannot be reached or written (file locked, read-only, disk full, server down). */
 export class StoreUnavailableError extends Error {
   override readonly name = 'StoreUnavailableError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  readonly reason: StoreUnavailableReason | undefined;
+  /** The embedded store's file, for a file store. */
+  readonly storePath: string | undefined;
+  constructor(message: string, options: { cause?: unknown; reason?: StoreUnavailableReason; storePath?: string } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.reason = options.reason;
+    this.storePath = options.storePath;
   }
 }

@@ -9,7 +9,8 @@ export const DEFAULT_STORE_URI = 'sqlite:.chronicle/chronicle.db';
 
 const ACCEPTED_FORMS = [
   'memory:                                   (in-process, gone at exit; tests and the harness)',
-  'sqlite:<path>[?synchronous=normal|full]   (embedded, one file; default sqlite:.chronicle/chronicle.db)',
+  'sqlite:<path>[?synchronous=normal|full][&maxBytes=<n>]   (embedded, one file; default sqlite:.chronicle/chronicle.db;',
+  '                                          maxBytes caps the file: writes beyond it fail as "store is full")',
   'kurrentdb://host:port[,host:port…]?tls=false (KurrentDB; `docker compose up -d` starts one on localhost:2113)',
 ];
 
@@ -20,11 +21,14 @@ export class StoreUriError extends Error {
   }
 }
 
-const sqliteQuery = z.strictObject({ synchronous: z.enum(['normal', 'full']).optional() });
+const sqliteQuery = z.strictObject({
+  synchronous: z.enum(['normal', 'full']).optional(),
+  maxBytes: z.string().regex(/^[1-9][0-9]*$/, 'a positive whole number of bytes').transform(Number).pipe(z.number().int().max(Number.MAX_SAFE_INTEGER)).optional(),
+});
 
 export type StoreLocation =
   | { kind: 'memory' }
-  | { kind: 'sqlite'; path: string; synchronous: 'normal' | 'full' }
+  | { kind: 'sqlite'; path: string; synchronous: 'normal' | 'full'; maxBytes?: number }
   | { kind: 'kurrentdb'; connectionString: string };
 
 /** Parses a store URI (`--store` / `CHRONICLE_STORE`) without opening anything. */
@@ -43,7 +47,8 @@ export function parseStoreUri(uri: string, cwd = process.cwd()): StoreLocation {
     if (!options.success) {
       throw new StoreUriError(uri, `bad sqlite option: ${options.error.issues.map((i) => `${i.path.join('.') || 'option'}: ${i.message}`).join('; ')}`);
     }
-    return { kind: 'sqlite', path: path === ':memory:' ? path : resolve(cwd, path), synchronous: options.data.synchronous ?? 'normal' };
+    const { synchronous = 'normal', maxBytes } = options.data;
+    return { kind: 'sqlite', path: path === ':memory:' ? path : resolve(cwd, path), synchronous, ...(maxBytes === undefined ? {} : { maxBytes }) };
   }
   throw new StoreUriError(uri, 'unknown scheme');
 }
@@ -60,7 +65,7 @@ export async function openEventStore(uri: string = configuredStoreUri(), options
     case 'memory':
       return new MemoryEventStore(options);
     case 'sqlite':
-      return new SqliteEventStore(location.path, { ...options, synchronous: location.synchronous });
+      return new SqliteEventStore(location.path, { ...options, synchronous: location.synchronous, maxBytes: location.maxBytes });
     case 'kurrentdb': {
       const { KurrentDbEventStore } = await import('./kurrentdbEventStore.ts');
       return new KurrentDbEventStore(location.connectionString, options);

@@ -16,6 +16,7 @@ import type {
 } from './eventStore.ts';
 import { allReadRange, END_MARKER, prefixes, streamReadRange } from './readSelection.ts';
 import { decodeRecord, linkChecker, type StoredRecord } from './recordDecoder.ts';
+import { sqliteFailure } from './sqliteFailure.ts';
 import { SQLITE_SCHEMA, SQLITE_SCHEMA_VERSION } from './sqliteSchema.ts';
 import { firstReadableRevision, parseStreamMetadata } from './streamMetadata.ts';
 
@@ -27,6 +28,11 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
   /** How often subscriptions look for appends made by other processes (ms). */
   pollMs?: number;
+  /**
+   * A size cap for the database (its pages; the -wal file comes on top until a checkpoint): an append that would grow
+   * it beyond fails with a "store is full" error and writes nothing. For a store on a shared or small volume.
+   */
+  maxBytes?: number;
 }
 
 interface StreamRow {
@@ -55,6 +61,7 @@ export class SqliteEventStore implements EventStore {
   private readonly registry: EventRegistry;
   private readonly signal = new ChangeSignal();
   private readonly pollMs: number;
+  private readonly maxBytes: number | undefined;
   private readonly statements: ReturnType<SqliteEventStore['prepare']>;
   private closed = false;
 
@@ -62,17 +69,23 @@ export class SqliteEventStore implements EventStore {
     this.path = path;
     this.registry = options.registry ?? createEventRegistry();
     this.pollMs = options.pollMs ?? 100;
+    if (options.maxBytes !== undefined && (!Number.isSafeInteger(options.maxBytes) || options.maxBytes <= 0)) {
+      throw new RangeError(`maxBytes must be a positive whole number of bytes, not ${options.maxBytes}`);
+    }
+    this.maxBytes = options.maxBytes;
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     try {
       this.db = new DatabaseSync(path, { timeout: options.busyTimeoutMs ?? 10_000 });
       this.db.exec('PRAGMA journal_mode = WAL');
       this.db.exec(`PRAGMA synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+      if (this.maxBytes !== undefined) this.capSize(this.maxBytes);
       this.db.exec('BEGIN IMMEDIATE');
       this.db.exec(SQLITE_SCHEMA);
       this.db.prepare('INSERT OR IGNORE INTO chronicle_schema (key, value) VALUES (?, ?)').run('version', String(SQLITE_SCHEMA_VERSION));
       this.db.exec('COMMIT');
     } catch (error) {
-      throw new StoreUnavailableError(`Cannot open the SQLite store at ${path}: ${(error as Error).message}`, { cause: error });
+      throw sqliteFailure(error, { path, action: 'open', maxBytes: this.maxBytes })
+        ?? new StoreUnavailableError(`Cannot open the SQLite store at ${path}: ${(error as Error).message}`, { cause: error, storePath: path });
     }
     const version = this.db.prepare('SELECT value FROM chronicle_schema WHERE key = ?').get('version') as { value: string } | undefined;
     if (version?.value !== String(SQLITE_SCHEMA_VERSION)) {
@@ -364,26 +377,32 @@ export class SqliteEventStore implements EventStore {
     try {
       this.db.exec('BEGIN IMMEDIATE');
     } catch (error) {
-      throw new StoreUnavailableError(`The SQLite store at ${this.path} cannot start a write: ${(error as Error).message}. ` +
-        'Another process may hold a long write lock, or the file is read-only.', { cause: error });
+      throw sqliteFailure(error, { path: this.path, action: 'begin', maxBytes: this.maxBytes }) ?? error;
     }
     try {
       const result = work();
       this.db.exec('COMMIT');
       return result;
     } catch (error) {
-      if (this.db.isTransaction) this.db.exec('ROLLBACK');
-      if (isSqliteIoError(error)) {
-        throw new StoreUnavailableError(`The SQLite store at ${this.path} could not write: ${(error as Error).message}. Nothing was written.`, { cause: error });
-      }
-      throw error;
+      this.rollBack();
+      throw sqliteFailure(error, { path: this.path, action: 'write', maxBytes: this.maxBytes }) ?? error;
     }
   }
-}
 
-function isSqliteIoError(error: unknown): boolean {
-  const code = (error as { code?: string; errcode?: number })?.code;
-  return code === 'ERR_SQLITE_ERROR' && /disk|full|readonly|locked|busy|I\/O/i.test((error as Error).message);
+  /** After a failed write: SQLite may already have rolled back (a full disk, an I/O error); the write's error is what matters. */
+  private rollBack(): void {
+    try {
+      if (this.db.isTransaction) this.db.exec('ROLLBACK');
+    } catch {
+      // The transaction is gone either way; the caller reports the error that caused it.
+    }
+  }
+
+  /** `maxBytes` as SQLite's page limit for this connection (it never goes below what the file already holds). */
+  private capSize(maxBytes: number): void {
+    const { page_size: pageSize } = this.db.prepare('PRAGMA page_size').get() as { page_size: number };
+    this.db.exec(`PRAGMA max_page_count = ${Math.max(1, Math.floor(maxBytes / pageSize))}`);
+  }
 }
 
 function limit(maxCount: number): number {

@@ -9,12 +9,23 @@ import { systemClock } from '../../src/runtime/clock.ts';
 import { modelResolver } from '../../src/runtime/modelResolver.ts';
 import { resumeUnfinishedSessions, untilSessionsIdle } from '../../src/runtime/resumeSessions.ts';
 import { agentConfigFor, askInSession, startSession } from '../../src/runtime/sessionService.ts';
+import type { RecordedEvent } from '../../src/events/envelope.ts';
+import { verifyChain } from '../../src/events/hashChain.ts';
 import { collect } from '../../src/store/eventStore.ts';
 import { SqliteEventStore } from '../../src/store/sqliteEventStore.ts';
-import { logProblems } from '../support/logInvariants.ts';
+import { killPointOf, logProblems } from '../support/logInvariants.ts';
+import { chronicleProcess, cappedStoreFull, immutableFiles, tmpfsDiskFull, untilRecorded, type CliResult } from '../support/storeFaultInjection.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'chronicle-store-faults-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+// The most real mechanism this machine allows (see test/support/storeFaultInjection.ts); the test titles say which ran.
+const diskFull = tmpfsDiskFull(dir) ?? cappedStoreFull(dir);
+const readOnly = immutableFiles(dir);
+const readOnlyPath = join(dir, 'read-only.db');
+afterAll(() => {
+  diskFull.dispose();
+  readOnly?.undo([readOnlyPath, `${readOnlyPath}-wal`]); // in case a failed test left them immutable
+  rmSync(dir, { recursive: true, force: true });
+});
 
 const QUERY = { text: 'Which mangroves protect coasts best?', region: 'BD', purpose: 'climate_adaptation' };
 
@@ -38,7 +49,9 @@ describe('store faults: the store goes away mid-run, and comes back', () => {
       await startSession(runtime, 's1', agentConfigFor({ model: 'scripted:latency=5' }, resolve));
       const before = (await collect(store.readAll())).length;
       const unlock = lockFile(path);
-      await expect(askInSession(runtime, 's1', QUERY)).rejects.toThrow(/The SQLite store at .* cannot start a write: .*locked/);
+      const refused = await askInSession(runtime, 's1', QUERY).then(() => undefined, (error: unknown) => error);
+      expect(refused).toMatchObject({ name: 'StoreUnavailableError', reason: 'locked', storePath: path });
+      expect((refused as Error).message).toMatch(new RegExp(`^The SQLite store at ${path} cannot record this write: it is locked: another process .* \\(SQLITE_BUSY: database is locked\\)\\. Nothing of this write was recorded\\. To fix: let that process finish or stop it, then run \`chronicle resume\``));
       unlock();
       expect((await collect(store.readAll())).length).toBe(before);
       const outcome = await askInSession(runtime, 's1', QUERY);
@@ -59,7 +72,7 @@ describe('store faults: the store goes away mid-run, and comes back', () => {
     // The request is durable and the call is running when the store goes away.
     for (let i = 0; i < 100 && !(await collect(first.readAll())).some((e) => e.type === 'model.requested'); i++) await new Promise((r) => setTimeout(r, 10));
     const unlock = lockFile(path);
-    await expect(runtime.settled()).rejects.toThrow(/cannot start a write/);
+    await expect(runtime.settled()).rejects.toThrow(/cannot record this write: it is locked/);
     runtime.stop();
     unlock();
     await first.close();
@@ -77,5 +90,87 @@ describe('store faults: the store goes away mid-run, and comes back', () => {
       resumed.stop();
       await second.close();
     }
+  });
+});
+
+/** The whole log of the store at `path`, read by a connection of its own. */
+async function logOf(path: string): Promise<RecordedEvent[]> {
+  const store = new SqliteEventStore(path);
+  try {
+    return await collect(store.readAll());
+  } finally {
+    await store.close();
+  }
+}
+
+const sessionIdIn = (log: readonly RecordedEvent[]) => (log.find((e) => e.type === 'session.started')!.data as { sessionId: string }).sessionId;
+
+/** A failed command's whole stderr: one line naming the store, the cause and the fix; no stack trace. */
+function expectOneClearLine(result: CliResult, command: string, path: string, cause: RegExp): void {
+  expect(result.code).toBe(1);
+  const lines = result.stderr.trimEnd().split('\n');
+  expect(lines, result.stderr).toHaveLength(1);
+  expect(lines[0]).toMatch(new RegExp(`^chronicle ${command}: StoreUnavailableError: The SQLite store at ${path} `));
+  expect(lines[0]).toMatch(cause);
+  expect(lines[0]).toMatch(/To fix: .*, then run `chronicle resume` to finish what was left unfinished\.$/);
+}
+
+/** `chronicle run` with a model slow enough that the store can be taken away while the call is in flight. */
+function runWithSlowModel(storeUri: string): Promise<CliResult> {
+  return chronicleProcess(['run', QUERY.text, '--region', QUERY.region, '--purpose', QUERY.purpose, '--model', 'scripted:latency=1500', '--store', storeUri]);
+}
+
+/** What a fault may leave: whole writes only. Every event recorded before it is still there, and every chain verifies. */
+function expectIntactPrefix(log: readonly RecordedEvent[], before: readonly RecordedEvent[]): void {
+  expect(verifyChain(log)).toMatchObject({ ok: true });
+  expect(log.slice(0, before.length).map((e) => e.metadata.hash)).toEqual(before.map((e) => e.metadata.hash));
+}
+
+describe('the chronicle command when its store fails mid-run: one clear line, nothing half-written, finished by a later resume', () => {
+  it(`disk full while a model call is in flight (${diskFull.mechanism})`, async () => {
+    const path = diskFull.storeUri.slice('sqlite:'.length).split('?')[0]!;
+    const run = runWithSlowModel(diskFull.storeUri);
+    await untilRecorded(path, 'model.requested');
+    await diskFull.fill();
+    const atFault = await logOf(path);
+    const failed = await run;
+    expectOneClearLine(failed, 'run', path, /cannot record this write: (the disk is full: no space is left|it is full: it reached its size cap of \d+ bytes) .*\(SQLITE_FULL: database or disk is full\)\. Nothing of this write was recorded\./);
+    const afterFault = await logOf(path);
+    expectIntactPrefix(afterFault, atFault);
+    const sessionId = sessionIdIn(afterFault);
+    expect(killPointOf(afterFault).pendingRequests.length + killPointOf(afterFault).undelivered, 'the run stopped with its turn unfinished').toBeGreaterThan(0);
+
+    const freedUri = diskFull.free();
+    const resumed = await chronicleProcess(['resume', '--store', freedUri]);
+    expect(resumed, resumed.stderr).toMatchObject({ code: 0, stderr: '' });
+    expect(resumed.stdout).toContain(`resumed 1 unfinished session(s): ${sessionId}`);
+    expect(logProblems(await logOf(path), sessionId, 1)).toEqual([]);
+  });
+
+  it.skipIf(readOnly === undefined)(`the store made read-only while a model call is in flight (${readOnly?.mechanism ?? 'skipped: chattr +i is refused here, and root ignores permission bits'})`, async () => {
+    const path = readOnlyPath;
+    const files = [path, `${path}-wal`];
+    const run = runWithSlowModel(`sqlite:${path}`);
+    await untilRecorded(path, 'model.requested');
+    const atFault = await logOf(path);
+    readOnly!.make(files);
+    try {
+      const failed = await run;
+      expectOneClearLine(failed, 'run', path, new RegExp(`cannot record this write: it became read-only while open: ${path} refuses writes \\(EPERM: an immutable or append-only flag, see lsattr\\) \\(SQLITE_IOERR_WRITE: disk I/O error\\)\\. Nothing of this write was recorded\\. To fix: make the store writable again`));
+      // A later process is refused too, up front, and writes nothing.
+      const refused = await chronicleProcess(['resume', '--store', `sqlite:${path}`]);
+      expectOneClearLine(refused, 'resume', path, /cannot be opened: it is read-only: .* \(SQLITE_READONLY: attempt to write a readonly database\)\. Nothing was written\./);
+    } finally {
+      readOnly!.undo(files);
+    }
+    const afterFault = await logOf(path);
+    expect(afterFault.map((e) => e.metadata.hash), 'the refused writes left nothing behind').toEqual(atFault.map((e) => e.metadata.hash));
+    expect(killPointOf(afterFault).pendingRequests).toHaveLength(1);
+
+    const sessionId = sessionIdIn(afterFault);
+    const resumed = await chronicleProcess(['resume', '--store', `sqlite:${path}`]);
+    expect(resumed, resumed.stderr).toMatchObject({ code: 0, stderr: '' });
+    expect(resumed.stdout).toContain(`resumed 1 unfinished session(s): ${sessionId}`);
+    expect(logProblems(await logOf(path), sessionId, 1)).toEqual([]);
   });
 });
