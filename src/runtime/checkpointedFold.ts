@@ -34,8 +34,10 @@ export class CheckpointedFold<S> {
   /** `at` when the newest checkpoint this process knows of was taken. */
   private checkpointedAt = -1n;
   private subscription: Subscription | undefined;
+  private restored = false;
 
-  private constructor(store: EventStore, definition: FoldDefinition<S>) {
+  /** An empty fold; `refresh` (or `load`) starts it from its newest checkpoint. */
+  constructor(store: EventStore, definition: FoldDefinition<S>) {
     this.store = store;
     this.definition = definition;
     this.folded = definition.initial();
@@ -44,15 +46,23 @@ export class CheckpointedFold<S> {
   /** The fold as of its newest checkpoint of this version (or empty), caught up with the store. */
   static async load<S>(store: EventStore, definition: FoldDefinition<S>): Promise<CheckpointedFold<S>> {
     const fold = new CheckpointedFold(store, definition);
-    const checkpoint = await newestCheckpoint(store, definition.name);
-    if (checkpoint && checkpoint.version === definition.version) {
-      fold.folded = checkpoint.state as S;
-      fold.at = BigInt(checkpoint.position);
-      fold.checkpointedAt = fold.at;
-      fold.eventsFolded = checkpoint.events;
-    }
-    await fold.catchUp();
+    await fold.refresh();
     return fold;
+  }
+
+  /** Caught up with the store: from the newest checkpoint the first time, then only what was appended since. */
+  async refresh(): Promise<S> {
+    if (!this.restored) {
+      this.restored = true;
+      const checkpoint = await newestCheckpoint(this.store, this.definition.name);
+      if (checkpoint && checkpoint.version === this.definition.version && BigInt(checkpoint.position) > this.at) {
+        this.folded = checkpoint.state as S;
+        this.at = BigInt(checkpoint.position);
+        this.checkpointedAt = this.at;
+        this.eventsFolded = checkpoint.events;
+      }
+    }
+    return this.catchUp();
   }
 
   get state(): S {
@@ -66,6 +76,11 @@ export class CheckpointedFold<S> {
   /** Events folded since the projection began, across every process that checkpointed it. */
   get events(): number {
     return this.eventsFolded;
+  }
+
+  /** Events folded since the newest checkpoint this process knows of: what a new checkpoint would save a reader. */
+  get uncheckpointed(): bigint {
+    return this.at - this.checkpointedAt;
   }
 
   /** Folds what was appended since the last event folded. */

@@ -245,7 +245,11 @@ export class SessionWorker {
     if (this.stopping) return;
     try {
       await recordWorkerFact(this.who, 'worker.heartbeat', { workerId: this.options.workerId, sessions: this.held.size });
-      if (++this.heartbeats % CHECKPOINT_EVERY_HEARTBEATS === 0) await this.board.checkpoint({ ids: this.options.ids, recordedAt: new Date(this.options.clock.now()).toISOString() });
+      if (++this.heartbeats % CHECKPOINT_EVERY_HEARTBEATS === 0) {
+        // The projections this worker keeps, checkpointed for every other process (workers, the CLI, the dashboard).
+        await this.board.checkpoint({ ids: this.options.ids, recordedAt: new Date(this.options.clock.now()).toISOString() });
+        await this.options.runtime.checkpointStoreFolds();
+      }
     } catch (error) {
       // The store may be away for a while; the leases lapse if it stays away, and the board shows that on return.
       this.options.log(`worker ${this.options.workerId}: heartbeat not recorded: ${(error as Error).message}`);
