@@ -12,14 +12,18 @@ import { agentConfigFor, askInSession, startSession } from '../../src/runtime/se
 import type { RecordedEvent } from '../../src/events/envelope.ts';
 import { verifyChain } from '../../src/events/hashChain.ts';
 import { collect } from '../../src/store/eventStore.ts';
+import { openEventStore } from '../../src/store/openEventStore.ts';
 import { SqliteEventStore } from '../../src/store/sqliteEventStore.ts';
+import { taskAssigned } from '../support/events.ts';
 import { killPointOf, logProblems } from '../support/logInvariants.ts';
 import { chronicleProcess, cappedStoreFull, immutableFiles, tmpfsDiskFull, untilRecorded, type CliResult } from '../support/storeFaultInjection.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'chronicle-store-faults-'));
 // The most real mechanism this machine allows (see test/support/storeFaultInjection.ts); the test titles say which ran.
-const diskFull = tmpfsDiskFull(dir) ?? cappedStoreFull(dir);
-const readOnly = immutableFiles(dir);
+// CHRONICLE_UNPRIVILEGED_FAULTS=1 uses only what an unprivileged container allows, to try that path on any machine.
+const unprivileged = process.env.CHRONICLE_UNPRIVILEGED_FAULTS === '1';
+const diskFull = (unprivileged ? undefined : tmpfsDiskFull(dir)) ?? cappedStoreFull(dir);
+const readOnly = unprivileged ? undefined : immutableFiles(dir);
 const readOnlyPath = join(dir, 'read-only.db');
 afterAll(() => {
   diskFull.dispose();
@@ -126,6 +130,36 @@ function expectIntactPrefix(log: readonly RecordedEvent[], before: readonly Reco
   expect(log.slice(0, before.length).map((e) => e.metadata.hash)).toEqual(before.map((e) => e.metadata.hash));
 }
 
+describe('a store with a size cap (sqlite:<path>?maxBytes=<n>)', () => {
+  it('refuses the append that would pass the cap, naming the cap and the fix, and writes nothing of it; a larger cap takes it', async () => {
+    const path = join(dir, 'cap.db');
+    const capped = await openEventStore(`sqlite:${path}?maxBytes=${256 * 1024}`);
+    const big = (i: number) => {
+      const event = taskAssigned('ballast-1', i);
+      event.data = { ...(event.data as object), query: 'x'.repeat(20_000) };
+      return event;
+    };
+    let refused: unknown;
+    let written = 0;
+    try {
+      while (refused === undefined) await capped.appendToStream('ballast-1', [big(written), big(written + 1)]).then(() => (written += 2), (error: unknown) => (refused = error));
+      expect(refused).toMatchObject({ name: 'StoreUnavailableError', reason: 'full', storePath: path });
+      expect((refused as Error).message).toBe(`The SQLite store at ${path} cannot record this write: it is full: it reached its size cap of ${256 * 1024} bytes (maxBytes in the store URI) ` +
+        '(SQLITE_FULL: database or disk is full). Nothing of this write was recorded. To fix: raise maxBytes in the store URI (sqlite:<path>?maxBytes=<n>), then run `chronicle resume` to finish what was left unfinished.');
+      expect(await collect(capped.readStream('ballast-1'))).toHaveLength(written);
+    } finally {
+      await capped.close();
+    }
+    const raised = await openEventStore(`sqlite:${path}?maxBytes=${1024 * 1024}`);
+    try {
+      await raised.appendToStream('ballast-1', [big(written), big(written + 1)], { expectedState: BigInt(written - 1) });
+      expect(verifyChain(await collect(raised.readAll()))).toMatchObject({ ok: true });
+    } finally {
+      await raised.close();
+    }
+  });
+});
+
 describe('the chronicle command when its store fails mid-run: one clear line, nothing half-written, finished by a later resume', () => {
   it(`disk full while a model call is in flight (${diskFull.mechanism})`, async () => {
     const path = diskFull.storeUri.slice('sqlite:'.length).split('?')[0]!;
@@ -144,7 +178,10 @@ describe('the chronicle command when its store fails mid-run: one clear line, no
     const resumed = await chronicleProcess(['resume', '--store', freedUri]);
     expect(resumed, resumed.stderr).toMatchObject({ code: 0, stderr: '' });
     expect(resumed.stdout).toContain(`resumed 1 unfinished session(s): ${sessionId}`);
-    expect(logProblems(await logOf(path), sessionId, 1)).toEqual([]);
+    // The other writer's ballast (with the size cap) is not the session's: its chain is checked, the session's laws are not its.
+    const log = await logOf(path);
+    expect(verifyChain(log)).toMatchObject({ ok: true });
+    expect(logProblems(log.filter((e) => !e.streamId.startsWith('ballast-')), sessionId, 1)).toEqual([]);
   });
 
   it.skipIf(readOnly === undefined)(`the store made read-only while a model call is in flight (${readOnly?.mechanism ?? 'skipped: chattr +i is refused here, and root ignores permission bits'})`, async () => {
