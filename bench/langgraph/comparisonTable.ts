@@ -35,13 +35,13 @@ export function comparisonRows(runs: readonly RunsAtN[]): ComparisonRow[] {
     const chBytes = bytesOf(ch);
     const share = chBytes / lgBytes;
     rows.push({
-      what: 'storage: SQLite file + WAL', steps, langgraph: size(lgBytes), chronicle: size(chBytes), ratio: `1/${(1 / share).toFixed(1)}`,
+      what: 'storage: SQLite file + WAL', steps, langgraph: size(lgBytes), chronicle: size(chBytes), ratio: fraction(share),
       goal: steps === largest ? `≤ 1/${1 / GOALS.storageShare} ${verdict(share <= GOALS.storageShare)}` : '—',
     });
     const previous = runs[index - 1];
     const growth = previous ? (chBytes / steps) / (bytesOf(previous.chronicle.persisted) / previous.steps) : undefined;
     rows.push({
-      what: 'storage per step', steps, langgraph: size(lgBytes / steps), chronicle: size(chBytes / steps), ratio: `1/${(1 / share).toFixed(1)}`,
+      what: 'storage per step', steps, langgraph: size(lgBytes / steps), chronicle: size(chBytes / steps), ratio: fraction(share),
       goal: growth === undefined ? '—' : `ours linear: ${growth.toFixed(2)}× the per-step bytes at N=${previous!.steps} ${verdict(Math.abs(growth - 1) <= GOALS.linearTolerance)}`,
     });
     const lgOverhead = overhead(run.langgraph.persisted.times, run.langgraph.baseline.times);
@@ -100,6 +100,11 @@ function overhead(persisted: StepTimes, baseline: StepTimes): { mean: number; fi
 
 function verdict(met: boolean): string {
   return met ? 'met' : 'MISSED';
+}
+
+/** A share below 1 as "1/x" (storage goals are stated that way), above 1 as a multiple. */
+function fraction(share: number): string {
+  return share < 1 ? `1/${(1 / share).toFixed(1)}` : `${share.toFixed(1)}×`;
 }
 
 function ratio(chronicle: number, langgraph: number): string {
