@@ -1,6 +1,6 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { SessionContext } from '../../machines/sessionMachine.ts';
@@ -16,7 +16,7 @@ import { openEventStore } from '../../src/store/openEventStore.ts';
 import { SqliteEventStore } from '../../src/store/sqliteEventStore.ts';
 import { taskAssigned } from '../support/events.ts';
 import { killPointOf, logProblems } from '../support/logInvariants.ts';
-import { chronicleProcess, cappedStoreFull, immutableFiles, tmpfsDiskFull, untilRecorded, type CliResult } from '../support/storeFaultInjection.ts';
+import { chronicleProcess, cappedStoreFull, immutableFiles, readOnlyPermissions, tmpfsDiskFull, untilRecorded, type CliResult } from '../support/storeFaultInjection.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'chronicle-store-faults-'));
 // The most real mechanism this machine allows (see test/support/storeFaultInjection.ts); the test titles say which ran.
@@ -24,14 +24,35 @@ const dir = mkdtempSync(join(tmpdir(), 'chronicle-store-faults-'));
 const unprivileged = process.env.CHRONICLE_UNPRIVILEGED_FAULTS === '1';
 const diskFull = (unprivileged ? undefined : tmpfsDiskFull(dir)) ?? cappedStoreFull(dir);
 const readOnly = unprivileged ? undefined : immutableFiles(dir);
-const readOnlyPath = join(dir, 'read-only.db');
+// Where neither works (not root), permission bits: they make a store read-only for the next process, not mid-run.
+const permissions = readOnly === undefined ? readOnlyPermissions() : undefined;
+const readOnlyPath = join(dir, 'read-only', 'store.db');
 afterAll(() => {
   diskFull.dispose();
-  readOnly?.undo([readOnlyPath, `${readOnlyPath}-wal`]); // in case a failed test left them immutable
+  // In case a failed test left the store read-only.
+  readOnly?.undo([readOnlyPath, `${readOnlyPath}-wal`]);
+  permissions?.undo(readOnlyPath);
   rmSync(dir, { recursive: true, force: true });
 });
 
 const QUERY = { text: 'Which mangroves protect coasts best?', region: 'BD', purpose: 'climate_adaptation' };
+
+/** A session whose model call was in flight when another process locked the store: its answer is not recorded. */
+async function lockedMidCall(path: string, sessionId: string): Promise<void> {
+  const resolve = modelResolver(systemClock);
+  const first = new SqliteEventStore(path, { busyTimeoutMs: 50 });
+  const runtime = new ActorRuntime({ store: first, models: resolve });
+  await startSession(runtime, sessionId, agentConfigFor({ model: 'scripted:latency=300' }, resolve));
+  const asked = askInSession(runtime, sessionId, QUERY).catch((error: unknown) => error);
+  // The request is durable and the call is running when the store goes away.
+  for (let i = 0; i < 100 && !(await collect(first.readAll())).some((e) => e.type === 'model.requested'); i++) await new Promise((r) => setTimeout(r, 10));
+  const unlock = lockFile(path);
+  await expect(runtime.settled()).rejects.toThrow(/cannot record this write: it is locked/);
+  runtime.stop();
+  unlock();
+  await first.close();
+  void asked;
+}
 
 /** Another process holding the file's write lock, as a long transaction or a backup would. */
 function lockFile(path: string): () => void {
@@ -69,18 +90,7 @@ describe('store faults: the store goes away mid-run, and comes back', () => {
   it('locked while a model call is in flight: its answer cannot be recorded; a process started once the lock is gone finishes the turn, every request answered once', async () => {
     const path = join(dir, 'midrun.db');
     const resolve = modelResolver(systemClock);
-    const first = new SqliteEventStore(path, { busyTimeoutMs: 50 });
-    const runtime = new ActorRuntime({ store: first, models: resolve });
-    await startSession(runtime, 's2', agentConfigFor({ model: 'scripted:latency=300' }, resolve));
-    const asked = askInSession(runtime, 's2', QUERY).catch((error: unknown) => error);
-    // The request is durable and the call is running when the store goes away.
-    for (let i = 0; i < 100 && !(await collect(first.readAll())).some((e) => e.type === 'model.requested'); i++) await new Promise((r) => setTimeout(r, 10));
-    const unlock = lockFile(path);
-    await expect(runtime.settled()).rejects.toThrow(/cannot record this write: it is locked/);
-    runtime.stop();
-    unlock();
-    await first.close();
-    void asked;
+    await lockedMidCall(path, 's2');
 
     const second = new SqliteEventStore(path);
     const resumed = new ActorRuntime({ store: second, models: resolve });
@@ -186,6 +196,7 @@ describe('the chronicle command when its store fails mid-run: one clear line, no
 
   it.skipIf(readOnly === undefined)(`the store made read-only while a model call is in flight (${readOnly?.mechanism ?? 'skipped: chattr +i is refused here, and root ignores permission bits'})`, async () => {
     const path = readOnlyPath;
+    mkdirSync(dirname(path), { recursive: true });
     const files = [path, `${path}-wal`];
     const run = runWithSlowModel(`sqlite:${path}`);
     await untilRecorded(path, 'model.requested');
@@ -209,5 +220,24 @@ describe('the chronicle command when its store fails mid-run: one clear line, no
     expect(resumed, resumed.stderr).toMatchObject({ code: 0, stderr: '' });
     expect(resumed.stdout).toContain(`resumed 1 unfinished session(s): ${sessionId}`);
     expect(logProblems(await logOf(path), sessionId, 1)).toEqual([]);
+  });
+
+  it.skipIf(permissions === undefined)(`the store made read-only while a session was unfinished (${permissions?.mechanism ?? 'skipped: root ignores permission bits'}): the next process is refused up front, writes nothing, and resumes once writable`, async () => {
+    const path = readOnlyPath;
+    mkdirSync(dirname(path), { recursive: true });
+    await lockedMidCall(path, 's3');
+    const before = await logOf(path);
+    permissions!.make(path);
+    try {
+      const refused = await chronicleProcess(['resume', '--store', `sqlite:${path}`]);
+      expectOneClearLine(refused, 'resume', path, new RegExp(`cannot be opened: it is read-only: .* refuses writes \\(EACCES: file permissions\\) \\(SQLITE_READONLY(_DIRECTORY)?: attempt to write a readonly database\\)\\. Nothing was written\\.`));
+    } finally {
+      permissions!.undo(path);
+    }
+    expect((await logOf(path)).map((e) => e.metadata.hash)).toEqual(before.map((e) => e.metadata.hash));
+    const resumed = await chronicleProcess(['resume', '--store', `sqlite:${path}`]);
+    expect(resumed, resumed.stderr).toMatchObject({ code: 0, stderr: '' });
+    expect(resumed.stdout).toContain('resumed 1 unfinished session(s): s3');
+    expect(logProblems(await logOf(path), 's3', 1)).toEqual([]);
   });
 });

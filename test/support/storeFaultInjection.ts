@@ -1,8 +1,8 @@
 // Ways to take a real SQLite store away from a running process and give it back, for test/runtime/storeFaults.test.ts.
 // Each says which mechanism it is; each is detected before use, since a container may refuse mount or chattr.
 import { execFileSync, spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { StoreUnavailableError } from '../../src/store/errors.ts';
 import { SqliteEventStore } from '../../src/store/sqliteEventStore.ts';
@@ -144,5 +144,26 @@ export function immutableFiles(dir: string): { mechanism: string; make(files: st
     mechanism: 'chattr +i on the database file and its -wal file',
     make: (files) => execFileSync('chattr', ['+i', ...files]),
     undo: (files) => files.forEach((file) => succeeds('chattr', ['-i', file])),
+  };
+}
+
+/**
+ * The store made read-only by permission bits (chmod a-w on its files and its directory). The kernel checks them when
+ * a file is opened, so a process that already has the store open goes on writing, and the refusal comes at the next
+ * process. Root ignores them: undefined for root.
+ */
+export function readOnlyPermissions(): { mechanism: string; make(path: string): void; undo(path: string): void } | undefined {
+  if (process.getuid?.() === 0) return undefined;
+  const files = (path: string) => [path, `${path}-wal`, `${path}-shm`].filter((file) => existsSync(file));
+  return {
+    mechanism: 'chmod a-w on its files and directory, seen by the next process',
+    make(path) {
+      for (const file of files(path)) chmodSync(file, 0o444);
+      chmodSync(dirname(path), 0o555);
+    },
+    undo(path) {
+      chmodSync(dirname(path), 0o755);
+      for (const file of files(path)) chmodSync(file, 0o644);
+    },
   };
 }
