@@ -6,6 +6,9 @@ import { sessionDetailAt } from './sessionDetailQuery.ts';
 import { sessionsAt } from './sessionsQuery.ts';
 import { seriesAt } from './seriesQuery.ts';
 import { summaryAt } from './summaryQuery.ts';
+import { emptyWorkBoard } from '../../projections/workBoard/workBoard.ts';
+import { workBoardOf } from '../worker/workBoardReader.ts';
+import { workerListing } from '../worker/workerListing.ts';
 
 /** The read-only JSON API by path: each answer is a value the server writes as JSON (bigints as decimal strings). */
 export async function answerApi(store: EventStore, pathname: string, params: URLSearchParams): Promise<unknown> {
@@ -19,6 +22,10 @@ export async function answerApi(store: EventStore, pathname: string, params: URL
     }
     case '/api/sessions':
       return sessionsAt(store, queryParams(params, pointQuery).at);
+    case '/api/workers':
+      // The work board from its newest checkpoint and the tail: what `chronicle workers --json` prints.
+      queryParams(params, noQuery);
+      return workerListing((await workBoardOf(store)) ?? emptyWorkBoard(), Date.now());
     case '/api/series': {
       const { at, by } = queryParams(params, seriesQuery);
       return seriesAt(store, at, by);

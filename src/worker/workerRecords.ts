@@ -30,6 +30,13 @@ export function recordLeaseFact(who: WorkerIdentity, sessionId: string, type: 'l
   return who.store.appendToStream(stream, [envelope(who, stream, 'lease', sessionId, type, { sessionId, workerId: who.workerId, ...data }, LEASE_FORMAT)], { expectedState });
 }
 
+/** An operator hands a parked session back to the workers (`chronicle workers --unpark`). */
+export function recordUnparked(store: EventStore, ids: IdSource, now: number, sessionId: string, note: string | undefined, expectedState: bigint) {
+  const who = { store, ids, now: () => now, workerId: 'operator', group: 'operator' };
+  const stream = leaseStream(sessionId);
+  return store.appendToStream(stream, [envelope(who, stream, 'lease', sessionId, 'session.unparked', { sessionId, ...(note ? { note } : {}) }, LEASE_FORMAT)], { expectedState });
+}
+
 function envelope(who: WorkerIdentity, stream: string, kind: string, sessionId: string, type: string, data: Record<string, unknown>, format: string): EventToAppend {
   return {
     eventId: who.ids.next(),

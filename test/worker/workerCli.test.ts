@@ -4,6 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { startDashboardServer } from '../../src/dashboard/dashboardServer.ts';
+import { agentConfigFor } from '../../src/runtime/sessionService.ts';
+import { modelResolver } from '../../src/runtime/modelResolver.ts';
+import { systemClock } from '../../src/runtime/clock.ts';
+import { randomIds } from '../../src/runtime/ids.ts';
+import { collect } from '../../src/store/eventStore.ts';
+import { SqliteEventStore } from '../../src/store/sqliteEventStore.ts';
 
 const main = join(import.meta.dirname, '../../src/cli/main.ts');
 const exec = promisify(execFile);
@@ -70,5 +77,45 @@ describe('chronicle worker, submit and workers, as processes', () => {
     expect(after.workers).toEqual([expect.objectContaining({ status: 'left', sessions: 0 })]);
     const verify = await chronicle('verify', '--store', store);
     expect(verify.code, verify.stdout + verify.stderr).toBe(0);
+  }, 60_000);
+
+  it('parks a poison session with its reason, shows it in `workers` and /api/workers alike, and unparks it on request', async () => {
+    const file = new SqliteEventStore(join(dir, 'store.db'));
+    // A session recorded by another build's session machine: no worker of this build can run it.
+    const alien = (type: string, data: unknown) => ({
+      eventId: randomIds.next(), type, data,
+      metadata: { actorId: 'session-alien', actorKind: 'session', sessionId: 'alien', correlationId: 'alien', causationId: null, recordedAt: new Date().toISOString(), machineVersion: 'session@other-build' },
+    });
+    await file.appendToStream('session-alien', [
+      alien('session.started', { sessionId: 'alien', agent: agentConfigFor({ model: 'scripted', fallbackModel: null }, modelResolver(systemClock)), budgetTokens: 20_000 }),
+      alien('query.received', { text: 'Anyone?', region: 'KE', purpose: 'sustainable_agriculture' }),
+    ], { expectedState: 'no_stream' });
+    const worker = spawn(process.execPath, [main, 'worker', '--store', store, '--id', 'cli2', '--lease-ttl', '1000'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = new Promise<number | null>((resolve) => worker.on('exit', resolve));
+    const parkedCount = async () => (await collect(file.readAll({ filter: { streamNamePrefix: 'lease-alien', eventTypePrefix: 'session.parked' } }))).length;
+    const until = async (check: () => Promise<boolean>) => {
+      const deadline = Date.now() + 20_000;
+      while (!(await check()) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    };
+    const dashboard = await startDashboardServer({ store: file, port: 0, host: '127.0.0.1', staticDir: dir });
+    try {
+      await until(async () => (await parkedCount()) === 1);
+      const listed = JSON.parse((await chronicle('workers', '--json', '--store', store)).stdout) as { parked: { sessionId: string; reason: string }[] };
+      expect(listed.parked).toEqual([{ sessionId: 'alien', reason: expect.stringMatching(/session@other-build/) }]);
+      const api = await (await fetch(new URL('api/workers', dashboard.url))).json() as typeof listed;
+      expect(api.parked).toEqual(listed.parked);
+      expect((await chronicle('workers', '--unpark', 'nosuch', '--store', store)).stderr).toMatch(/nosuch is not parked/);
+      const unparked = await chronicle('workers', '--unpark', 'alien', '--note', 'new build deployed', '--store', store);
+      expect(unparked.code, unparked.stderr).toBe(0);
+      // The worker takes it back and, as it is still poison, parks it again with the same reason.
+      await until(async () => (await parkedCount()) === 2);
+      const lease = await collect(file.readStream('lease-alien'));
+      expect(lease.map((e) => e.type)).toEqual(['lease.acquired', 'session.parked', 'session.unparked', 'lease.acquired', 'session.parked']);
+    } finally {
+      worker.kill('SIGTERM');
+      await dashboard.close();
+    }
+    expect(await exited).toBe(0);
+    await file.close();
   }, 60_000);
 });

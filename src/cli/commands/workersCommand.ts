@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import { emptyWorkBoard, hasOpenWork, isAlive, liveOwner } from '../../../projections/workBoard/workBoard.ts';
+import { emptyWorkBoard } from '../../../projections/workBoard/workBoard.ts';
+import { workerListing } from '../../worker/workerListing.ts';
 import { randomIds } from '../../runtime/ids.ts';
 import { openEventStore } from '../../store/openEventStore.ts';
-import { leaseStream } from '../../worker/workerEvents.ts';
+import { recordUnparked } from '../../worker/workerRecords.ts';
 import { workBoardOf } from '../../worker/workBoardReader.ts';
 import { loadCliConfig } from '../cliConfig.ts';
 import { commandOptions } from '../commandOptions.ts';
@@ -26,29 +27,19 @@ export async function workersCommand(args: string[], io: CommandIo): Promise<num
     if (values.unpark !== undefined) {
       const lease = board.leases[values.unpark];
       if (!lease?.parked) throw new UsageError(`workers: session ${values.unpark} is not parked (see \`chronicle workers\`)`);
-      const now = new Date().toISOString();
-      await store.appendToStream(leaseStream(values.unpark), [{
-        eventId: randomIds.next(), type: 'session.unparked', data: { sessionId: values.unpark, ...(values.note ? { note: values.note } : {}) },
-        metadata: { actorId: leaseStream(values.unpark), actorKind: 'lease', sessionId: values.unpark, correlationId: values.unpark, causationId: null, recordedAt: now, machineVersion: 'lease@1' },
-      }], { expectedState: BigInt(lease.revision) });
+      await recordUnparked(store, randomIds, Date.now(), values.unpark, values.note, BigInt(lease.revision));
       io.out(`chronicle: session ${values.unpark} unparked; a worker will take it`);
       return 0;
     }
-    const now = Date.now();
-    const workers = Object.entries(board.workers).map(([id, w]) => ({
-      id, group: w.group, host: w.host, pid: w.pid, status: w.left ? 'left' : isAlive(board, id, now) ? 'alive' : 'silent',
-      lastSeen: w.lastSeen, sessions: Object.values(board.leases).filter((l) => l.owner === id).length,
-    }));
-    const open = Object.entries(board.sessions).filter(([, work]) => hasOpenWork(work)).map(([id]) => id);
-    const unheld = open.filter((id) => liveOwner(board, id, now) === null && !board.leases[id]?.parked);
-    const parked = Object.entries(board.leases).filter(([, l]) => l.parked).map(([sessionId, l]) => ({ sessionId, reason: l.parked }));
+    const listing = workerListing(board, Date.now());
     if (values.json) {
-      io.out(toJson({ workers, openSessions: open.length, unheld, parked }));
+      io.out(toJson(listing));
       return 0;
     }
+    const { workers, unheld, parked } = listing;
     if (workers.length === 0) io.out('no worker has joined this store (start one with `chronicle worker`)');
     for (const w of workers) io.out(`${w.id.padEnd(12)} ${w.status.padEnd(6)} group ${w.group}, ${w.host} pid ${w.pid}, ${w.sessions} session(s), last seen ${w.lastSeen}`);
-    io.out(`sessions with work: ${open.length}, held by no live worker: ${unheld.length}${unheld.length ? ` (${unheld.slice(0, 10).join(', ')}${unheld.length > 10 ? ', …' : ''})` : ''}`);
+    io.out(`sessions with work: ${listing.openSessions}, held by no live worker: ${unheld.length}${unheld.length ? ` (${unheld.slice(0, 10).join(', ')}${unheld.length > 10 ? ', …' : ''})` : ''}`);
     for (const p of parked) io.out(`parked ${p.sessionId}: ${p.reason}`);
     return 0;
   } finally {

@@ -1,0 +1,24 @@
+import { hasOpenWork, isAlive, liveOwner, type WorkBoard } from '../../projections/workBoard/workBoard.ts';
+
+export interface WorkerListing {
+  workers: { id: string; group: string; host: string; pid: number; status: 'alive' | 'silent' | 'left'; lastSeen: string; sessions: number }[];
+  openSessions: number;
+  /** Sessions with work that no live worker holds (and not parked): waiting for a worker to take them. */
+  unheld: string[];
+  parked: { sessionId: string; reason: string }[];
+}
+
+/** The board as people read it, at wall-clock `nowMs`: what `chronicle workers` prints and `/api/workers` answers. */
+export function workerListing(board: WorkBoard, nowMs: number): WorkerListing {
+  const workers = Object.entries(board.workers).map(([id, w]) => ({
+    id, group: w.group, host: w.host, pid: w.pid, status: w.left ? 'left' as const : isAlive(board, id, nowMs) ? 'alive' as const : 'silent' as const,
+    lastSeen: w.lastSeen, sessions: Object.values(board.leases).filter((l) => l.owner === id).length,
+  }));
+  const open = Object.entries(board.sessions).filter(([, work]) => hasOpenWork(work)).map(([id]) => id);
+  return {
+    workers,
+    openSessions: open.length,
+    unheld: open.filter((id) => liveOwner(board, id, nowMs) === null && !board.leases[id]?.parked),
+    parked: Object.entries(board.leases).flatMap(([sessionId, l]) => (l.parked ? [{ sessionId, reason: l.parked }] : [])),
+  };
+}
