@@ -22,11 +22,11 @@ export type LoopValues = typeof LoopState.State;
  * checkpointer, exactly one checkpoint (LangGraph's default `durability: "async"` writes it while the next step
  * runs). `onStep` is called as each step starts: the gaps between calls are the steps' wall times.
  */
-export function agentLoopGraph(steps: number, onStep: () => void, checkpointer?: BaseCheckpointSaver) {
+export function agentLoopGraph(steps: number, threadId: string, onStep: () => void, checkpointer?: BaseCheckpointSaver) {
   return new StateGraph(LoopState)
     .addNode('agent', (state: LoopValues) => {
       onStep();
-      const content = stepMessage(state.steps + 1);
+      const content = stepMessage(state.steps + 1, threadId);
       const tokens = tokensOf(content);
       return { messages: [{ role: 'assistant' as const, content, tokens }], steps: state.steps + 1, totalTokens: state.totalTokens + tokens };
     })
@@ -38,7 +38,7 @@ export function agentLoopGraph(steps: number, onStep: () => void, checkpointer?:
 /** Runs the loop for `steps` steps on one thread; returns each step's wall time in ms, in step order. */
 export async function runAgentLoop(steps: number, threadId: string, checkpointer?: BaseCheckpointSaver): Promise<{ stepMs: number[]; values: LoopValues }> {
   const starts: number[] = [];
-  const graph = agentLoopGraph(steps, () => starts.push(performance.now()), checkpointer);
+  const graph = agentLoopGraph(steps, threadId, () => starts.push(performance.now()), checkpointer);
   const values = await graph.invoke({}, { configurable: { thread_id: threadId }, recursionLimit: steps + 10 });
   const end = performance.now();
   if (values.steps !== steps || values.messages.length !== steps) throw new Error(`LangGraph loop ran ${values.steps} steps with ${values.messages.length} messages, expected ${steps}`);

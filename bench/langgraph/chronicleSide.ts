@@ -7,7 +7,7 @@ import type { PointInTime } from '../../src/runtime/pointInTime.ts';
 import { readSessionEvents } from '../../src/runtime/sessionStreams.ts';
 import { sessionStateAt } from '../../src/runtime/stateAt.ts';
 import { SqliteEventStore } from '../../src/store/sqliteEventStore.ts';
-import { runBareModel, runChronicleLoop } from './chronicleLoop.ts';
+import { runBareModel, runChronicleLoop, runInterleaved } from './chronicleLoop.ts';
 import { median, memoryAtEnd, stepsAroundHalf, stepTimes, type PointQuery, type SideMeasurement, type Storage, type Variant } from './sideMeasurement.ts';
 import { WARMUP_STEPS } from './workload.ts';
 
@@ -16,21 +16,26 @@ const SESSION = 'bench';
 /**
  * The Chronicle side in this process. Baseline: the same loop on the SQLite store opened on `:memory:`, where the
  * runtime does all its work (machines, triage, ledger, hash chain, checkpoints, the same SQL) and nothing reaches
- * a disk, so the difference to the run on a file is what persisting costs, as LangGraph's is the difference its
- * checkpointer makes. The runtime cannot run with no store at all (write-ahead is how it works), and the
- * in-memory `MemoryEventStore` is no baseline at these lengths: it filters a whole stream on every read (in one
- * run here, 21 ms per step at 5 000 steps against 16 ms on a SQLite file). The bare model's steps are timed too, for the whole runtime's
- * cost. Persisted: the loop on a SQLite file, then storage, the state at the steps around N/2 by position and by
- * time (`sessionStateAt`, as `chronicle state --at` asks), and the session's whole history in global order
+ * a disk, stepped in turn with the same loop on a SQLite file in the same process, so the difference of the two
+ * is what persisting costs (as LangGraph's is the difference its checkpointer makes) and not the noise between
+ * two runs. The runtime cannot run with no store at all (write-ahead is how it works), and `MemoryEventStore` is
+ * no baseline at these lengths: it filters a whole stream on every read (in one run here, 21 ms per step at
+ * 5 000 steps against 16 ms on a SQLite file). The bare model is timed too, for the whole runtime's cost.
+ * Persisted: the loop on a SQLite file, then storage, the state at the steps around N/2 by position and by time
+ * (`sessionStateAt`, as `chronicle state --at` asks), and the session's whole history in global order
  * (`readSessionEvents`, as `chronicle events <sessionId>` reads it).
  */
 export async function measureChronicle(variant: Variant, steps: number, dbPath: string): Promise<SideMeasurement> {
   if (variant === 'baseline') {
-    await runChronicleLoop(new SqliteEventStore(':memory:'), 'warmup', WARMUP_STEPS);
-    const stepMs = await runChronicleLoop(new SqliteEventStore(':memory:'), SESSION, steps);
+    const warmup = new SqliteEventStore(`${dbPath}.warmup`);
+    await runInterleaved(new SqliteEventStore(':memory:'), warmup, WARMUP_STEPS);
+    await warmup.close();
+    const paired = new SqliteEventStore(`${dbPath}.paired`);
+    const [stepMs, pairedMs] = await runInterleaved(new SqliteEventStore(':memory:'), paired, steps);
+    await paired.close();
     await runBareModel(WARMUP_STEPS);
     const bareLoop = stepTimes(await runBareModel(steps));
-    return { side: 'chronicle', variant, steps, times: stepTimes(stepMs), bareLoop, ...memoryAtEnd() };
+    return { side: 'chronicle', variant, steps, times: stepTimes(stepMs), pairedPersisted: stepTimes(pairedMs), bareLoop, ...memoryAtEnd() };
   }
   const warmup = new SqliteEventStore(`${dbPath}.warmup`);
   await runChronicleLoop(warmup, 'warmup', WARMUP_STEPS);

@@ -33,7 +33,7 @@ export function comparisonReport(runs: readonly RunsAtN[], env: BenchEnvironment
     '  no persistence = the same graph compiled without a checkpointer; bare loop = the node\'s own work (message + token count).',
     'Chronicle: one session on ActorRuntime with the CLI\'s projections, a checkpoint every 1 500 tokens, every checkpoint kept; each turn a query answered by a',
     '  zero-latency scripted model with the step\'s message; SQLite file, synchronous=NORMAL. A step records a whole agent turn (triage, budget, ledger, prompt, answer).',
-    '  No persistence = the same runtime on SQLite :memory: (it cannot run without a store); bare loop = the scripted model alone (message + usage count).',
+    '  No persistence = the same runtime on SQLite :memory: (it cannot run without a store), stepped in turn with a run on a file in one process, the overhead\n  taken between those two (and their means shown as persisted / no persistence); bare loop = the scripted model alone (message + usage count).',
     'Each run is its own process (RSS is that run\'s); step times are wall times from the loop; the state at N/2 is asked at the 15 steps around N/2 on both sides.',
   );
   return lines;

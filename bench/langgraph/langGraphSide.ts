@@ -26,7 +26,7 @@ export async function measureLangGraph(variant: Variant, steps: number, dbPath: 
   const saver = openSaver(dbPath);
   const { stepMs } = await runAgentLoop(steps, THREAD, saver);
   const storage = storageOf(saver, dbPath);
-  const graph = agentLoopGraph(steps, () => {}, saver);
+  const graph = agentLoopGraph(steps, THREAD, () => {}, saver);
   const config = { configurable: { thread_id: THREAD } };
 
   // The whole history, as a user lists it; the checkpoint ids of the steps asked about below are noted on the way.
@@ -83,7 +83,7 @@ function runBareLoop(steps: number): number[] {
   const stepMs: number[] = [];
   for (let step = 1; step <= steps; step++) {
     const start = performance.now();
-    tokensOf(stepMessage(step));
+    tokensOf(stepMessage(step, 'bare'));
     stepMs.push(performance.now() - start);
   }
   return stepMs;

@@ -33,6 +33,11 @@ export interface SideMeasurement {
   variant: Variant;
   steps: number;
   times: StepTimes;
+  /**
+   * Chronicle's baseline only: the same loop on a SQLite file, stepped in turn with the baseline's in the same
+   * process; the overhead is taken against these, not against the persisted run in another process.
+   */
+  pairedPersisted?: StepTimes;
   /** Baselines only: the step's own work with no framework at all (the message and its token count). */
   bareLoop?: StepTimes;
   storage?: Storage;
