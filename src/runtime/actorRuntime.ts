@@ -7,7 +7,7 @@ import { DuplicateEventIdError, StreamNotFoundError, WrongExpectedVersionError }
 import { mayHaveEvents, type EventStore } from '../store/eventStore.ts';
 import { foldActor, initialSnapshot, machineEventOf, stepActor } from './actorFold.ts';
 import { actorKindOf, actorKinds, sessionIdOf, type ActorKind } from './actorKinds.ts';
-import { activeTimerWithKey, copyTracking, emptyTracking, trackEvent, type ActorTracking } from './actorTracking.ts';
+import { activeTimerWithKey, copyTracking, emptyTracking, settleTracking, trackEvent, type ActorTracking } from './actorTracking.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { derivedId, randomIds, type IdSource } from './ids.ts';
 import { defaultFactorSet } from '../policy/climate/factorSets.ts';
@@ -619,7 +619,7 @@ export class ActorRuntime {
     const { actor } = s;
     actor.snapshot = s.snapshot;
     actor.revision += BigInt(s.events.length);
-    actor.tracking = s.tracking;
+    actor.tracking = settleTracking(s.tracking);
     s.events.forEach((event, i) => this.onStep?.(actor.streamId, event, s.snapshots[i]!));
     this.notifyWaiters(actor);
   }

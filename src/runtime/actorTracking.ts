@@ -4,23 +4,96 @@
  * re-delivers exactly these.
  */
 export interface ActorTracking {
-  eventIds: Set<string>;
+  eventIds: GrowOnlySet;
   activeTimers: Map<string, { key: string; dueAt: number }>;
   pendingRequests: Map<string, { model: string; prompt: string; attempt: number; cancelled: boolean }>;
-  sentMessages: Map<string, { to: string; messageType: string; data: Record<string, unknown>; recordEventId: string }>;
+  sentMessages: GrowOnlyMap<SentMessage>;
+}
+
+type SentMessage = { to: string; messageType: string; data: Record<string, unknown>; recordEventId: string };
+
+/** Every event id, and every message sent: they only grow, with the actor's whole history. */
+export interface GrowOnlySet {
+  has(value: string): boolean;
+  add(value: string): unknown;
+}
+
+export interface GrowOnlyMap<V> extends Iterable<[string, V]> {
+  set(key: string, value: V): unknown;
 }
 
 export function emptyTracking(): ActorTracking {
   return { eventIds: new Set(), activeTimers: new Map(), pendingRequests: new Map(), sentMessages: new Map() };
 }
 
+/**
+ * A copy to stage a group's events on, adopted only if the group's write succeeds. The small maps (what is active
+ * or pending now) are copied; the two that grow with the actor's history are not: the copy adds to a layer of its
+ * own over them, so staging a fact costs the same in a session's ten-thousandth turn as in its first.
+ */
 export function copyTracking(tracking: ActorTracking): ActorTracking {
   return {
-    eventIds: new Set(tracking.eventIds),
+    eventIds: new LayeredSet(flatSet(tracking.eventIds)),
     activeTimers: new Map(tracking.activeTimers),
     pendingRequests: new Map(tracking.pendingRequests),
-    sentMessages: new Map(tracking.sentMessages),
+    sentMessages: new LayeredMap(flatMap(tracking.sentMessages)),
   };
+}
+
+/** A staged copy made the actor's own after its write succeeded: its layers are folded into what they lie over. */
+export function settleTracking(tracking: ActorTracking): ActorTracking {
+  return {
+    ...tracking,
+    eventIds: tracking.eventIds instanceof LayeredSet ? tracking.eventIds.settle() : tracking.eventIds,
+    sentMessages: tracking.sentMessages instanceof LayeredMap ? tracking.sentMessages.settle() : tracking.sentMessages,
+  };
+}
+
+function flatSet(set: GrowOnlySet): Set<string> {
+  return set instanceof LayeredSet ? set.settle() : set as Set<string>;
+}
+
+function flatMap<V>(map: GrowOnlyMap<V>): Map<string, V> {
+  return map instanceof LayeredMap ? (map as LayeredMap<V>).settle() : map as Map<string, V>;
+}
+
+class LayeredSet implements GrowOnlySet {
+  readonly #base: Set<string>;
+  readonly #added = new Set<string>();
+  constructor(base: Set<string>) {
+    this.#base = base;
+  }
+  has(value: string): boolean {
+    return this.#added.has(value) || this.#base.has(value);
+  }
+  add(value: string): void {
+    if (!this.#base.has(value)) this.#added.add(value);
+  }
+  settle(): Set<string> {
+    for (const value of this.#added) this.#base.add(value);
+    this.#added.clear();
+    return this.#base;
+  }
+}
+
+class LayeredMap<V> implements GrowOnlyMap<V> {
+  readonly #base: Map<string, V>;
+  readonly #added = new Map<string, V>();
+  constructor(base: Map<string, V>) {
+    this.#base = base;
+  }
+  set(key: string, value: V): void {
+    this.#added.set(key, value);
+  }
+  *[Symbol.iterator](): Iterator<[string, V]> {
+    for (const entry of this.#base) if (!this.#added.has(entry[0])) yield entry;
+    yield* this.#added;
+  }
+  settle(): Map<string, V> {
+    for (const [key, value] of this.#added) this.#base.set(key, value);
+    this.#added.clear();
+    return this.#base;
+  }
 }
 
 /** Applies one event (as written or read) to the tracking; mutates it. */
