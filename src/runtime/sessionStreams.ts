@@ -71,14 +71,19 @@ export async function readSessionTail(store: EventStore, sessionId: string, cove
   return events;
 }
 
+/**
+ * A stream's events from a revision up to the point: read page by page, stopping at the first event past it. A
+ * stream's positions rise with its revisions, and so do its `recordedAt` times (one writer at a time extends a
+ * stream, on its own clock, and workers hold a session through a fenced lease), so what follows is past it too.
+ */
 async function readUntil(store: EventStore, streamId: string, from: bigint, at: PointInTime | undefined): Promise<RecordedEvent[]> {
-  if (at === undefined || !('position' in at)) return (await collect(store.readStream(streamId, { fromRevision: from }))).filter((e) => isAtOrBefore(e, at));
+  if (at === undefined) return collect(store.readStream(streamId, { fromRevision: from }));
   const events: RecordedEvent[] = [];
   for (let next = from; ;) {
     let read = 0;
     for await (const event of store.readStream(streamId, { fromRevision: next, maxCount: TAIL_PAGE })) {
       read++;
-      if (event.position > at.position) return events;
+      if (!isAtOrBefore(event, at)) return events;
       events.push(event);
       next = event.revision + 1n;
     }
