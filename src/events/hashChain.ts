@@ -30,10 +30,33 @@ export function sealEvent(
 ): { metadata: RecordedMetadata; dataJson: string; metadataJson: string } {
   const unsealed = { ...event.metadata, prevHash };
   const dataJson = canonicalJson(event.data);
-  const unsealedJson = canonicalJson(unsealed);
+  const unsealedJson = canonicalEnvelope(unsealed) ?? canonicalJson(unsealed);
   const hash = hashOfCanonicalParts(event.type, dataJson, unsealedJson, prevHash);
   const metadata = { ...unsealed, hash };
   return { metadata, dataJson, metadataJson: withHashMember(unsealedJson, hash) ?? canonicalJson(metadata) };
+}
+
+/** The unsealed envelope's members in canonical (sorted) order: every append writes exactly these. */
+const ENVELOPE_MEMBERS = ['actorId', 'actorKind', 'causationId', 'correlationId', 'machineVersion', 'prevHash', 'recordedAt', 'schemaVersion', 'sessionId'] as const;
+
+/**
+ * `canonicalJson` of an envelope of exactly those members (strings, a null cause, a finite version), written
+ * directly: the general path copies each object whose keys are out of order, for every event appended. Anything
+ * else returns undefined and goes the general way.
+ */
+function canonicalEnvelope(metadata: Record<string, unknown>): string | undefined {
+  let count = 0;
+  for (const _key in metadata) count++;
+  if (count !== ENVELOPE_MEMBERS.length) return undefined;
+  let text = '{';
+  for (const name of ENVELOPE_MEMBERS) {
+    if (!Object.hasOwn(metadata, name)) return undefined;
+    const value = metadata[name];
+    const ok = typeof value === 'string' || (value === null && name === 'causationId') || (typeof value === 'number' && Number.isFinite(value));
+    if (!ok) return undefined;
+    text += `${text.length === 1 ? '' : ','}"${name}":${JSON.stringify(value)}`;
+  }
+  return `${text}}`;
 }
 
 /**

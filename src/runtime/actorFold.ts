@@ -52,15 +52,21 @@ export function initialSnapshot(kind: ActorKind): AnyMachineSnapshot {
  * a replayed state the state the live actor had.
  */
 export function stepActor(kind: ActorKind, snapshot: AnyMachineSnapshot, event: { type: string }): { snapshot: AnyMachineSnapshot; effects: Effect[] } {
-  const { scope, actions } = inertScope(kind.machine);
-  const next = (kind.machine as unknown as ScopedMachine).transition(snapshot, event, scope);
+  const scope = inertScope(kind.machine);
+  const next = transitionIn(scope, kind, snapshot, event);
+  const effects: Effect[] = [];
+  for (const action of scope.actions) if (action.type === 'xstate.emit') effects.push((action.params as { event: Effect }).event);
+  return { snapshot: next, effects };
+}
+
+/** The step alone, in a scope already looked up: a fold (replay, rehydration) needs neither the effects nor a lookup per event. */
+function transitionIn(scope: InertScope, kind: ActorKind, snapshot: AnyMachineSnapshot, event: { type: string }): AnyMachineSnapshot {
+  scope.actions.length = 0;
+  const next = (kind.machine as unknown as ScopedMachine).transition(snapshot, event, scope.scope);
   if (next.status === 'error') {
     throw new Error(`The ${kind.category} machine failed on "${event.type}": ${String((next as { error?: unknown }).error)}`);
   }
-  const effects = actions
-    .filter((action) => action.type === 'xstate.emit')
-    .map((action) => (action.params as { event: Effect }).event);
-  return { snapshot: next, effects };
+  return next;
 }
 
 export class MachineVersionError extends Error {
@@ -75,9 +81,10 @@ export class MachineVersionError extends Error {
 /** Folds a stream's events through its machine, refusing events written under another machine version. */
 export function foldActor(kind: ActorKind, events: Iterable<RecordedEvent>, onStep?: (event: RecordedEvent, snapshot: AnyMachineSnapshot) => void): AnyMachineSnapshot {
   let snapshot = initialSnapshot(kind);
+  const scope = inertScope(kind.machine);
   for (const event of events) {
     if (event.metadata.machineVersion !== kind.version) throw new MachineVersionError(event, kind.version);
-    snapshot = stepActor(kind, snapshot, machineEventOf(event)).snapshot;
+    snapshot = transitionIn(scope, kind, snapshot, machineEventOf(event));
     onStep?.(event, snapshot);
   }
   return snapshot;

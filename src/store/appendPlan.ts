@@ -1,4 +1,5 @@
-import { appendMetadataSchema, eventIdSchema, type EventToAppend, type RecordedMetadata } from '../events/envelope.ts';
+import { ASK_ZOD, compileSchema } from '../events/compiledSchema.ts';
+import { appendMetadataSchema, eventIdSchema, type AppendMetadata, type EventToAppend, type RecordedMetadata } from '../events/envelope.ts';
 import { EventSchemaError, zodProblems } from '../events/eventSchemaError.ts';
 import type { EventRegistry } from '../events/eventRegistry.ts';
 import { GENESIS_HASH, sealEvent } from '../events/hashChain.ts';
@@ -72,17 +73,30 @@ export function planAppend(input: {
   return { kind: 'write', events: sealed, nextExpectedRevision: head.lastRevision + BigInt(sealed.length) };
 }
 
+/** The envelope's schemas through the same fast path as event data (zod decides whatever it does not accept). */
+const fastEventId = compileSchema(eventIdSchema);
+const fastMetadata = compileSchema(appendMetadataSchema);
+
+function validEventId(eventId: unknown): boolean {
+  return (fastEventId !== undefined && fastEventId(eventId) !== ASK_ZOD) || eventIdSchema.safeParse(eventId).success;
+}
+
+function parseMetadata(metadata: unknown): ReturnType<typeof appendMetadataSchema.safeParse> {
+  const fast = fastMetadata === undefined ? ASK_ZOD : fastMetadata(metadata);
+  return fast === ASK_ZOD ? appendMetadataSchema.safeParse(metadata) : { success: true, data: fast as AppendMetadata };
+}
+
 function validateBatch(streamId: string, head: StreamHead, events: readonly EventToAppend[], registry: EventRegistry) {
   const seen = new Set<string>();
   return events.map((event, batchIndex) => {
     const place = { streamId, revision: head.lastRevision + 1n + BigInt(batchIndex), batchIndex };
     const type = typeof event?.type === 'string' ? event.type : String(event?.type);
-    if (!eventIdSchema.safeParse(event?.eventId).success) {
+    if (!validEventId(event?.eventId)) {
       throw new EventSchemaError({ place, eventType: type, problems: [{ path: 'eventId', message: `must be a uuid, got ${JSON.stringify(event?.eventId)}` }], fix: 'Generate it once, when the event is decided (a time-ordered UUIDv7 keeps the store\'s id index compact; crypto.randomUUID() also works).' });
     }
     if (seen.has(event.eventId)) throw new DuplicateEventIdError(event.eventId, streamId, 'earlier in the same batch');
     seen.add(event.eventId);
-    const metadata = appendMetadataSchema.safeParse(event.metadata);
+    const metadata = parseMetadata(event.metadata);
     if (!metadata.success) {
       throw new EventSchemaError({ place, eventType: type, problems: zodProblems('metadata', metadata.error), fix: 'Every event needs the full envelope metadata (ARCHITECTURE.md §2).' });
     }

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { agentStreamFor } from '../../machines/sessionMachine.ts';
 import { catalogue } from '../../src/events/catalogue.ts';
+import { appendMetadataSchema, eventIdSchema } from '../../src/events/envelope.ts';
 import { ASK_ZOD, compileSchema, type CompiledSchema } from '../../src/events/compiledSchema.ts';
 import { ActorRuntime } from '../../src/runtime/actorRuntime.ts';
 import { systemClock } from '../../src/runtime/clock.ts';
@@ -31,7 +32,7 @@ function compiledOf(schema: z.ZodType): CompiledSchema {
 }
 
 /** Every event data a few real sessions record: most of the catalogue, with realistic nesting. */
-async function recordedData(): Promise<{ type: string; data: unknown }[]> {
+async function recordedData(): Promise<{ type: string; data: unknown; metadata: unknown; eventId: string }[]> {
   const store = new SqliteEventStore(':memory:');
   const resolve = modelResolver(systemClock);
   const runtime = new ActorRuntime({ store, models: resolve, checkpointEveryTokens: 300 });
@@ -47,7 +48,7 @@ async function recordedData(): Promise<{ type: string; data: unknown }[]> {
   const events = await collect(store.readAll());
   await store.close();
   expect(events.some((e) => e.streamId === agentStreamFor('fast-a', 'express', 0))).toBe(true);
-  return events.map(({ type, data }) => ({ type, data }));
+  return events.map(({ type, data, eventId, metadata: { prevHash: _p, hash: _h, ...metadata } }) => ({ type, data, metadata, eventId }));
 }
 
 /** A path into a JSON-like value and a replacement for what sits there (or a key to add or remove). */
@@ -103,6 +104,18 @@ describe('compiled schemas (the fast path of event validation)', () => {
       const schema = catalogue[type as keyof typeof catalogue] as z.ZodType;
       expectAgreement(schema, compiledOf(schema), mutate(data, m));
     }), { numRuns: 3000 });
+    // The envelope an append validates, and event ids, go the same way.
+    const metadataCheck = compiledOf(appendMetadataSchema);
+    const idCheck = compiledOf(eventIdSchema);
+    for (const { metadata, eventId } of recorded) {
+      expect(metadataCheck(metadata)).not.toBe(ASK_ZOD);
+      expectAgreement(appendMetadataSchema, metadataCheck, metadata);
+      expectAgreement(eventIdSchema, idCheck, eventId);
+    }
+    fc.assert(fc.property(fc.nat(recorded.length - 1), mutation, (index, m) => {
+      expectAgreement(appendMetadataSchema, metadataCheck, mutate(recorded[index]!.metadata, { ...m, depth: Math.min(m.depth, 1) }));
+      expectAgreement(eventIdSchema, idCheck, m.replacement);
+    }), { numRuns: 1000 });
   });
 
   it('reproduces optional, default, nullable, refine, record, array bounds and code-point lengths exactly', () => {

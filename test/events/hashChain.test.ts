@@ -94,4 +94,17 @@ describe('sealing', () => {
       expect(sealed.dataJson).toBe(canonicalJson(JSON.parse(sealed.dataJson)));
     }
   });
+
+  it('writes the envelope directly only when it is exactly the envelope, and always as canonicalJson would', () => {
+    const base = { actorId: 'agent-s.express.0', actorKind: 'agent', sessionId: 's', correlationId: 's', causationId: 'c', recordedAt: '2026-11-24T10:00:00.000Z', machineVersion: 'agent@5', schemaVersion: 1 };
+    const variants: Record<string, unknown>[] = [
+      base, { ...base, causationId: null }, { ...base, machineVersion: 'v "1" \\ \u2028 ✓ 𝒳' }, { ...base, actorId: '\u0000\n' },
+      { ...base, extra: 'x' }, { ...base, schemaVersion: 2.5 }, Object.assign({ machineVersion: 'm' }, base), { ...base, sessionId: undefined },
+    ];
+    for (const metadata of variants) {
+      const sealed = sealEvent({ type: 'task.assigned', data: {}, metadata: metadata as never }, GENESIS_HASH);
+      expect(sealed.metadataJson).toBe(canonicalJson(sealed.metadata));
+      expect(sealed.metadata.hash).toBe(computeEventHash({ type: 'task.assigned', data: {}, metadata: sealed.metadata }));
+    }
+  });
 });
