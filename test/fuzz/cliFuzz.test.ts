@@ -23,8 +23,8 @@ async function eventCount(): Promise<number> {
   }
 }
 
-const COMMANDS = ['run', 'events', 'replay', 'state', 'ledger', 'climate', 'verify', 'sessions', 'budgets', 'emergency', 'market', 'memory', 'audit', 'fork', 'import', 'machines', 'resume', 'frobnicate'];
-const FLAGS = ['--region', '--purpose', '--at', '--json', '--session', '--model', '--amount', '--floor', '--max-price', '--kind', '--window', '--similar', '--all', '--report', '--as', '--limit', '--from', '--factors', '--expires', '--bogus'];
+const COMMANDS = ['run', 'events', 'replay', 'state', 'ledger', 'climate', 'verify', 'sessions', 'budgets', 'emergency', 'market', 'memory', 'audit', 'fork', 'import', 'machines', 'resume', 'submit', 'workers', 'frobnicate'];
+const FLAGS = ['--unpark', '--timeout', '--region', '--purpose', '--at', '--json', '--session', '--model', '--amount', '--floor', '--max-price', '--kind', '--window', '--similar', '--all', '--report', '--as', '--limit', '--from', '--factors', '--expires', '--bogus'];
 const VALUES = ['', 'KE', 'XX', 'BGD', 'climate_adaptation', 'crypto', '-1', '0', '42', '1e309', 'NaN', '2026-13-40T99:00:00Z', '2026-11-24T10:00:00Z', 'scripted:latency=oops', 'openai:', 'flood', 'tsunami', 'declare', 'lift', 'offer', 'bid', 'clear', 'export', 'nosuchsession', '../../etc/passwd', '"quoted"', 'ünïcödé', '{}', '[]'];
 
 describe('CLI fuzz: malformed input gets a clear line, and nothing is written', () => {
@@ -39,9 +39,9 @@ describe('CLI fuzz: malformed input gets a clear line, and nothing is written', 
   it('random command lines never crash, and a refusal writes nothing', async () => {
     const word = fc.oneof(fc.constantFrom(...FLAGS), fc.constantFrom(...VALUES), fc.constant('<session>'));
     await fc.assert(fc.asyncProperty(fc.constantFrom(...COMMANDS), fc.array(word, { maxLength: 6 }), async (command, rest) => {
-      // `run` would ask a model: keep it to malformed forms (no query text) so a run stays a refusal.
+      // `run` and `submit` would record a turn: keep them to the forms of flags and listed values.
       const words = rest.map((w) => (w === '<session>' ? sessionId : w));
-      const args = command === 'run' ? words.filter((w) => w.startsWith('--') || VALUES.includes(w)).slice(0, 4) : words;
+      const args = command === 'run' || command === 'submit' ? words.filter((w) => w.startsWith('--') || VALUES.includes(w)).slice(0, 4) : words;
       const before = await eventCount();
       const lines: string[] = [];
       const io = { out: () => {}, warn: (line: string) => { lines.push(line); } };
