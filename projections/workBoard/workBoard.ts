@@ -43,7 +43,7 @@ export interface WorkBoard {
   sessions: Record<string, SessionWork>;
 }
 
-export const WORK_BOARD_VERSION = 'workBoard@2';
+export const WORK_BOARD_VERSION = 'workBoard@3';
 
 /** The streams and event types the board reads: a store-side filter, so a worker reads nothing else. */
 export const workBoardFilter = {
@@ -84,18 +84,13 @@ export function evolveWorkBoard(board: WorkBoard, event: RecordedEvent): WorkBoa
       work(board, event).closed = true;
       break;
     case 'worker.joined':
+    case 'worker.heartbeat':
       board.workers[data.workerId as string] = {
         group: data.group as string, pid: data.pid as number, host: data.host as string, leaseTtlMs: data.leaseTtlMs as number,
         lastSeen: event.metadata.recordedAt, left: null,
       };
       tick(board, event);
       break;
-    case 'worker.heartbeat': {
-      const worker = board.workers[data.workerId as string];
-      if (worker) worker.lastSeen = event.metadata.recordedAt;
-      tick(board, event);
-      break;
-    }
     case 'worker.left': {
       const worker = board.workers[data.workerId as string];
       if (worker) worker.left = event.metadata.recordedAt;

@@ -9,7 +9,7 @@ import { resumeSessionIfUnfinished } from '../runtime/resumeSessions.ts';
 import { WrongExpectedVersionError } from '../store/errors.ts';
 import type { EventStore } from '../store/eventStore.ts';
 import { preferredWorker } from './rendezvous.ts';
-import { leaseStream } from './workerEvents.ts';
+import { leaseStream, workerStream } from './workerEvents.ts';
 import { recordLeaseFact, recordWorkerFact, type WorkerIdentity } from './workerRecords.ts';
 
 export const workBoardDefinition: FoldDefinition<WorkBoard> = {
@@ -45,6 +45,8 @@ export interface WorkerOptions {
   log: (line: string) => void;
 }
 
+/** Events a worker's stream keeps readable: its newest heartbeats. */
+const WORKER_STREAM_KEPT = 20;
 /** Heartbeats between checkpoints of the work board. */
 const CHECKPOINT_EVERY_HEARTBEATS = 20;
 
@@ -88,7 +90,9 @@ export class SessionWorker {
   /** Joins the group and starts taking sessions; resolves once running (see `done`). */
   async start(): Promise<void> {
     this.board = await CheckpointedFold.load(this.options.store, workBoardDefinition);
-    await recordWorkerFact(this.who, 'worker.joined', { workerId: this.options.workerId, group: this.options.group, pid: process.pid, host: hostname(), leaseTtlMs: this.options.leaseTtlMs }, 'no_stream');
+    const joined = await recordWorkerFact(this.who, 'worker.joined', this.identity(), 'no_stream');
+    // Only the newest heartbeats matter; each says who the worker is, so older ones can go.
+    if (joined.nextExpectedRevision === 0n) await this.options.store.setStreamMetadata(workerStream(this.options.workerId), { maxCount: WORKER_STREAM_KEPT });
     await this.board.catchUp();
     this.following = this.board.follow((event) => this.observe(event)).catch((error: unknown) => {
       if (!this.stopping) this.options.log(`worker ${this.options.workerId}: the work board stopped following the store: ${(error as Error).message}`);
@@ -237,6 +241,10 @@ export class SessionWorker {
     }
   }
 
+  private identity() {
+    return { workerId: this.options.workerId, group: this.options.group, pid: process.pid, host: hostname(), leaseTtlMs: this.options.leaseTtlMs };
+  }
+
   private scheduleHeartbeat(): void {
     this.heartbeatTimer = this.options.clock.setTimer(this.options.heartbeatMs, () => void this.heartbeat());
   }
@@ -244,7 +252,7 @@ export class SessionWorker {
   private async heartbeat(): Promise<void> {
     if (this.stopping) return;
     try {
-      await recordWorkerFact(this.who, 'worker.heartbeat', { workerId: this.options.workerId, sessions: this.held.size });
+      await recordWorkerFact(this.who, 'worker.heartbeat', { ...this.identity(), sessions: this.held.size });
       if (++this.heartbeats % CHECKPOINT_EVERY_HEARTBEATS === 0) {
         // The projections this worker keeps, checkpointed for every other process (workers, the CLI, the dashboard).
         await this.board.checkpoint({ ids: this.options.ids, recordedAt: new Date(this.options.clock.now()).toISOString() });
