@@ -97,7 +97,7 @@ export class SessionWorker {
     this.following = this.board.follow((event) => this.observe(event)).catch((error: unknown) => {
       if (!this.stopping) this.options.log(`worker ${this.options.workerId}: the work board stopped following the store: ${(error as Error).message}`);
     });
-    this.options.assignments?.start(() => this.scheduleReconcile());
+    this.options.assignments?.start((sessionId) => this.onAssigned(sessionId));
     this.scheduleHeartbeat();
     this.scheduleReconcile();
   }
@@ -159,6 +159,23 @@ export class SessionWorker {
       this.reconcileScheduled = false;
       if (!this.stopping) this.reconcile();
     });
+  }
+
+  /**
+   * A session the server delivered to this worker: acknowledged at once when there is nothing to claim (this worker
+   * or another live one holds it, or it has no work), else once a claim has made it this worker's.
+   */
+  private onAssigned(sessionId: string, caughtUp = false): void {
+    const board = this.board.state;
+    const work = board.sessions[sessionId];
+    // Delivered before the board has folded it: catch the board up first, once.
+    if (work === undefined && !caughtUp) {
+      void this.board.catchUp().then(() => this.onAssigned(sessionId, true), () => this.onAssigned(sessionId, true));
+      return;
+    }
+    const claimable = work !== undefined && hasOpenWork(work) && !this.held.has(sessionId) && !board.leases[sessionId]?.parked && liveOwner(board, sessionId, boardTime(board)) === null;
+    if (claimable) this.scheduleReconcile();
+    else void this.options.assignments?.taken(sessionId).catch((error: unknown) => this.options.log(`worker ${this.options.workerId}: could not acknowledge session ${sessionId}: ${(error as Error).message}`));
   }
 
   /** Compares the board with what this worker holds: gives up leases taken from it, claims sessions nobody runs. */

@@ -9,7 +9,7 @@ import { agentConfigFor, startSession, submitQuery } from '../../src/runtime/ses
 import { readSessionEvents, sessionStream } from '../../src/runtime/sessionStreams.ts';
 import { collect, type EventStore } from '../../src/store/eventStore.ts';
 import { SqliteEventStore } from '../../src/store/sqliteEventStore.ts';
-import { SessionWorker, workBoardDefinition } from '../../src/worker/sessionWorker.ts';
+import { SessionWorker, workBoardDefinition, type SessionAssignments } from '../../src/worker/sessionWorker.ts';
 import { leaseStream } from '../../src/worker/workerEvents.ts';
 import { emptyWorkBoard, evolveWorkBoard } from '../../projections/workBoard/workBoard.ts';
 import { logProblems } from '../support/logInvariants.ts';
@@ -22,7 +22,7 @@ afterEach(async () => {
 });
 
 /** A worker in this process with its own runtime, as `chronicle worker` builds one; `clock` drives its heartbeats. */
-async function startWorker(store: EventStore, workerId: string, options: { clock?: Clock; leaseTtlMs?: number } = {}): Promise<{ worker: SessionWorker; log: string[] }> {
+async function startWorker(store: EventStore, workerId: string, options: { clock?: Clock; leaseTtlMs?: number; assignments?: SessionAssignments } = {}): Promise<{ worker: SessionWorker; log: string[] }> {
   const log: string[] = [];
   let worker: SessionWorker | undefined;
   const runtime = new ActorRuntime({
@@ -31,7 +31,7 @@ async function startWorker(store: EventStore, workerId: string, options: { clock
     fence: (sessionId) => worker?.fenceOf(sessionId),
   });
   const leaseTtlMs = options.leaseTtlMs ?? 800;
-  worker = new SessionWorker({ store, runtime, clock: options.clock ?? systemClock, ids: randomIds, workerId, group: 'test', leaseTtlMs, heartbeatMs: leaseTtlMs / 4, graceMs: leaseTtlMs, log: (line) => log.push(line) });
+  worker = new SessionWorker({ store, runtime, clock: options.clock ?? systemClock, ids: randomIds, workerId, group: 'test', leaseTtlMs, heartbeatMs: leaseTtlMs / 4, graceMs: leaseTtlMs, assignments: options.assignments, log: (line) => log.push(line) });
   await worker.start();
   running.push(worker);
   return { worker, log };
@@ -93,6 +93,33 @@ describe('session workers sharing one store', () => {
     const leases = await collect(store.readStream(leaseStream('slow')));
     expect(leases.map((e) => [e.type, (e.data as { workerId: string }).workerId])).toEqual([['lease.acquired', 'wa'], ['lease.acquired', 'wb']]);
     expect((leases[1]!.data as { from: string }).from).toBe('wa');
+  });
+
+  it('with server assignments (a pinned persistent subscription), claims what it is given, and acknowledges each delivery once the lease is durable', async () => {
+    const store = new SqliteEventStore(':memory:');
+    // The server's side of the protocol, as the worker sees it: deliveries in, acknowledgements and parks out.
+    const acked: { sessionId: string; leased: boolean }[] = [];
+    let deliver: (sessionId: string) => void = () => undefined;
+    const given = new Set<string>();
+    const assignments: SessionAssignments = {
+      start: (onAssigned) => { deliver = (sessionId) => { given.add(sessionId); onAssigned(sessionId); }; },
+      has: (sessionId) => given.has(sessionId),
+      taken: async (sessionId) => { acked.push({ sessionId, leased: (await collect(store.readAll({ filter: { streamNamePrefix: leaseStream(sessionId) } }))).length > 0 }); },
+      parked: async () => undefined,
+      stop: async () => undefined,
+    };
+    const a = await startWorker(store, 'wp', { assignments, leaseTtlMs: 60_000 });
+    await submit(store, 'p1', 'scripted:latency=5');
+    await submit(store, 'p2', 'scripted:latency=5');
+    deliver('p1');
+    expect(await untilAnswered(store, 1)).toHaveLength(1);
+    // Not delivered to this worker: left for the worker it was pinned to, until the grace period (a minute) passes.
+    expect(a.worker.sessions).toEqual(['p1']);
+    expect(acked).toEqual([{ sessionId: 'p1', leased: true }]);
+    // A later delivery of a session this worker already holds is acknowledged at once.
+    deliver('p1');
+    await sleep(50);
+    expect(acked.map((x) => x.sessionId)).toEqual(['p1', 'p1']);
   });
 
   it('fences: a runtime whose lease revision is stale is refused every write of that session, and records nothing', async () => {
