@@ -30,7 +30,10 @@ export interface AgentContext {
   /** Model calls made for the current task. */
   attempt: number;
   pending: { requestId: string; model: string } | null;
-  lastFailure: { reason: string; retryable: boolean } | null;
+  /** `toFallback`: the primary refused this task for good (malformed, auth…): the next attempt goes to the fallback. */
+  lastFailure: { reason: string; retryable: boolean; toFallback?: true } | null;
+  /** The primary failed this task in a way retrying will not fix: the task's further attempts go to the fallback. */
+  primaryRefused: boolean;
   breaker: CircuitBreaker;
   /** Active runtime timers by key (`modelTimeout`, `breakerCooldown`) → timer id, from the recorded `timer.started`. */
   timers: Record<string, string>;
@@ -52,7 +55,7 @@ export const BREAKER_COOLDOWN = 'breakerCooldown';
 
 const initialContext: AgentContext = {
   agentStream: '', sessionId: '', sessionStream: '', role: '', instance: 0, config: null, task: null, attempt: 0,
-  pending: null, lastFailure: null, breaker: closedBreaker(1), timers: {}, contextTokens: 0, history: [],
+  pending: null, lastFailure: null, primaryRefused: false, breaker: closedBreaker(1), timers: {}, contextTokens: 0, history: [],
   totals: { calls: 0, inputTokens: 0, outputTokens: 0 }, contextLevel: null, transfer: null, successor: null,
 };
 
@@ -79,7 +82,7 @@ function configOf(context: AgentContext): AgentConfig {
 /**
  * One role instance: idle → preparing (prompt built; tokens counted when the request is recorded) →
  * awaitingModel → responded, with a model-call timeout, a circuit breaker over its primary provider and a fallback
- * model while the breaker is open. All I/O is requested with `emit` and comes back as recorded facts.
+ * model while the breaker is open, or for the rest of a task once the primary failed it in a way a retry would not fix. All I/O is requested with `emit` and comes back as recorded facts.
  */
 export const agentMachine = setup({
   types: { context: {} as AgentContext, events: {} as AgentEvent, emitted: {} as Effect },
@@ -87,7 +90,7 @@ export const agentMachine = setup({
     isPendingRequest: ({ context, event }) => 'requestId' in event && context.pending?.requestId === event.requestId,
     isModelTimeout: ({ context, event }) => event.type === 'timer.fired' && context.timers[MODEL_TIMEOUT] === event.timerId,
     isBreakerCooldown: ({ context, event }) => event.type === 'timer.fired' && context.timers[BREAKER_COOLDOWN] === event.timerId,
-    canRetry: ({ context }) => context.lastFailure?.retryable === true && context.attempt < configOf(context).maxAttempts,
+    canRetry: ({ context }) => (context.lastFailure?.retryable === true || context.lastFailure?.toFallback === true) && context.attempt < configOf(context).maxAttempts,
     cannotCall: ({ context }) => context.breaker.state === 'open' && configOf(context).fallbackModel === null,
     isHandOff: ({ event }) => event.type === 'agent.assigned' && event.transfer !== undefined,
   },
@@ -150,7 +153,7 @@ export const agentMachine = setup({
           ...(event.context ? { context: event.context } : {}),
           ...(event.contributions ? { contributions: event.contributions.map(({ role, status, text }) => ({ role, status, text })) } : {}),
         },
-        attempt: 0, lastFailure: null,
+        attempt: 0, lastFailure: null, primaryRefused: false,
       }
       : {})),
     requestModelCall: enqueueActions(({ context, enqueue }) => {
@@ -160,7 +163,7 @@ export const agentMachine = setup({
       enqueue.assign({ attempt });
       enqueue.emit({
         type: 'model.call', attempt, turn: context.task!.turn, outputReserveTokens: config.outputReserveTokens,
-        model: chooseModel(context.breaker, config.model, config.fallbackModel),
+        model: context.primaryRefused && config.fallbackModel !== null ? config.fallbackModel : chooseModel(context.breaker, config.model, config.fallbackModel),
         prompt: parts.join('\n'), promptParts: parts,
       });
     }),
@@ -191,12 +194,15 @@ export const agentMachine = setup({
       };
     }),
     recordFailure: enqueueActions(({ context, event, enqueue }) => {
+      const config = configOf(context);
+      const usedPrimary = context.pending?.model === config.model;
+      // A primary that answers garbage or refuses the credentials will do so again: a configured fallback gets the task.
+      const toFallback = event.type === 'model.failed' && !event.retryable && usedPrimary && config.fallbackModel !== null && config.fallbackModel !== config.model;
       const failure = event.type === 'model.failed'
-        ? { reason: event.reason, retryable: event.retryable }
-        : { reason: `no answer within ${configOf(context).modelTimeoutMs} ms`, retryable: true };
-      const usedPrimary = context.pending?.model === configOf(context).model;
+        ? { reason: event.reason, retryable: event.retryable, ...(toFallback ? { toFallback: true as const } : {}) }
+        : { reason: `no answer within ${config.modelTimeoutMs} ms`, retryable: true };
       const breaker = usedPrimary ? afterPrimaryFailure(context.breaker) : context.breaker;
-      enqueue.assign({ pending: null, lastFailure: failure, breaker, totals: { ...context.totals, calls: context.totals.calls + 1 } });
+      enqueue.assign({ pending: null, lastFailure: failure, breaker, primaryRefused: context.primaryRefused || toFallback, totals: { ...context.totals, calls: context.totals.calls + 1 } });
       // A call that timed out is still running at the provider: abandon it rather than pay for an answer nobody reads.
       if (event.type === 'timer.fired' && context.pending) enqueue.emit({ type: 'model.cancel', requestId: context.pending.requestId });
       if (breaker.trips > context.breaker.trips) {
@@ -293,4 +299,4 @@ export const agentMachine = setup({
   },
 });
 
-export const AGENT_MACHINE_VERSION = machineVersion(agentMachine, 7);
+export const AGENT_MACHINE_VERSION = machineVersion(agentMachine, 8);

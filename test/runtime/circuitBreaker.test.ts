@@ -69,6 +69,33 @@ describe('circuit breaker', () => {
     expect(session).toMatchObject({ turn: 3, answered: 3, failed: 0 });
   });
 
+  it('a primary that fails a task in a way no retry fixes (malformed, auth) hands that task to the fallback; without one the turn fails', async () => {
+    for (const fallback of ['fallback', null] as const) {
+      const store = new MemoryEventStore();
+      const clock = new SimulatedClock();
+      const wait = (ms: number, signal?: AbortSignal) => clock.wait(ms, signal);
+      const primary = createScriptedModel({ spec: 'primary', latencyMs: 20, wait, replies: () => new ModelCallError('malformed', 'the body is not valid JSON') });
+      const backup = createScriptedModel({ spec: 'fallback', latencyMs: 20, wait, replies: () => 'fallback answer' });
+      const models = (spec: string) => (spec === 'primary' ? primary : backup);
+      const runtime = new ActorRuntime({ store, clock, ids: seededIds(`refused-${fallback}`), models });
+      await startSession(runtime, 'r1', agentConfigFor({ model: 'primary', fallbackModel: fallback, breakerThreshold: 3, maxAttempts: 3 }, models));
+      await runtime.deliver('session-r1', { type: 'query.received', data: { text: 'Which dykes first?', region: 'BD', purpose: 'climate_adaptation' }, causationId: null });
+      while (((await runtime.snapshotOf('session-r1')).context as SessionContext).turn < 1) await clock.advance(50);
+      const agent = await collect(store.readStream('agent-r1.express.0'));
+      const calls = agent.filter((e) => e.type === 'model.requested').map((e) => (e.data as { model: string }).model);
+      const session = (await runtime.snapshotOf('session-r1')).context as SessionContext;
+      if (fallback) {
+        // Once: the primary is not asked again for this task, and the breaker (threshold 3) is still closed.
+        expect(calls).toEqual(['primary', 'fallback']);
+        expect(session).toMatchObject({ answered: 1, failed: 0 });
+        expect((replayStream('agent-r1.express.0', agent).context as AgentContext).breaker).toMatchObject({ state: 'closed', consecutiveFailures: 1 });
+      } else {
+        expect(calls).toEqual(['primary']);
+        expect(session).toMatchObject({ answered: 0, failed: 1 });
+      }
+    }
+  });
+
   it('with no fallback, an open breaker fails the turn at once instead of calling a provider that is down', async () => {
     const store = new MemoryEventStore();
     const clock = new SimulatedClock();

@@ -55,7 +55,7 @@ function checkAgentInvariants(snapshot: AnyMachineSnapshot, effects: Effect[]): 
   expect(c.attempt).toBeLessThanOrEqual(config.maxAttempts);
   if (c.breaker.state !== 'closed') expect(c.breaker.trips).toBeGreaterThan(0);
   for (const effect of effects) {
-    if (effect.type === 'model.call') expect(effect.model).toBe(c.breaker.state === 'open' ? 'fallback' : 'primary');
+    if (effect.type === 'model.call') expect(effect.model).toBe(c.breaker.state === 'open' || c.primaryRefused ? 'fallback' : 'primary');
     if (effect.type === 'message.send') expect(['agent.answered', 'agent.failed', 'transition.ready', 'transition.notReady', 'transition.validated', 'context.thresholdCrossed']).toContain(effect.messageType);
     // Mid-call an instance never claims to be ready to hand over.
     if (effect.type === 'message.send' && effect.messageType === 'transition.ready') expect(snapshot.matches('idle') || snapshot.matches('responded') || snapshot.matches('failed')).toBe(true);

@@ -279,14 +279,13 @@ describe('provider faults: each is recorded, retried as configured, trips the br
     ['invalid JSON', { type: 'invalid-json' }, /the body is not valid JSON \(Unexpected end of JSON input\)/],
     ['JSON of the wrong shape', { type: 'wrong-shape' }, /the body is JSON but not a chat completion \(choices: /],
     ['a completion with no choices', { type: 'empty-choices' }, /did not contain any choices/],
-  ])('%s: recorded as malformed, not retried (it would come back the same); repeated, it opens the breaker and the fallback answers', async (name, fault, reason) => {
+  ])('%s: recorded as malformed, not retried on the primary (it would come back the same): the fallback answers that turn; repeated, it opens the breaker', async (name, fault, reason) => {
     await run(`malformed-${fault.type}`, [fault, fault], async (faulty) => {
       // A cool-down long enough that the third turn surely comes while the breaker is still open.
       await faulty.start({ ...BREAKER, breakerCooldownMs: 1_000, modelTimeoutMs: 5_000 });
       const outcomes = [await faulty.ask(), await faulty.ask(), await faulty.ask()];
-      expect(outcomes.map((o) => o.status)).toEqual(['failed', 'failed', 'answered']);
-      expect(outcomes[0]!.text).toMatch(reason);
-      expect(outcomes[2]!.model).toMatch(/^scripted/);
+      expect(outcomes.map((o) => o.status)).toEqual(['answered', 'answered', 'answered']);
+      expect(outcomes.map((o) => o.model)).toEqual([expect.stringMatching(/^scripted/), expect.stringMatching(/^scripted/), expect.stringMatching(/^scripted/)]);
 
       await faulty.halfOpen();
       expect(await faulty.ask()).toMatchObject({ status: 'answered', text: PROVIDER_TEXT });
@@ -295,11 +294,14 @@ describe('provider faults: each is recorded, retried as configured, trips the br
       const calls = await faulty.calls();
       expect(calls.map((c) => [c.model, c.attempt, c.breaker, c.kind ?? c.provider, c.retryable])).toEqual([
         ['primary', 1, 'closed', 'malformed', false],
+        ['fallback', 2, 'closed', 'scripted', undefined],
         ['primary', 1, 'closed', 'malformed', false],
+        ['fallback', 2, 'open', 'scripted', undefined],
         ['fallback', 1, 'open', 'scripted', undefined],
         ['primary', 1, 'halfOpen', 'openai-compatible', undefined],
       ]);
       expect(calls[0]!.reason).toMatch(/^malformed: /);
+      expect(calls[0]!.reason).toMatch(reason);
     });
   });
 
@@ -315,8 +317,8 @@ describe('provider faults: each is recorded, retried as configured, trips the br
       const started = performance.now();
       for (let round = 0; round < 2; round++) {
         const outcomes = await Promise.all(sessions.map((id) => faulty.ask(id)));
-        // Only a malformed answer (not worth retrying) may fail a turn; every other fault ends in an answer.
-        for (const outcome of outcomes.filter((o) => o.status === 'failed')) expect(outcome.text).toMatch(/^malformed: /);
+        // With a fallback configured every fault ends in an answer: retried, or handed to the fallback.
+        expect(outcomes.filter((o) => o.status !== 'answered')).toEqual([]);
       }
       // Two rounds of six turns, with timeouts of 600 ms among them: the whole storm passes in seconds.
       expect(performance.now() - started).toBeLessThan(10_000);
@@ -326,13 +328,14 @@ describe('provider faults: each is recorded, retried as configured, trips the br
     });
   });
 
-  it('a provider that echoes the key in its 401: recorded as auth, not retried, and the key is nowhere in the store', async () => {
+  it('a provider that echoes the key in its 401: recorded as auth, not retried on the primary, the fallback answers, and the key is nowhere in the store', async () => {
     await run('auth-echo', [{ type: 'status', status: 401, echoKey: true }], async (faulty) => {
       await faulty.start({ ...BREAKER, modelTimeoutMs: 5_000 });
       const outcome = await faulty.ask();
-      expect(outcome).toMatchObject({ status: 'failed', text: expect.stringContaining('Incorrect API key provided: [redacted]') });
-      const [call] = await faulty.calls();
-      expect(call).toMatchObject({ model: 'primary', outcome: 'model.failed', kind: 'auth', retryable: false });
+      expect(outcome).toMatchObject({ status: 'answered', model: expect.stringMatching(/^scripted/) });
+      const [call, fallback] = await faulty.calls();
+      expect(call).toMatchObject({ model: 'primary', outcome: 'model.failed', kind: 'auth', retryable: false, reason: expect.stringContaining('Incorrect API key provided: [redacted]') });
+      expect(fallback).toMatchObject({ model: 'fallback', outcome: 'model.responded' });
       // finish() then checks every recorded byte of the SQLite file for the key.
     });
   });
