@@ -1,4 +1,4 @@
-import { assign, emit, enqueueActions, setup } from 'xstate';
+import { and, assign, emit, enqueueActions, setup } from 'xstate';
 import type { AgentConfig, EventData, MachineEvent } from '../src/events/catalogue.ts';
 import { essentialLines, promptParts, type PromptInput } from './agentPrompt.ts';
 import { afterCooldown, afterPrimaryFailure, afterPrimarySuccess, chooseModel, closedBreaker, type CircuitBreaker } from './circuitBreaker.ts';
@@ -31,7 +31,7 @@ export interface AgentContext {
   attempt: number;
   pending: { requestId: string; model: string } | null;
   /** `toFallback`: the primary refused this task for good (malformed, auth…): the next attempt goes to the fallback. */
-  lastFailure: { reason: string; retryable: boolean; toFallback?: true } | null;
+  lastFailure: { reason: string; retryable: boolean; toFallback?: true; retryAfterMs?: number; model?: string } | null;
   /** The primary failed this task in a way retrying will not fix: the task's further attempts go to the fallback. */
   primaryRefused: boolean;
   breaker: CircuitBreaker;
@@ -52,6 +52,25 @@ export interface AgentContext {
 const HISTORY_TURNS = 3;
 export const MODEL_TIMEOUT = 'modelTimeout';
 export const BREAKER_COOLDOWN = 'breakerCooldown';
+export const RETRY_BACKOFF = 'retryBackoff';
+
+/**
+ * The longest a provider's retry-after is waited out: the time a call itself is given. A provider asking for longer
+ * hands the task to the fallback, or, with none, fails it now rather than hold the turn.
+ */
+function longestRetryWait(config: AgentConfig): number {
+  return config.modelTimeoutMs;
+}
+
+/** The model the agent's next call goes to: the fallback while the breaker is open or the primary refused the task. */
+function nextModel(context: AgentContext): string {
+  const config = configOf(context);
+  return context.primaryRefused && config.fallbackModel !== null ? config.fallbackModel : chooseModel(context.breaker, config.model, config.fallbackModel);
+}
+
+function waitsTooLong(failure: AgentContext['lastFailure'], config: AgentConfig): boolean {
+  return (failure?.retryAfterMs ?? 0) > longestRetryWait(config);
+}
 
 const initialContext: AgentContext = {
   agentStream: '', sessionId: '', sessionStream: '', role: '', instance: 0, config: null, task: null, attempt: 0,
@@ -90,7 +109,13 @@ export const agentMachine = setup({
     isPendingRequest: ({ context, event }) => 'requestId' in event && context.pending?.requestId === event.requestId,
     isModelTimeout: ({ context, event }) => event.type === 'timer.fired' && context.timers[MODEL_TIMEOUT] === event.timerId,
     isBreakerCooldown: ({ context, event }) => event.type === 'timer.fired' && context.timers[BREAKER_COOLDOWN] === event.timerId,
-    canRetry: ({ context }) => (context.lastFailure?.retryable === true || context.lastFailure?.toFallback === true) && context.attempt < configOf(context).maxAttempts,
+    canRetry: ({ context }) => context.attempt < configOf(context).maxAttempts
+      && (context.lastFailure?.toFallback === true || (context.lastFailure?.retryable === true && !waitsTooLong(context.lastFailure, configOf(context)))),
+    /** The provider asked for a pause before the next call (and not too long a one): wait it out first. */
+    mustWaitToRetry: ({ context }) => context.lastFailure?.toFallback !== true && (context.lastFailure?.retryAfterMs ?? 0) > 0
+      // Only the provider that asked is waited for: if the breaker now sends the call elsewhere, it goes at once.
+      && nextModel(context) === context.lastFailure?.model,
+    isRetryBackoff: ({ context, event }) => event.type === 'timer.fired' && context.timers[RETRY_BACKOFF] === event.timerId,
     cannotCall: ({ context }) => context.breaker.state === 'open' && configOf(context).fallbackModel === null,
     isHandOff: ({ event }) => event.type === 'agent.assigned' && event.transfer !== undefined,
   },
@@ -163,7 +188,7 @@ export const agentMachine = setup({
       enqueue.assign({ attempt });
       enqueue.emit({
         type: 'model.call', attempt, turn: context.task!.turn, outputReserveTokens: config.outputReserveTokens,
-        model: context.primaryRefused && config.fallbackModel !== null ? config.fallbackModel : chooseModel(context.breaker, config.model, config.fallbackModel),
+        model: nextModel(context),
         prompt: parts.join('\n'), promptParts: parts,
       });
     }),
@@ -171,6 +196,7 @@ export const agentMachine = setup({
       ? { pending: { requestId: event.requestId, model: event.model }, contextTokens: event.estimatedInputTokens }
       : {})),
     startModelTimeout: emit(({ context }) => ({ type: 'timer.start' as const, key: MODEL_TIMEOUT, delayMs: configOf(context).modelTimeoutMs })),
+    startRetryBackoff: emit(({ context }) => ({ type: 'timer.start' as const, key: RETRY_BACKOFF, delayMs: context.lastFailure?.retryAfterMs ?? 0 })),
     cancelModelTimeout: emit({ type: 'timer.cancel' as const, key: MODEL_TIMEOUT }),
     trackTimerStarted: assign(({ context, event }) => (event.type === 'timer.started' ? { timers: { ...context.timers, [event.key]: event.timerId } } : {})),
     forgetTimer: assign(({ context, event }) => {
@@ -196,10 +222,13 @@ export const agentMachine = setup({
     recordFailure: enqueueActions(({ context, event, enqueue }) => {
       const config = configOf(context);
       const usedPrimary = context.pending?.model === config.model;
-      // A primary that answers garbage or refuses the credentials will do so again: a configured fallback gets the task.
-      const toFallback = event.type === 'model.failed' && !event.retryable && usedPrimary && config.fallbackModel !== null && config.fallbackModel !== config.model;
+      const retryAfterMs = event.type === 'model.failed' ? event.retryAfterMs : undefined;
+      // A primary that answers garbage or refuses the credentials will do so again, and one that asks to be left alone
+      // for longer than a call may take cannot help this turn: a configured fallback gets the task.
+      const hopeless = event.type === 'model.failed' && (!event.retryable || (retryAfterMs ?? 0) > longestRetryWait(config));
+      const toFallback = hopeless && usedPrimary && config.fallbackModel !== null && config.fallbackModel !== config.model;
       const failure = event.type === 'model.failed'
-        ? { reason: event.reason, retryable: event.retryable, ...(toFallback ? { toFallback: true as const } : {}) }
+        ? { reason: event.reason, retryable: event.retryable, ...(toFallback ? { toFallback: true as const } : {}), ...(retryAfterMs === undefined ? {} : { retryAfterMs, model: context.pending?.model ?? config.model }) }
         : { reason: `no answer within ${config.modelTimeoutMs} ms`, retryable: true };
       const breaker = usedPrimary ? afterPrimaryFailure(context.breaker) : context.breaker;
       enqueue.assign({ pending: null, lastFailure: failure, breaker, primaryRefused: context.primaryRefused || toFallback, totals: { ...context.totals, calls: context.totals.calls + 1 } });
@@ -276,9 +305,18 @@ export const agentMachine = setup({
     },
     retrying: {
       always: [
+        { guard: and(['canRetry', 'mustWaitToRetry']), target: 'backingOff' },
         { guard: 'canRetry', target: 'deciding' },
         { target: 'failed', actions: 'reportFailure' },
       ],
+    },
+    // The provider's retry-after, waited out on a runtime timer (recorded, so a resumed agent waits the rest).
+    backingOff: {
+      entry: 'startRetryBackoff',
+      on: { 'timer.fired': [
+        { guard: 'isRetryBackoff', target: 'deciding', actions: 'forgetTimer' },
+        { guard: 'isBreakerCooldown', actions: ['halfOpenBreaker', 'forgetTimer'] },
+      ] },
     },
     responded: {
       on: {
@@ -299,4 +337,4 @@ export const agentMachine = setup({
   },
 });
 
-export const AGENT_MACHINE_VERSION = machineVersion(agentMachine, 8);
+export const AGENT_MACHINE_VERSION = machineVersion(agentMachine, 9);

@@ -128,6 +128,8 @@ export const catalogue = {
   }),
   'model.failed': z.strictObject({
     requestId: id, reason: z.string().min(1), retryable: z.boolean(), model: z.string().min(1).optional(),
+    /** How long the provider asked to be left alone (its retry-after), in ms: the agent waits that long to retry. */
+    retryAfterMs: z.number().int().nonnegative().optional(),
     kind: z.enum(['timeout', 'rate-limit', 'server', 'malformed', 'auth', 'network', 'aborted', 'refused', 'unknown']).default('unknown'),
   }),
   'timer.fired': z.strictObject({ timerId: id, key: z.string().min(1) }),

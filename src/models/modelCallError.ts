@@ -31,8 +31,10 @@ export class ModelCallError extends Error {
   readonly reason: string;
   /** The HTTP status the provider answered with, when there was one. */
   readonly statusCode: number | undefined;
+  /** How long the provider asked to be left alone before the next call (retry-after), when it said. */
+  readonly retryAfterMs: number | undefined;
 
-  constructor(kind: ModelFailureKind, detail: string, options: { statusCode?: number } = {}) {
+  constructor(kind: ModelFailureKind, detail: string, options: { statusCode?: number; retryAfterMs?: number } = {}) {
     const reason = `${kind}: ${detail}`;
     super(reason);
     this.name = 'ModelCallError';
@@ -40,6 +42,7 @@ export class ModelCallError extends Error {
     this.retryable = RETRYABLE[kind];
     this.reason = reason;
     this.statusCode = options.statusCode;
+    this.retryAfterMs = options.retryAfterMs;
   }
 }
 

@@ -53,6 +53,20 @@ function droppedConnection(error: APICallError): string | undefined {
   return chain.map((e) => e.message).join(': ');
 }
 
+/**
+ * The same as a number of milliseconds from `now`, when it can be read: `retry-after-ms`, `retry-after` in seconds,
+ * or `retry-after` as an HTTP date. Recorded with the failure, so the agent's wait replays without a clock.
+ */
+export function retryAfterMsOf(headers: Record<string, string> | undefined, now: number): number | undefined {
+  const ms = headers?.['retry-after-ms']?.trim();
+  if (ms && /^\d+(\.\d+)?$/.test(ms)) return Math.ceil(Number(ms));
+  const value = headers?.['retry-after']?.trim();
+  if (!value) return undefined;
+  if (/^\d+$/.test(value)) return Number(value) * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
 /** What the provider said about when to come back (OpenAI sends `retry-after-ms`, most send `retry-after`). */
 function retryAfter(headers: Record<string, string> | undefined): string | undefined {
   const ms = headers?.['retry-after-ms']?.trim();
@@ -104,7 +118,8 @@ export function toModelCallError(thrown: unknown, context: FailureContext): Mode
     if (dropped) return new ModelCallError('network', oneLine(`the connection to ${context.label} at ${at} dropped mid-answer (HTTP ${status}): ${dropped}`, context), { statusCode: status });
     const wait = retryAfter(error.responseHeaders);
     const detail = status < 300 ? unreadableBody(error) : error.message;
-    return new ModelCallError(kindForStatus(status), oneLine(`HTTP ${status} from ${context.label} at ${at}${wait ? ` (${wait})` : ''}: ${detail}`, context), { statusCode: status });
+    const retryAfterMs = retryAfterMsOf(error.responseHeaders, Date.now());
+    return new ModelCallError(kindForStatus(status), oneLine(`HTTP ${status} from ${context.label} at ${at}${wait ? ` (${wait})` : ''}: ${detail}`, context), { statusCode: status, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) });
   }
   if (isAbortLike(error)) {
     return error.name === 'TimeoutError'

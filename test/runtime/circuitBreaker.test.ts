@@ -96,6 +96,36 @@ describe('circuit breaker', () => {
     }
   });
 
+  it("waits out a provider's retry-after on a recorded timer; one longer than a call may take sends the task to the fallback", async () => {
+    for (const retryAfterMs of [300, 60_000]) {
+      const store = new MemoryEventStore();
+      const clock = new SimulatedClock();
+      const wait = (ms: number, signal?: AbortSignal) => clock.wait(ms, signal);
+      let calls = 0;
+      const primary = createScriptedModel({ spec: 'primary', latencyMs: 20, wait, replies: () => (++calls === 1 ? new ModelCallError('rate-limit', 'HTTP 429', { statusCode: 429, retryAfterMs }) : 'primary answer') });
+      const backup = createScriptedModel({ spec: 'fallback', latencyMs: 20, wait, replies: () => 'fallback answer' });
+      const models = (spec: string) => (spec === 'primary' ? primary : backup);
+      const runtime = new ActorRuntime({ store, clock, ids: seededIds(`wait-${retryAfterMs}`), models });
+      await startSession(runtime, 'w1', agentConfigFor({ model: 'primary', fallbackModel: 'fallback', modelTimeoutMs: 5_000, breakerThreshold: 3, maxAttempts: 3 }, models));
+      await runtime.deliver('session-w1', { type: 'query.received', data: { text: 'Which dykes first?', region: 'BD', purpose: 'climate_adaptation' }, causationId: null });
+      while (((await runtime.snapshotOf('session-w1')).context as SessionContext).turn < 1) await clock.advance(50);
+      const agent = await collect(store.readStream('agent-w1.express.0'));
+      const requests = agent.filter((e) => e.type === 'model.requested');
+      const failed = agent.find((e) => e.type === 'model.failed')!;
+      expect(failed.data).toMatchObject({ kind: 'rate-limit', retryable: true, retryAfterMs });
+      const backoffs = agent.filter((e) => e.type === 'timer.started' && (e.data as { key: string }).key === 'retryBackoff');
+      if (retryAfterMs === 300) {
+        expect(requests.map((e) => (e.data as { model: string }).model)).toEqual(['primary', 'primary']);
+        expect(backoffs.map((e) => (e.data as { delayMs: number }).delayMs)).toEqual([300]);
+        expect(Date.parse(requests[1]!.metadata.recordedAt) - Date.parse(failed.metadata.recordedAt)).toBeGreaterThanOrEqual(300);
+      } else {
+        expect(requests.map((e) => (e.data as { model: string }).model)).toEqual(['primary', 'fallback']);
+        expect(backoffs).toEqual([]);
+      }
+      expect(((await runtime.snapshotOf('session-w1')).context as SessionContext)).toMatchObject({ answered: 1, failed: 0 });
+    }
+  });
+
   it('with no fallback, an open breaker fails the turn at once instead of calling a provider that is down', async () => {
     const store = new MemoryEventStore();
     const clock = new SimulatedClock();

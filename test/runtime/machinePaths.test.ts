@@ -1,7 +1,7 @@
 import { getShortestPaths } from 'xstate/graph';
 import type { AnyMachineSnapshot } from 'xstate';
 import { describe, expect, it } from 'vitest';
-import { agentMachine, BREAKER_COOLDOWN, MODEL_TIMEOUT, type AgentContext } from '../../machines/agentMachine.ts';
+import { agentMachine, BREAKER_COOLDOWN, MODEL_TIMEOUT, RETRY_BACKOFF, type AgentContext } from '../../machines/agentMachine.ts';
 import type { Effect } from '../../machines/effects.ts';
 import { sessionMachine, type SessionContext } from '../../machines/sessionMachine.ts';
 import { READINESS_TIMER, transitionMachine, type TransitionContext } from '../../machines/transitionMachine.ts';
@@ -33,8 +33,15 @@ function agentEvents(snapshot: AnyMachineSnapshot) {
     events.push({ type: 'model.responded', requestId, text: 'a', usage, latencyMs: 5, model: c.pending.model, provider: 'p', region: 'KE', usageSource: 'tiktoken' });
     events.push({ type: 'model.failed', requestId, reason: 'server: 503', retryable: true, kind: 'server' });
     events.push({ type: 'model.failed', requestId, reason: 'auth: no key', retryable: false, kind: 'auth' });
+    // Rate limited: once with a pause the agent waits out, once with one longer than a call may take.
+    events.push({ type: 'model.failed', requestId, reason: 'rate-limit: 429', retryable: true, kind: 'rate-limit', retryAfterMs: 500 });
+    events.push({ type: 'model.failed', requestId, reason: 'rate-limit: 429', retryable: true, kind: 'rate-limit', retryAfterMs: 60_000 });
     if (c.timers[MODEL_TIMEOUT] === undefined) events.push({ type: 'timer.started', timerId: `t${c.totals.calls}`, key: MODEL_TIMEOUT, delayMs: 1000, dueAt: '2026-01-01T00:00:01Z' });
     else events.push({ type: 'timer.fired', timerId: c.timers[MODEL_TIMEOUT], key: MODEL_TIMEOUT });
+  }
+  if (at('backingOff')) {
+    if (c.timers[RETRY_BACKOFF] === undefined) events.push({ type: 'timer.started', timerId: `b${c.totals.calls}`, key: RETRY_BACKOFF, delayMs: 500, dueAt: '2026-01-01T00:00:00.5Z' });
+    else events.push({ type: 'timer.fired', timerId: c.timers[RETRY_BACKOFF], key: RETRY_BACKOFF });
   }
   if (c.breaker.state === 'open' && c.timers[BREAKER_COOLDOWN] === undefined) events.push({ type: 'timer.started', timerId: `c${c.breaker.trips}`, key: BREAKER_COOLDOWN, delayMs: 5000, dueAt: '2026-01-01T00:00:05Z' });
   if (c.timers[BREAKER_COOLDOWN] !== undefined) events.push({ type: 'timer.fired', timerId: c.timers[BREAKER_COOLDOWN], key: BREAKER_COOLDOWN });
@@ -66,7 +73,7 @@ describe('model-based paths (xstate/graph)', () => {
   it('every shortest path through the agent keeps its invariants and replays from the store to the same state', async () => {
     const paths = getShortestPaths(agentMachine, { events: agentEvents as never, serializeState: agentKey as never, limit: 5_000 });
     const values = new Set(paths.map((p) => JSON.stringify(p.state.value)));
-    expect([...values].sort()).toEqual(['"awaitingModel"', '"failed"', '"idle"', '"preparing"', '"responded"', '"retired"', '"unassigned"']);
+    expect([...values].sort()).toEqual(['"awaitingModel"', '"backingOff"', '"failed"', '"idle"', '"preparing"', '"responded"', '"retired"', '"unassigned"']);
     expect(paths.some((p) => (p.state.context as AgentContext).breaker.state === 'halfOpen')).toBe(true);
     expect(paths.length).toBeGreaterThan(40);
     console.log(`agent machine: ${paths.length} shortest paths, ${values.size} state values reached`);

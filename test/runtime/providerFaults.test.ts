@@ -254,8 +254,10 @@ describe('provider faults: each is recorded, retried as configured, trips the br
     }, { providerDeadlineMs: 1_000 });
   });
 
-  it('retries as configured: a 503, a 429 and a dropped connection in a row, then the provider answers on the fourth attempt', async () => {
-    const faults: Fault[] = [{ type: 'status', status: 503 }, { type: 'status', status: 429, headers: { 'retry-after': 'Tue, 24 Nov 2026 18:00:00 GMT' } }, { type: 'cut-off' }];
+  it('retries as configured: a 503, a 429 (whose retry-after is waited out) and a dropped connection in a row, then the provider answers on the fourth attempt', async () => {
+    // An HTTP date two seconds ahead (one-second resolution): between one and two seconds to wait.
+    const retryAt = new Date(Math.ceil(Date.now() / 1000) * 1000 + 2_000).toUTCString();
+    const faults: Fault[] = [{ type: 'status', status: 503 }, { type: 'status', status: 429, headers: { 'retry-after': retryAt } }, { type: 'cut-off' }];
     await run('retries', faults, async (faulty) => {
       await faulty.start({ maxAttempts: 4, breakerThreshold: 5, breakerCooldownMs: 60_000, modelTimeoutMs: 5_000 });
       expect(await faulty.ask()).toMatchObject({ status: 'answered', text: PROVIDER_TEXT });
@@ -266,8 +268,18 @@ describe('provider faults: each is recorded, retried as configured, trips the br
         ['primary', 3, 'network', true],
         ['primary', 4, 'openai-compatible', undefined],
       ]);
-      // The provider's retry-after, given as a date here, is kept in the record of the failure.
-      expect(calls[1]!.reason).toMatch(/^rate-limit: HTTP 429 .* \(retry after Tue, 24 Nov 2026 18:00:00 GMT\): /);
+      // The provider's retry-after, given as a date here, is kept in the record of the failure, as text and in ms,
+      // and the agent waited it out on a recorded timer before its third attempt.
+      expect(calls[1]!.reason).toContain(`(retry after ${retryAt})`);
+      const log = await faulty.log();
+      const limited = log.find((e) => e.type === 'model.failed' && (e.data as { kind: string }).kind === 'rate-limit')!;
+      const waitMs = (limited.data as { retryAfterMs: number }).retryAfterMs;
+      expect(waitMs).toBeGreaterThan(500);
+      expect(waitMs).toBeLessThanOrEqual(3_000);
+      const backoff = log.find((e) => e.type === 'timer.started' && (e.data as { key: string }).key === 'retryBackoff')!;
+      expect(backoff.data).toMatchObject({ delayMs: waitMs });
+      const third = log.filter((e) => e.type === 'model.requested')[2]!;
+      expect(Date.parse(third.metadata.recordedAt) - Date.parse(limited.metadata.recordedAt)).toBeGreaterThanOrEqual(waitMs);
       expect(await faulty.breaker()).toMatchObject({ state: 'closed', consecutiveFailures: 0, trips: 0 });
       // Each attempt is its own recorded request, sent with its own idempotency key.
       const requestIds = (await faulty.log()).filter((e) => e.type === 'model.requested').map((e) => (e.data as { requestId: string }).requestId);
