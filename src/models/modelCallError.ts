@@ -54,7 +54,7 @@ export class ModelCallError extends Error {
 export function abortedCallError(signal: AbortSignal): ModelCallError {
   const reason: unknown = signal.reason;
   const name = reason instanceof Error || reason instanceof DOMException ? reason.name : undefined;
-  if (name === 'TimeoutError') return new ModelCallError('timeout', 'the caller\'s deadline passed before the model answered');
   const message = reason instanceof Error || reason instanceof DOMException ? reason.message : typeof reason === 'string' ? reason : '';
+  if (name === 'TimeoutError') return new ModelCallError('timeout', `the caller's deadline passed before the model answered${message ? ` (${message})` : ''}`);
   return new ModelCallError('aborted', message ? `the caller aborted the call (${message})` : 'the caller aborted the call');
 }

@@ -21,6 +21,7 @@ import { triageLogFold, type TriageLog } from './triageLog.ts';
 import type { CheckpointedFold } from './checkpointedFold.ts';
 import { budgetOutcomeOf, learnFromOutcome } from '../../projections/budgetLearning/budgetLearning.ts';
 import { EMERGENCY_PURPOSES } from '../policy/triage/index.ts';
+import { MODEL_TIMEOUT } from '../../machines/agentMachine.ts';
 import { priorityOf } from '../policy/priority/index.ts';
 import { inForceFor } from './emergencyRegister.ts';
 import { EmergencyRegister } from './emergencyRegister.ts';
@@ -511,7 +512,7 @@ export class ActorRuntime {
         // A triage model answered (or failed): the turn's triage facts follow in the same append.
         if (actor.kind.category === 'session' && (event.type === 'model.responded' || event.type === 'model.failed')) steps.push(...this.triageFromModel(s.snapshot, event, ledger, event.eventId));
         for (const effect of step.effects) {
-          const record = this.recordEffect(actor, s.tracking, ledger, withSessionContext(effect, () => contextOf(actor.sessionId), (window) => transferSummaryOfHost(hosts.get(actor.sessionId), window)), event.eventId, now);
+          const record = this.recordEffect(actor, s.tracking, ledger, withSessionContext(effect, () => contextOf(actor.sessionId), (window) => transferSummaryOfHost(hosts.get(actor.sessionId), window)), event.eventId, now, event);
           if (!record) continue;
           steps.push(record.input, ...(record.follow ?? []));
           if (record.perform) performs.push(record.perform);
@@ -667,7 +668,7 @@ export class ActorRuntime {
   }
 
   /** Turns an effect request into the record written with its cause, and the action performed once durable. */
-  private recordEffect(actor: HostedActor, tracking: ActorTracking, ledger: LedgerStage, effect: Effect, causeId: string, now: string): EffectRecord | undefined {
+  private recordEffect(actor: HostedActor, tracking: ActorTracking, ledger: LedgerStage, effect: Effect, causeId: string, now: string, cause?: EventToAppend): EffectRecord | undefined {
     const eventId = this.ids.next();
     switch (effect.type) {
       case 'model.call': {
@@ -685,7 +686,8 @@ export class ActorRuntime {
       case 'model.cancel':
         return {
           input: { type: 'model.cancelled', eventId, causationId: causeId, data: { requestId: effect.requestId } },
-          perform: () => this.cancelModelCall(actor.streamId, effect.requestId),
+          // Abandoned because the agent's model timeout fired: the call's outcome then says it timed out.
+          perform: () => this.cancelModelCall(actor.streamId, effect.requestId, isModelTimeout(cause)),
         };
       case 'timer.start': {
         const dueAt = Date.parse(now) + effect.delayMs;
@@ -801,9 +803,9 @@ export class ActorRuntime {
   }
 
   /** Aborts an abandoned call; one that is not running (it was abandoned before a crash) gets its outcome directly. */
-  private cancelModelCall(streamId: string, requestId: string): void {
+  private cancelModelCall(streamId: string, requestId: string, timedOut = false): void {
     const running = this.inFlightCalls.get(requestId);
-    if (running) return running.abandon.abort(new Error('the agent stopped waiting for this call'));
+    if (running) return running.abandon.abort(timedOut ? new DOMException('the agent\'s model timeout fired before the model answered', 'TimeoutError') : new Error('the agent stopped waiting for this call'));
     const outcome = { type: 'model.failed', data: { requestId, reason: 'aborted: the agent stopped waiting before the call was re-issued', retryable: false, kind: 'aborted' } };
     this.background(() => this.recordOutcome(streamId, requestId, outcome), streamId);
   }
@@ -949,6 +951,10 @@ function isStale(tracking: ActorTracking, input: ActorInput): boolean {
   if (input.type === 'timer.fired') return !tracking.activeTimers.has(data.timerId as string);
   if (input.type === 'model.responded' || input.type === 'model.failed') return !tracking.pendingRequests.has(data.requestId as string);
   return false;
+}
+
+function isModelTimeout(cause: EventToAppend | undefined): boolean {
+  return cause?.type === 'timer.fired' && (cause.data as { key?: string }).key === MODEL_TIMEOUT;
 }
 
 /** Another writer got to the streams first: its events at the expected place, or some of this very batch's. */

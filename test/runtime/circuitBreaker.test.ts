@@ -159,7 +159,7 @@ describe('circuit breaker', () => {
     expect(types).toContain('model.cancelled');
     const events = await collect(store.readStream('agent-t1.express.0'));
     const outcomes = events.filter((e) => e.type === 'model.responded' || e.type === 'model.failed');
-    expect(outcomes.map((e) => [e.type, (e.data as { kind?: string }).kind ?? (e.data as { text: string }).text])).toEqual([['model.failed', 'aborted'], ['model.responded', 'in time']]);
+    expect(outcomes.map((e) => [e.type, (e.data as { kind?: string }).kind ?? (e.data as { text: string }).text])).toEqual([['model.failed', 'timeout'], ['model.responded', 'in time']]);
     expect(((await runtime.snapshotOf('session-t1')).context as SessionContext).recentOutcomes[0]!.text).toBe('in time');
   });
 });

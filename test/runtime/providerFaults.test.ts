@@ -228,13 +228,13 @@ describe('provider faults: each is recorded, retried as configured, trips the br
       expect(cancels.map((e) => e.metadata.causationId)).toEqual(timeouts.map((e) => e.eventId));
       const calls = await faulty.calls();
       expect(calls.map((c) => [c.model, c.breaker, c.outcome, c.kind ?? c.provider])).toEqual([
-        // The abandoned call's outcome is the abort; the timeout itself is the recorded timer.fired above.
-        ['primary', 'closed', 'model.failed', 'aborted'],
-        ['primary', 'closed', 'model.failed', 'aborted'],
+        // The abandoned call's outcome says it timed out: the agent's timer (recorded above) fired first.
+        ['primary', 'closed', 'model.failed', 'timeout'],
+        ['primary', 'closed', 'model.failed', 'timeout'],
         ['fallback', 'open', 'model.responded', 'scripted'],
         ['primary', 'halfOpen', 'model.responded', 'openai-compatible'],
       ]);
-      expect(calls[0]!.reason).toMatch(/stopped waiting/);
+      expect(calls[0]!.reason).toMatch(/model timeout fired/);
     });
   });
 
@@ -335,7 +335,7 @@ describe('provider faults: each is recorded, retried as configured, trips the br
       // Two rounds of six turns, with timeouts of 600 ms among them: the whole storm passes in seconds.
       expect(performance.now() - started).toBeLessThan(10_000);
       const failed = (await faulty.log()).filter((e) => e.type === 'model.failed').map((e) => (e.data as { kind: string }).kind);
-      expect(new Set(failed)).toEqual(new Set(['server', 'rate-limit', 'network', 'malformed', 'aborted']));
+      expect(new Set(failed)).toEqual(new Set(['server', 'rate-limit', 'network', 'malformed', 'timeout']));
       expect(faulty.provider.requests.filter((r) => r.fault.type === 'hang' || r.fault.type === 'dribble').every((r) => r.clientGaveUp)).toBe(true);
     });
   });
