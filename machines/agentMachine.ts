@@ -1,4 +1,4 @@
-import { and, assign, emit, enqueueActions, setup } from 'xstate';
+import { assign, emit, enqueueActions, setup } from 'xstate';
 import type { AgentConfig, EventData, MachineEvent } from '../src/events/catalogue.ts';
 import { essentialLines, promptParts, type PromptInput } from './agentPrompt.ts';
 import { afterCooldown, afterPrimaryFailure, afterPrimarySuccess, chooseModel, closedBreaker, type CircuitBreaker } from './circuitBreaker.ts';
@@ -68,6 +68,17 @@ function nextModel(context: AgentContext): string {
   return context.primaryRefused && config.fallbackModel !== null ? config.fallbackModel : chooseModel(context.breaker, config.model, config.fallbackModel);
 }
 
+function canRetry(context: AgentContext): boolean {
+  return context.attempt < configOf(context).maxAttempts
+    && (context.lastFailure?.toFallback === true || (context.lastFailure?.retryable === true && !waitsTooLong(context.lastFailure, configOf(context))));
+}
+
+function mustWaitToRetry(context: AgentContext): boolean {
+  return context.lastFailure?.toFallback !== true && (context.lastFailure?.retryAfterMs ?? 0) > 0
+    // Only the provider that asked is waited for: if the breaker now sends the call elsewhere, it goes at once.
+    && nextModel(context) === context.lastFailure?.model;
+}
+
 function waitsTooLong(failure: AgentContext['lastFailure'], config: AgentConfig): boolean {
   return (failure?.retryAfterMs ?? 0) > longestRetryWait(config);
 }
@@ -109,12 +120,9 @@ export const agentMachine = setup({
     isPendingRequest: ({ context, event }) => 'requestId' in event && context.pending?.requestId === event.requestId,
     isModelTimeout: ({ context, event }) => event.type === 'timer.fired' && context.timers[MODEL_TIMEOUT] === event.timerId,
     isBreakerCooldown: ({ context, event }) => event.type === 'timer.fired' && context.timers[BREAKER_COOLDOWN] === event.timerId,
-    canRetry: ({ context }) => context.attempt < configOf(context).maxAttempts
-      && (context.lastFailure?.toFallback === true || (context.lastFailure?.retryable === true && !waitsTooLong(context.lastFailure, configOf(context)))),
+    canRetry: ({ context }) => canRetry(context),
     /** The provider asked for a pause before the next call (and not too long a one): wait it out first. */
-    mustWaitToRetry: ({ context }) => context.lastFailure?.toFallback !== true && (context.lastFailure?.retryAfterMs ?? 0) > 0
-      // Only the provider that asked is waited for: if the breaker now sends the call elsewhere, it goes at once.
-      && nextModel(context) === context.lastFailure?.model,
+    canRetryAfterWait: ({ context }) => canRetry(context) && mustWaitToRetry(context),
     isRetryBackoff: ({ context, event }) => event.type === 'timer.fired' && context.timers[RETRY_BACKOFF] === event.timerId,
     cannotCall: ({ context }) => context.breaker.state === 'open' && configOf(context).fallbackModel === null,
     isHandOff: ({ event }) => event.type === 'agent.assigned' && event.transfer !== undefined,
@@ -305,7 +313,7 @@ export const agentMachine = setup({
     },
     retrying: {
       always: [
-        { guard: and(['canRetry', 'mustWaitToRetry']), target: 'backingOff' },
+        { guard: 'canRetryAfterWait', target: 'backingOff' },
         { guard: 'canRetry', target: 'deciding' },
         { target: 'failed', actions: 'reportFailure' },
       ],

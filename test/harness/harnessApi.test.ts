@@ -99,8 +99,8 @@ describe('the harness drives the real runtime with scripted models', () => {
     ], { stream: 'agent-t1.express.0' });
     expect(await harness.drive(answer)).toMatchObject({ status: 'answered', text: 'In time.' });
     await harness.idle();
-    // The abandoned call was aborted at the provider; its outcome is recorded once, and changes nothing.
-    await harness.expectEvents([{ type: 'model.failed', data: { kind: 'aborted' } }], { stream: 'agent-t1.express.0' });
+    // The abandoned call was aborted at the provider; its outcome, a timeout, is recorded once, and changes nothing.
+    await harness.expectEvents([{ type: 'model.failed', data: { kind: 'timeout' } }], { stream: 'agent-t1.express.0' });
     await harness.replayMatchesLive();
   });
 

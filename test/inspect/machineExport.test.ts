@@ -58,7 +58,7 @@ describe('machines export', () => {
       expect((file.config as { initial: string }).initial).toBe((machine.config as { initial: string }).initial);
     }
     expect(Object.keys((readJson(join(dir, 'agent.json')).definition as { states: object }).states)).toEqual(
-      ['unassigned', 'idle', 'deciding', 'preparing', 'awaitingModel', 'retrying', 'responded', 'failed', 'retired']);
+      ['unassigned', 'idle', 'deciding', 'preparing', 'awaitingModel', 'retrying', 'backingOff', 'responded', 'failed', 'retired']);
     const index = readJson(join(dir, 'index.json'));
     expect(index.machines).toEqual(Object.entries(actorKinds).map(([kind, { machine, version }]) => ({
       kind, id: machine.id, version, source: MACHINE_SOURCES[kind], file: `${kind}.json`, streams: `${kind}-<id>`,
