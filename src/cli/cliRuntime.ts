@@ -24,7 +24,7 @@ export interface CliRuntimeOptions {
  * The runtime as the CLI runs it: real clock, random ids, real or scripted models. At start-up it resumes any
  * session a previous process left unfinished, so no command leaves half-run work behind it.
  */
-export async function withCliRuntime<T>(storeUri: string | undefined, io: CommandIo, work: (runtime: ActorRuntime, store: EventStore) => Promise<T>, options: CliRuntimeOptions = {}): Promise<T> {
+export async function withCliRuntime<T>(storeUri: string | undefined, io: CommandIo, work: (runtime: ActorRuntime, store: EventStore, workers: { heldBy: (sessionId: string) => string | null }) => Promise<T>, options: CliRuntimeOptions = {}): Promise<T> {
   const store = await openEventStore(storeUri);
   let inspection: LiveInspection | undefined;
   try {
@@ -41,9 +41,11 @@ export async function withCliRuntime<T>(storeUri: string | undefined, io: Comman
   try {
     const finished = (async () => {
       const board = await workBoardOf(store);
-      const resumed = await resumeUnfinishedSessions(runtime, (sessionId, reason) => io.warn(`chronicle: not resuming session ${sessionId}: ${reason}`), (sessionId) => holderOf(board, sessionId, Date.now()));
+      // The live worker holding a session, if any: such a session is that worker's to run, not this command's.
+      const heldBy = (sessionId: string) => holderOf(board, sessionId, Date.now());
+      const resumed = await resumeUnfinishedSessions(runtime, (sessionId, reason) => io.warn(`chronicle: not resuming session ${sessionId}: ${reason}`), heldBy);
       if (resumed.length > 0) io.warn(`chronicle: resumed ${resumed.length} unfinished session(s): ${resumed.join(', ')}`);
-      const result = await work(runtime, store);
+      const result = await work(runtime, store, { heldBy });
       await untilSessionsIdle(runtime, resumed);
       await runtime.settled();
       // A command that folded much of the log leaves a checkpoint, so the next one (here or elsewhere) folds less.

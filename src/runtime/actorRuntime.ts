@@ -444,7 +444,8 @@ export class ActorRuntime {
       if (isConflict(error) && attempt < MAX_CONFLICT_ATTEMPTS && !this.released.has(sessionId)) {
         await this.commitGroup(group, attempt + 1);
         // What the other writer recorded may have asked for effects nobody here performs yet: perform them.
-        for (const streamId of staged?.keys() ?? []) if (this.fence) this.background(() => this.rehydrate(streamId), streamId);
+        // (`forgetAfterFailedWrite` has already asked for that where the store cannot write a group atomically.)
+        if (this.store.atomicMultiStreamAppend) for (const streamId of staged?.keys() ?? []) this.background(() => this.rehydrate(streamId), streamId);
         return;
       }
       group[0]!.reject(error);

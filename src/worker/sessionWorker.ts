@@ -133,8 +133,8 @@ export class SessionWorker {
    */
   onSessionFailure(error: Error, sessionId: string | undefined): boolean {
     if (sessionId === undefined || !this.held.has(sessionId)) return false;
-    if (error instanceof SessionFencedError) void this.giveUp(sessionId, 'its lease was taken while this worker was writing');
-    else if (isConflict(error)) void this.giveUp(sessionId, `another writer won a race on its streams (${error.message})`);
+    if (error instanceof SessionFencedError) this.giveUp(sessionId, 'its lease was taken while this worker was writing');
+    else if (isConflict(error)) this.giveUp(sessionId, `another writer won a race on its streams (${error.message})`);
     else void this.park(sessionId, error.message);
     return true;
   }
@@ -186,7 +186,7 @@ export class SessionWorker {
     const me = this.options.workerId;
     for (const [sessionId, revision] of this.held) {
       const lease = board.leases[sessionId];
-      if (lease && BigInt(lease.revision) > revision && lease.owner !== me) void this.giveUp(sessionId, lease.parked ? `parked: ${lease.parked}` : `lease taken by ${lease.owner ?? 'nobody'}`);
+      if (lease && BigInt(lease.revision) > revision && lease.owner !== me) this.giveUp(sessionId, lease.parked ? `parked: ${lease.parked}` : `lease taken by ${lease.owner ?? 'nobody'}`);
     }
     if (!isAlive(board, me, now)) return;
     const live = liveWorkers(board, this.options.group, now);
@@ -238,7 +238,7 @@ export class SessionWorker {
     }
   }
 
-  private async giveUp(sessionId: string, why: string): Promise<void> {
+  private giveUp(sessionId: string, why: string): void {
     if (!this.held.delete(sessionId)) return;
     this.options.runtime.releaseSession(sessionId);
     this.options.log(`worker ${this.options.workerId}: gave up session ${sessionId}: ${why}`);

@@ -1,14 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { purposeSchema, regionSchema } from '../../policy/requestOrigin.ts';
 import { modelResolver } from '../../runtime/modelResolver.ts';
 import { systemClock } from '../../runtime/clock.ts';
 import { agentConfigFor, askInSession, startSession } from '../../runtime/sessionService.ts';
 import { readSessionEvents } from '../../runtime/sessionStreams.ts';
 import { withCliRuntime } from '../cliRuntime.ts';
 import { loadCliConfig } from '../cliConfig.ts';
-import { sessionSettingsOf } from '../sessionSettings.ts';
-import { holderOf, workBoardOf } from '../../worker/workBoardReader.ts';
+import { queryFlags, queryFlagsSchema, sessionSettingsOf } from '../sessionSettings.ts';
 import { commandOptions } from '../commandOptions.ts';
 import type { CommandIo } from '../commandIo.ts';
 import { toJson } from '../output.ts';
@@ -19,14 +17,7 @@ import { portSchema } from './inspectCommand.ts';
 /** How long `--inspect` waits for a viewer before the run starts anyway: time to open the printed URL. */
 const INSPECT_VIEWER_WAIT_MS = 30_000;
 
-const schema = z.strictObject({
-  region: regionSchema,
-  purpose: purposeSchema,
-  model: z.string().optional(),
-  'fallback-model': z.string().optional(),
-  session: z.string().regex(/^[A-Za-z0-9_]+$/, 'letters, digits and _ only').optional(),
-  store: z.string().optional(),
-  json: z.boolean().optional(),
+const schema = queryFlagsSchema.extend({
   inspect: z.boolean().optional(),
   'inspect-port': portSchema.optional(),
 });
@@ -36,8 +27,7 @@ export const runUsage = 'run "<query>" --region <ISO 3166 code> --purpose <purpo
 /** Runs one query as a session turn to completion and prints the answer, the session id and the tokens used. */
 export async function runCommand(args: string[], io: CommandIo): Promise<number> {
   const { values, positionals } = commandOptions('run', args, {
-    region: { type: 'string' }, purpose: { type: 'string' }, model: { type: 'string' }, 'fallback-model': { type: 'string' },
-    session: { type: 'string' }, store: { type: 'string' }, json: { type: 'boolean' },
+    ...queryFlags,
     inspect: { type: 'boolean' }, 'inspect-port': { type: 'string' },
   }, schema);
   const text = positionals.join(' ').trim();
@@ -46,9 +36,9 @@ export async function runCommand(args: string[], io: CommandIo): Promise<number>
   const settings = sessionSettingsOf('run', config, values);
   // --inspect-port alone asks for inspection too: nobody names a port they do not want used.
   const inspect = values.inspect || values['inspect-port'] !== undefined ? { port: values['inspect-port'] ?? DEFAULT_INSPECT_PORT, viewerWaitMs: INSPECT_VIEWER_WAIT_MS } : undefined;
-  return withCliRuntime(values.store ?? config.store, io, async (runtime, store) => {
+  return withCliRuntime(values.store ?? config.store, io, async (runtime, store, { heldBy }) => {
     const sessionId = values.session ?? randomUUID().slice(0, 8);
-    const holder = values.session === undefined ? null : holderOf(await workBoardOf(store), sessionId, Date.now());
+    const holder = values.session === undefined ? null : heldBy(sessionId);
     if (holder !== null) throw new UsageError(`run: session ${sessionId} is held by worker ${holder}; hand it the query with \`chronicle submit --session ${sessionId} --wait\``);
     if (values.session === undefined) await startSession(runtime, sessionId, agentConfigFor(settings, modelResolver(systemClock)), config.budgetTokens);
     const outcome = await askInSession(runtime, sessionId, { text, region: values.region, purpose: values.purpose });

@@ -1,32 +1,24 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { SessionContext } from '../../../machines/sessionMachine.ts';
-import { purposeSchema, regionSchema } from '../../policy/requestOrigin.ts';
-import { ActorRuntime } from '../../runtime/actorRuntime.ts';
+import { replayStream } from '../../runtime/replay.ts';
 import { systemClock } from '../../runtime/clock.ts';
 import { modelResolver } from '../../runtime/modelResolver.ts';
 import { agentConfigFor, startSession, submitQuery } from '../../runtime/sessionService.ts';
 import { sessionStream } from '../../runtime/sessionStreams.ts';
-import type { EventStore } from '../../store/eventStore.ts';
+import { collect, type EventStore } from '../../store/eventStore.ts';
 import { openEventStore } from '../../store/openEventStore.ts';
 import { createCliRuntime } from '../cliRuntime.ts';
 import { loadCliConfig } from '../cliConfig.ts';
 import { commandOptions } from '../commandOptions.ts';
 import type { CommandIo } from '../commandIo.ts';
 import { toJson } from '../output.ts';
-import { sessionSettingsOf } from '../sessionSettings.ts';
+import { queryFlags, queryFlagsSchema, sessionSettingsOf } from '../sessionSettings.ts';
 import { UsageError } from '../usageError.ts';
 
-const schema = z.strictObject({
-  region: regionSchema,
-  purpose: purposeSchema,
-  model: z.string().optional(),
-  'fallback-model': z.string().optional(),
-  session: z.string().regex(/^[A-Za-z0-9_]+$/, 'letters, digits and _ only').optional(),
-  store: z.string().optional(),
+const schema = queryFlagsSchema.extend({
   wait: z.boolean().optional(),
   timeout: z.coerce.number().positive('--timeout takes a number of seconds above 0').optional(),
-  json: z.boolean().optional(),
 });
 
 export const submitUsage = 'submit "<query>" --region <ISO 3166 code> --purpose <purpose> [--model <spec>] [--fallback-model <spec>] [--session <id>] [--wait [--timeout <s>]] [--json] [--store <uri>]';
@@ -37,10 +29,7 @@ export const submitUsage = 'submit "<query>" --region <ISO 3166 code> --purpose 
  * performs it. With `--wait` it follows the log until the turn is answered.
  */
 export async function submitCommand(args: string[], io: CommandIo): Promise<number> {
-  const { values, positionals } = commandOptions('submit', args, {
-    region: { type: 'string' }, purpose: { type: 'string' }, model: { type: 'string' }, 'fallback-model': { type: 'string' },
-    session: { type: 'string' }, store: { type: 'string' }, wait: { type: 'boolean' }, timeout: { type: 'string' }, json: { type: 'boolean' },
-  }, schema);
+  const { values, positionals } = commandOptions('submit', args, { ...queryFlags, wait: { type: 'boolean' }, timeout: { type: 'string' } }, schema);
   const text = positionals.join(' ').trim();
   if (text.length === 0) throw new UsageError('submit: give the query as the first argument, in quotes');
   if (values.timeout !== undefined && !values.wait) throw new UsageError('submit: --timeout only applies with --wait');
@@ -77,9 +66,7 @@ async function answerOf(store: EventStore, sessionId: string, turn: number, time
   try {
     for await (const event of subscription) {
       if (event.type !== 'turn.completed' || (event.data as { turn: number }).turn !== turn) continue;
-      // A fresh runtime that only reads: the outcome as the log has it, folded.
-      const reader = new ActorRuntime({ store, models: modelResolver(systemClock), effects: 'record' });
-      const context = (await reader.snapshotOf(sessionStream(sessionId))).context as SessionContext;
+      const context = replayStream(sessionStream(sessionId), await collect(store.readStream(sessionStream(sessionId)))).context as SessionContext;
       return context.recentOutcomes.find((o) => o.turn === turn);
     }
     return undefined;
