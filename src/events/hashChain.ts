@@ -71,7 +71,7 @@ function withHashMember(unsealedJson: string, hash: string): string | undefined 
 }
 
 /** The hash from canonical texts: keys sort as data < metadata < type, so this is canonicalJson of the whole. */
-function hashOfCanonicalParts(type: string, dataJson: string, metadataJsonWithoutHash: string, prevHash: string): string {
+export function hashOfCanonicalParts(type: string, dataJson: string, metadataJsonWithoutHash: string, prevHash: string): string {
   return hash('sha256', `{"data":${dataJson},"metadata":${metadataJsonWithoutHash},"type":${JSON.stringify(type)}}${prevHash}`, 'hex');
 }
 
