@@ -52,27 +52,6 @@ function counts(words: readonly string[]): Map<string, number> {
   return tf;
 }
 
-/** Smoothed inverse document frequency over the remembered episodes: a word every turn uses says little. */
-function idfOf(docs: readonly Map<string, number>[]): (term: string) => number {
-  const df = new Map<string, number>();
-  for (const doc of docs) for (const t of doc.keys()) df.set(t, (df.get(t) ?? 0) + 1);
-  return (t) => Math.log((1 + docs.length) / (1 + (df.get(t) ?? 0))) + 1;
-}
-
-function cosine(a: Map<string, number>, b: Map<string, number>, idf: (t: string) => number): number {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (const [t, n] of a) {
-    const w = n * idf(t);
-    na += w * w;
-    const m = b.get(t);
-    if (m !== undefined) dot += w * m * idf(t);
-  }
-  for (const [t, m] of b) nb += (m * idf(t)) ** 2;
-  return na === 0 || nb === 0 ? 0 : dot / Math.sqrt(na * nb);
-}
-
 const round4 = (n: number) => Math.round(n * 10_000) / 10_000;
 
 /**
@@ -89,44 +68,147 @@ export function similarEpisodes(state: SessionMemoryState, query: MemoryQuery, k
  * narrows it): computed once, it answers triage's recall and the budget's advice alike.
  */
 export function rankedEpisodes(state: SessionMemoryState, query: Pick<MemoryQuery, 'text' | 'region' | 'purpose'>): SimilarEpisode[] {
-  const idf = idfOfEpisodes(state.episodes);
-  const q = counts(terms(query.text));
-  const scored: { e: Episode; similarity: number }[] = [];
+  const index = indexOf(state.episodes);
+  const q = weighedQuery(counts(terms(query.text)), index);
+  const scored: { e: Episode; similarity: number; position: bigint }[] = [];
   for (const e of state.episodes) {
-    const c = cosine(q, termCountsOf(e), idf);
+    const c = cosine(q, termsOf(e), index);
     if (c <= 0) continue;
     const bonus = (e.purpose === query.purpose ? SAME_PURPOSE_BONUS : 0) + (e.region === query.region ? SAME_REGION_BONUS : 0);
-    scored.push({ e, similarity: round4(COSINE_WEIGHT * c + bonus) });
+    scored.push({ e, similarity: round4(COSINE_WEIGHT * c + bonus), position: termsOf(e).position });
   }
-  scored.sort((a, b) => b.similarity - a.similarity || (BigInt(b.e.position) > BigInt(a.e.position) ? 1 : -1));
+  scored.sort((a, b) => b.similarity - a.similarity || (b.position > a.position ? 1 : -1));
   return scored.map(({ e, similarity }) => ({ sessionId: e.sessionId, turn: e.turn, similarity, tokens: e.tokens, mode: e.mode, outcome: e.outcome, position: e.position }));
 }
 
 /*
- * Triage asks memory about every turn, so what depends only on the state is remembered per state object: each
- * episode's word counts, and the IDF of the episode list. Episodes and their list are never changed in place (the
- * fold makes new ones), so a remembered value is the value; a state read back from JSON just computes them again.
+ * Triage ranks memory for every turn, and between two turns the episode list changes by a few episodes at most
+ * (the newest appended, the oldest dropped past the cap). So what ranking needs of the list — each word's document
+ * frequency, each episode's vector norm — is kept up to date rather than rebuilt from every episode per query.
+ * Episodes and their lists are never changed in place (the fold makes new ones), so a value derived from one is its
+ * value; a state read back from JSON is simply indexed afresh. Every figure is computed with the same expressions in
+ * the same order as the plain definition (`idf`, `cosine` below), so a ranking is the same to the last bit.
  */
-const episodeTerms = new WeakMap<Episode, Map<string, number>>();
-const episodesIdf = new WeakMap<readonly Episode[], (term: string) => number>();
 
-function termCountsOf(episode: Episode): Map<string, number> {
-  let tf = episodeTerms.get(episode);
-  if (!tf) episodeTerms.set(episode, tf = counts(terms(episode.query)));
-  return tf;
+/** An episode's words: counts in first-occurrence order, and its position as a number to order ties by. */
+interface EpisodeTerms {
+  tf: Map<string, number>;
+  words: string[];
+  counts: number[];
+  position: bigint;
+  /** Its TF-IDF norm's square under the index generation `normGeneration`. */
+  norm: number;
+  normGeneration: number;
 }
 
-function idfOfEpisodes(episodes: readonly Episode[]): (term: string) => number {
-  let idf = episodesIdf.get(episodes);
-  if (!idf) {
-    const table = new Map<string, number>();
-    const of = idfOf(episodes.map(termCountsOf));
-    for (const e of episodes) for (const t of termCountsOf(e).keys()) if (!table.has(t)) table.set(t, of(t));
-    const unseen = of('');
-    idf = (t) => table.get(t) ?? unseen;
-    episodesIdf.set(episodes, idf);
+const episodeTerms = new WeakMap<Episode, EpisodeTerms>();
+
+function termsOf(episode: Episode): EpisodeTerms {
+  let found = episodeTerms.get(episode);
+  if (!found) {
+    const tf = counts(terms(episode.query));
+    found = { tf, words: [...tf.keys()], counts: [...tf.values()], position: BigInt(episode.position), norm: 0, normGeneration: -1 };
+    episodeTerms.set(episode, found);
   }
-  return idf;
+  return found;
+}
+
+/** Document frequencies over one episode list; `generation` changes whenever they (or the list's length) do. */
+interface EpisodeIndex {
+  episodes: readonly Episode[];
+  df: Map<string, number>;
+  /** Smoothed IDF by document frequency, for this list's length. */
+  idfByDf: number[];
+  generation: number;
+}
+
+let generations = 0;
+/** The index of the newest list asked about: the next list is usually this one with a few episodes on. */
+let latest: EpisodeIndex | undefined;
+
+function indexOf(episodes: readonly Episode[]): EpisodeIndex {
+  if (latest?.episodes === episodes) return latest;
+  latest = (latest && advanced(latest, episodes)) ?? freshIndex(episodes);
+  return latest;
+}
+
+function freshIndex(episodes: readonly Episode[]): EpisodeIndex {
+  const df = new Map<string, number>();
+  for (const e of episodes) addWords(df, termsOf(e), 1);
+  return { episodes, df, idfByDf: [], generation: ++generations };
+}
+
+/**
+ * `index` moved on to `episodes`, when that list is the indexed one with its oldest `dropped` episodes gone and
+ * newer ones after (as `rememberEpisode` makes it); undefined when it is any other list. Takes the index over: it
+ * then describes `episodes` only.
+ */
+function advanced(index: EpisodeIndex, episodes: readonly Episode[]): EpisodeIndex | undefined {
+  const before = index.episodes;
+  if (episodes.length === 0) return undefined;
+  const dropped = before.indexOf(episodes[0]!);
+  if (dropped < 0) return undefined;
+  const kept = before.length - dropped;
+  if (kept > episodes.length) return undefined;
+  for (let i = 1; i < kept; i++) if (before[dropped + i] !== episodes[i]) return undefined;
+  for (let i = 0; i < dropped; i++) addWords(index.df, termsOf(before[i]!), -1);
+  for (let i = kept; i < episodes.length; i++) addWords(index.df, termsOf(episodes[i]!), 1);
+  const resized = episodes.length !== before.length;
+  return { episodes, df: index.df, idfByDf: resized ? [] : index.idfByDf, generation: ++generations };
+}
+
+function addWords(df: Map<string, number>, episode: EpisodeTerms, change: 1 | -1): void {
+  for (const word of episode.words) {
+    const n = (df.get(word) ?? 0) + change;
+    if (n === 0) df.delete(word);
+    else df.set(word, n);
+  }
+}
+
+/** Smoothed inverse document frequency over the remembered episodes: a word every turn uses says little. */
+function idf(index: EpisodeIndex, word: string): number {
+  const df = index.df.get(word) ?? 0;
+  let value = index.idfByDf[df];
+  if (value === undefined) index.idfByDf[df] = value = Math.log((1 + index.episodes.length) / (1 + df)) + 1;
+  return value;
+}
+
+/** The query's words with their TF-IDF weights and its norm's square: the same for every episode it is compared with. */
+interface WeighedQuery {
+  words: string[];
+  weights: number[];
+  idfs: number[];
+  norm: number;
+}
+
+function weighedQuery(tf: Map<string, number>, index: EpisodeIndex): WeighedQuery {
+  const q: WeighedQuery = { words: [], weights: [], idfs: [], norm: 0 };
+  for (const [word, n] of tf) {
+    const weight = idf(index, word);
+    const w = n * weight;
+    q.norm += w * w;
+    q.words.push(word);
+    q.weights.push(w);
+    q.idfs.push(weight);
+  }
+  return q;
+}
+
+/** Cosine of the TF-IDF vectors (raw counts × smoothed IDF); an episode's norm only when it shares a word. */
+function cosine(q: WeighedQuery, e: EpisodeTerms, index: EpisodeIndex): number {
+  let dot = 0;
+  for (let i = 0; i < q.words.length; i++) {
+    const m = e.tf.get(q.words[i]!);
+    if (m !== undefined) dot += q.weights[i]! * m * q.idfs[i]!;
+  }
+  if (dot === 0) return 0;
+  if (e.normGeneration !== index.generation) {
+    let nb = 0;
+    for (let i = 0; i < e.words.length; i++) nb += (e.counts[i]! * idf(index, e.words[i]!)) ** 2;
+    e.norm = nb;
+    e.normGeneration = index.generation;
+  }
+  return q.norm === 0 || e.norm === 0 ? 0 : dot / Math.sqrt(q.norm * e.norm);
 }
 
 /**
