@@ -31,10 +31,17 @@ interface ZodNode {
   _zod: ZodInternals;
 }
 
-/** Undefined when the schema uses something this does not reproduce exactly: zod then validates every value. */
-export function compileSchema(schema: z.ZodType): CompiledSchema | undefined {
+/**
+ * Undefined when the schema uses something this does not reproduce exactly: zod then validates every value.
+ *
+ * `owned: true` is for values `JSON.parse` has just made and nobody else holds, as every store read has them: where
+ * zod's output would be a copy equal to the input (no default filled in, no key stripped), the input itself is
+ * returned rather than copied, members in their stored order. A store read does not then build each event twice.
+ * It relies on what `JSON.parse` makes: plain objects, and arrays that are dense and have no other properties.
+ */
+export function compileSchema(schema: z.ZodType, options: { owned?: boolean } = {}): CompiledSchema | undefined {
   try {
-    return compile(schema as unknown as ZodNode);
+    return compile(schema as unknown as ZodNode, options.owned ?? false);
   } catch (error) {
     if (error instanceof Unsupported) return undefined;
     throw error;
@@ -43,11 +50,11 @@ export function compileSchema(schema: z.ZodType): CompiledSchema | undefined {
 
 class Unsupported extends Error {}
 
-function compile(node: ZodNode): Check {
+function compile(node: ZodNode, owned: boolean): Check {
   const zod = node._zod;
   const { def } = zod;
   if (def.coerce) throw new Unsupported(`coerce on ${def.type}`);
-  const base = compileBase(node);
+  const base = compileBase(node, owned);
   // zod runs a schema's checks after its parse, the schema itself first when it is a check (string formats).
   const checks = [...(zod.traits.has('$ZodCheck') ? [node] : []), ...(def.checks ?? [])].map(compileCheck);
   if (checks.length === 0) return base;
@@ -62,7 +69,7 @@ function compile(node: ZodNode): Check {
   };
 }
 
-function compileBase(node: ZodNode): Check {
+function compileBase(node: ZodNode, owned: boolean): Check {
   const { def } = node._zod;
   switch (def.type) {
     case 'string':
@@ -80,17 +87,17 @@ function compileBase(node: ZodNode): Check {
       return (value) => (values.has(value) ? value : ASK_ZOD);
     }
     case 'nullable': {
-      const inner = compile(def.innerType as ZodNode);
+      const inner = compile(def.innerType as ZodNode, owned);
       return (value) => (value === null ? null : inner(value));
     }
     case 'optional': {
       const innerNode = def.innerType as ZodNode;
       if (innerNode._zod.optin === 'defaulted') throw new Unsupported('optional of a defaulted schema');
-      const inner = compile(innerNode);
+      const inner = compile(innerNode, owned);
       return (value) => (value === undefined ? undefined : inner(value));
     }
     case 'default': {
-      const inner = compile(def.innerType as ZodNode);
+      const inner = compile(def.innerType as ZodNode, owned);
       // Read on each use, as zod does: its getter hands out a fresh copy of an object default.
       return (value) => {
         if (value === undefined) return def.defaultValue;
@@ -99,34 +106,36 @@ function compileBase(node: ZodNode): Check {
       };
     }
     case 'array': {
-      const element = compile(def.element as ZodNode);
+      const element = compile(def.element as ZodNode, owned);
       return (value) => {
         if (!Array.isArray(value)) return ASK_ZOD;
-        const out = new Array<unknown>(value.length);
+        // Owned: copied only from the first element whose output is not the element itself.
+        let out = owned ? undefined : new Array<unknown>(value.length);
         for (let i = 0; i < value.length; i++) {
           const item = element(value[i]);
           if (item === ASK_ZOD) return ASK_ZOD;
-          out[i] = item;
+          if (out === undefined && item !== value[i]) out = value.slice(0, i);
+          if (out !== undefined) out[i] = item;
         }
-        return out;
+        return out ?? value;
       };
     }
     case 'record':
-      return compileRecord(def);
+      return compileRecord(def, owned);
     case 'object':
-      return compileObject(def);
+      return compileObject(def, owned);
     default:
       throw new Unsupported(def.type);
   }
 }
 
 /** A record keyed by plain strings (`z.record(z.string(), …)`), the only kind the catalogue has. */
-function compileRecord(def: ZodInternals['def']): Check {
+function compileRecord(def: ZodInternals['def'], owned: boolean): Check {
   const keyType = (def.keyType as ZodNode)._zod;
   if (keyType.def.type !== 'string' || keyType.def.coerce || keyType.traits.has('$ZodCheck') || (keyType.def.checks?.length ?? 0) > 0) {
     throw new Unsupported('record keys other than z.string()');
   }
-  const valueOf = compile(def.valueType as ZodNode);
+  const valueOf = compile(def.valueType as ZodNode, owned);
   return (value) => {
     // zod wants a plain object; these two prototypes are plain for certain, anything else is zod's to judge.
     if (typeof value !== 'object' || value === null) return ASK_ZOD;
@@ -134,20 +143,27 @@ function compileRecord(def: ZodInternals['def']): Check {
     if (proto !== Object.prototype && proto !== null) return ASK_ZOD;
     // Symbol keys fail zod's string key check.
     if (Object.getOwnPropertySymbols(value).length > 0) return ASK_ZOD;
-    const out: Record<string, unknown> = {};
-    for (const key of Object.keys(value)) {
-      // zod skips "__proto__"; an assignment would set the copy's prototype.
-      if (key === '__proto__') continue;
-      const member = valueOf((value as Record<string, unknown>)[key]);
+    const input = value as Record<string, unknown>;
+    const keys = Object.keys(input);
+    let out: Record<string, unknown> | undefined = owned ? undefined : {};
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]!;
+      // zod skips "__proto__" (so its output differs from the input); an assignment would set the copy's prototype.
+      if (key === '__proto__') {
+        out ??= copyOf(input, keys, i);
+        continue;
+      }
+      const member = valueOf(input[key]);
       if (member === ASK_ZOD) return ASK_ZOD;
-      out[key] = member;
+      if (out === undefined && member !== input[key]) out = copyOf(input, keys, i);
+      if (out !== undefined) out[key] = member;
     }
-    return out;
+    return out ?? input;
   };
 }
 
 /** Property handling as zod's object parse does it (`handlePropertyResult` and its JIT twin), success path only. */
-function compileObject(def: ZodInternals['def']): Check {
+function compileObject(def: ZodInternals['def'], owned: boolean): Check {
   const catchall = def.catchall as ZodNode | undefined;
   const strict = catchall !== undefined;
   if (strict && catchall._zod.def.type !== 'never') throw new Unsupported('object catchall other than never');
@@ -162,24 +178,54 @@ function compileObject(def: ZodInternals['def']): Check {
     else if (optin === 'optional' && optout === 'optional') presence = 'optional';
     else if (optin === 'defaulted' && optout !== 'optional') presence = 'defaulted';
     else throw new Unsupported(`property "${key}" is ${optin}-in, ${optout}-out`);
-    return { key, presence, check: compile(shape[key]!) };
+    return { key, presence, check: compile(shape[key]!, owned) };
   });
   return (value) => {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) return ASK_ZOD;
     const input = value as Record<string, unknown>;
-    const out: Record<string, unknown> = {};
-    for (const { key, presence, check } of fields) {
-      const present = key in input;
-      if (!present && presence === 'optional') continue;
-      if (!present && presence === 'required') return ASK_ZOD;
+    // Owned: zod's output is the input itself until a member differs or a default is filled in.
+    let out: Record<string, unknown> | undefined = owned ? undefined : {};
+    let present = 0;
+    for (let f = 0; f < fields.length; f++) {
+      const { key, presence, check } = fields[f]!;
+      const has = key in input;
+      if (!has && presence === 'optional') continue;
+      if (!has && presence === 'required') return ASK_ZOD;
+      if (has) present++;
       const member = check(input[key]);
       if (member === ASK_ZOD) return ASK_ZOD;
+      if (out === undefined && (!has || member !== input[key])) out = copyOfFields(input, fields, f);
       // A defaulted key is always written; an optional or required one when present (even as undefined).
-      out[key] = member;
+      if (out !== undefined) out[key] = member;
     }
     if (strict) for (const key in input) if (!known.has(key)) return ASK_ZOD;
-    return out;
+    // Non-strict: zod strips keys the shape does not name, so an input with any is not zod's output.
+    if (out === undefined && !strict && ownKeyCount(input) !== present) out = copyOfFields(input, fields, fields.length);
+    return out ?? input;
   };
+}
+
+/** The first `count` keys of a record, as zod's output has them. */
+function copyOf(input: Record<string, unknown>, keys: string[], count: number): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (let i = 0; i < count; i++) if (keys[i] !== '__proto__') out[keys[i]!] = input[keys[i]!];
+  return out;
+}
+
+/** The members of the first `count` fields that the input has, as zod's output has them. */
+function copyOfFields(input: Record<string, unknown>, fields: { key: string }[], count: number): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (let f = 0; f < count; f++) {
+    const { key } = fields[f]!;
+    if (key in input) out[key] = input[key];
+  }
+  return out;
+}
+
+function ownKeyCount(input: Record<string, unknown>): number {
+  let count = 0;
+  for (const key in input) if (Object.hasOwn(input, key)) count++;
+  return count;
 }
 
 /** The checks the catalogue uses, written out; any other check runs zod's own code on a scratch payload. */

@@ -10,6 +10,8 @@ interface TypeEntry {
   schema: z.ZodType;
   /** The schema's fast path (see compiledSchema.ts), built on first use; null when zod must do it all. */
   compiled?: CompiledSchema | null;
+  /** The same for data the caller owns (just parsed from stored text): returns it uncopied when it is zod's output. */
+  compiledOwned?: CompiledSchema | null;
   upcasters: Map<number, Upcaster>;
 }
 
@@ -75,8 +77,11 @@ export class EventRegistry {
     return { data: parsed.data, schemaVersion: entry.currentVersion };
   }
 
-  /** Upcasts recorded data to the current version and validates it. */
-  parseRecorded(type: string, schemaVersion: number, data: unknown, place: EventPlace): unknown {
+  /**
+   * Upcasts recorded data to the current version and validates it. `owned`: the data was just parsed for this call
+   * and nobody else holds it, so valid data can be returned as it is instead of as zod's copy of it.
+   */
+  parseRecorded(type: string, schemaVersion: number, data: unknown, place: EventPlace, options: { owned?: boolean } = {}): unknown {
     const entry = this.entry(type, place);
     if (schemaVersion > entry.currentVersion) {
       throw new EventSchemaError({
@@ -97,7 +102,7 @@ export class EventRegistry {
       }
       current = upcast(current);
     }
-    const fast = validFast(entry, current);
+    const fast = options.owned ? validOwned(entry, current) : validFast(entry, current);
     if (fast !== ASK_ZOD) return fast;
     const parsed = entry.schema.safeParse(current);
     if (!parsed.success) {
@@ -129,4 +134,9 @@ export class EventRegistry {
 function validFast(entry: TypeEntry, data: unknown): unknown {
   if (entry.compiled === undefined) entry.compiled = compileSchema(entry.schema) ?? null;
   return entry.compiled === null ? ASK_ZOD : entry.compiled(data);
+}
+
+function validOwned(entry: TypeEntry, data: unknown): unknown {
+  if (entry.compiledOwned === undefined) entry.compiledOwned = compileSchema(entry.schema, { owned: true }) ?? null;
+  return entry.compiledOwned === null ? ASK_ZOD : entry.compiledOwned(data);
 }

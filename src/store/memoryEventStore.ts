@@ -6,6 +6,7 @@ import { checkStreamAppends, type StreamAppend } from './multiStreamAppend.ts';
 import { catchUpSubscription } from './catchUpSubscription.ts';
 import { ChangeSignal } from './changeSignal.ts';
 import { StreamDeletedError, StreamNotFoundError } from './errors.ts';
+import { BufferedRead } from './eventStore.ts';
 import type {
   AppendResult, EventLocation, EventStore, ExpectedState, ReadAllOptions, ReadStreamOptions, StreamMetadata, Subscription,
   SubscribeToAllOptions, SubscribeToStreamOptions,
@@ -99,19 +100,23 @@ export class MemoryEventStore implements EventStore {
     return { nextExpectedRevision: plan.nextExpectedRevision, position: last.position, recorded };
   }
 
-  async *readStream(streamId: string, options: ReadStreamOptions = {}): AsyncGenerator<RecordedEvent> {
+  readStream(streamId: string, options: ReadStreamOptions = {}): AsyncIterable<RecordedEvent> {
     const range = streamReadRange(options);
-    const stream = this.readableStream(streamId);
-    const visible = stream.rows.filter((row) => !row.hidden);
-    const ordered = range.direction === 'forwards'
-      ? visible.filter((row) => range.from === undefined || row.revision >= range.from)
-      : visible.filter((row) => range.from === undefined || row.revision <= range.from).reverse();
-    const checkLink = linkChecker(range.direction);
-    for (const row of ordered.slice(0, range.maxCount)) {
-      const event = decodeRecord(row, this.registry);
-      checkLink(event);
-      yield event;
-    }
+    return new BufferedRead(() => {
+      const stream = this.readableStream(streamId);
+      const visible = stream.rows.filter((row) => !row.hidden);
+      const ordered = range.direction === 'forwards'
+        ? visible.filter((row) => range.from === undefined || row.revision >= range.from)
+        : visible.filter((row) => range.from === undefined || row.revision <= range.from).reverse();
+      return ordered.slice(0, range.maxCount);
+    }, () => {
+      const checkLink = linkChecker(range.direction);
+      return (row) => {
+        const event = decodeRecord(row, this.registry);
+        checkLink(event);
+        return event;
+      };
+    });
   }
 
   async *readAll(options: ReadAllOptions = {}): AsyncGenerator<RecordedEvent> {

@@ -10,6 +10,7 @@ import { catchUpSubscription } from './catchUpSubscription.ts';
 import { checkStreamAppends, type StreamAppend } from './multiStreamAppend.ts';
 import { ChangeSignal } from './changeSignal.ts';
 import { DuplicateEventIdError, StoreUnavailableError, StreamDeletedError, StreamNotFoundError } from './errors.ts';
+import { BufferedRead } from './eventStore.ts';
 import type {
   AppendResult, EventLocation, EventStore, ExpectedState, ReadAllOptions, ReadStreamOptions, StreamMetadata, Subscription,
   SubscribeToAllOptions, SubscribeToStreamOptions,
@@ -190,20 +191,24 @@ export class SqliteEventStore implements EventStore {
     return { nextExpectedRevision: plan.nextExpectedRevision, position, recorded };
   }
 
-  async *readStream(streamId: string, options: ReadStreamOptions = {}): AsyncGenerator<RecordedEvent> {
+  readStream(streamId: string, options: ReadStreamOptions = {}): AsyncIterable<RecordedEvent> {
     const range = streamReadRange(options);
-    // One statement for the whole read: a read split into pages could see a scavenge between them.
-    const rows = range.direction === 'forwards'
-      ? this.statements.streamForwards.all(streamId, range.from ?? 0n, limit(range.maxCount))
-      : this.statements.streamBackwards.all(streamId, range.from ?? END_MARKER - 1n, limit(range.maxCount));
-    // Deleted and never-written streams have no rows, so only an empty read needs the head to tell them apart.
-    if (rows.length === 0) this.readableHead(streamId);
-    const checkLink = linkChecker(range.direction);
-    for (const row of rows as unknown as EventRow[]) {
-      const event = decodeRecord(toRecord(row), this.registry);
-      checkLink(event);
-      yield event;
-    }
+    return new BufferedRead(() => {
+      // One statement for the whole read: a read split into pages could see a scavenge between them.
+      const rows = (range.direction === 'forwards'
+        ? this.statements.streamForwards.all(streamId, range.from ?? 0n, limit(range.maxCount))
+        : this.statements.streamBackwards.all(streamId, range.from ?? END_MARKER - 1n, limit(range.maxCount))) as unknown as EventRow[];
+      // Deleted and never-written streams have no rows, so only an empty read needs the head to tell them apart.
+      if (rows.length === 0) this.readableHead(streamId);
+      return rows;
+    }, () => {
+      const checkLink = linkChecker(range.direction);
+      return (row) => {
+        const event = decodeRecord(toRecord(row), this.registry);
+        checkLink(event);
+        return event;
+      };
+    });
   }
 
   async locateInStream(streamId: string, from: bigint | 'start' | 'end'): Promise<EventLocation | undefined> {

@@ -118,6 +118,38 @@ describe('compiled schemas (the fast path of event validation)', () => {
     }), { numRuns: 1000 });
   });
 
+  it('owned data (as a store read parses it) is returned itself when it is zod\'s output, else as zod\'s output', async () => {
+    const recorded = await recordedData();
+    for (const { type, data } of recorded) {
+      const schema = catalogue[type as keyof typeof catalogue] as z.ZodType;
+      const owned = compileSchema(schema, { owned: true })!;
+      const stored = JSON.parse(JSON.stringify(data)) as unknown;
+      // Recorded data was zod's output when appended, so reading it back copies nothing.
+      expect(owned(stored), type).toBe(stored);
+    }
+    fc.assert(fc.property(fc.nat(recorded.length - 1), mutation, (index, m) => {
+      const { type, data } = recorded[index]!;
+      const schema = catalogue[type as keyof typeof catalogue] as z.ZodType;
+      // Owned values are what `JSON.parse` makes of stored text (dense, plain arrays; an own "__proto__" member).
+      const value = JSON.parse(JSON.stringify(mutate(data, m)) ?? 'null') as unknown;
+      const before = JSON.stringify(value);
+      const fast = compileSchema(schema, { owned: true })!(value);
+      expect(JSON.stringify(value), 'the owned path never changes its input').toBe(before);
+      if (fast === ASK_ZOD) return;
+      const parsed = schema.safeParse(value);
+      expect(parsed.success, `owned path accepted what zod refuses: ${before}`).toBe(true);
+      // The same members and values as zod's output; the order of members may be the stored one.
+      expect(fast).toStrictEqual(parsed.data);
+    }), { numRuns: 3000 });
+    // Defaults filled in and keys a loose object strips: then it is a copy, as zod's output is.
+    const loose = z.object({ a: z.string(), n: z.number().default(3), inner: z.object({ b: z.string() }) });
+    const input = { a: 'x', inner: { b: 'y', extra: true } };
+    const out = compileSchema(loose, { owned: true })!(input);
+    expect(out).toStrictEqual(loose.parse(input));
+    expect(out).not.toBe(input);
+    expect(input).toStrictEqual({ a: 'x', inner: { b: 'y', extra: true } });
+  });
+
   it('reproduces optional, default, nullable, refine, record, array bounds and code-point lengths exactly', () => {
     const schema = z.strictObject({
       name: z.string().min(2),

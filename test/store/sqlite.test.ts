@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { canonicalJson } from '../../src/events/canonicalJson.ts';
 import { EventSchemaError } from '../../src/events/eventSchemaError.ts';
 import { computeEventHash, verifyChain } from '../../src/events/hashChain.ts';
 import { CorruptEventError, StoreUnavailableError } from '../../src/store/errors.ts';
@@ -105,6 +106,15 @@ describe('SQLite store', () => {
       const error = await readBack().catch((e: unknown) => e);
       expect(error).toBeInstanceOf(EventSchemaError);
       expect(error).toMatchObject({ fieldPaths: ['data.turn'], eventType: 'task.assigned', place: { streamId, revision: 3n, position: BigInt(last.position) } });
+    });
+
+    it('an envelope its schema refuses, written in canonical form with a valid hash, is named as invalid metadata', async () => {
+      const last = rows[3]!;
+      const metadata = JSON.parse(last.metadata);
+      metadata.recordedAt = '2026-13-24T10:00:00.000Z';
+      metadata.hash = computeEventHash({ type: 'task.assigned', data: JSON.parse(last.data), metadata });
+      raw((db) => db.prepare('UPDATE events SET metadata = ? WHERE position = ?').run(canonicalJson(metadata), last.position));
+      await expect(readBack()).rejects.toMatchObject({ name: 'CorruptEventError', reason: 'invalid-metadata', place: { revision: 3n, position: BigInt(last.position) } });
     });
 
     it('a deleted event is named at the event after the gap', async () => {
