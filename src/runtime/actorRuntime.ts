@@ -409,7 +409,9 @@ export class ActorRuntime {
         const checkpoints = this.retrying ? [] : checkpointParts(this.pendingCheckpoints.splice(0));
         // A session held through a lease is extended only while the lease stands: checked in the same write, first.
         const fences = this.fencesFor(appends.map((part) => part.streamId));
-        const results = (await this.store.appendToStreams([...fences, ...appends, ...checkpoints])).slice(fences.length);
+        const written = await this.store.appendToStreams([...fences, ...appends, ...checkpoints]);
+        this.triageLog.observe(written.flatMap((result) => result.recorded ?? []));
+        const results = written.slice(fences.length);
         const facts = results.slice(0, appends.length);
         const recorded = facts.every((result) => result.recorded !== undefined) ? facts.flatMap((result) => result.recorded!) : undefined;
         this.sessionProjections.observe(new Set(parts.map((s) => s.actor.sessionId)), recorded);
@@ -571,7 +573,9 @@ export class ActorRuntime {
   private async writeQueuedCheckpoints(): Promise<void> {
     const checkpoints = checkpointParts(this.pendingCheckpoints.splice(0));
     if (checkpoints.length === 0 || this.stopped) return;
-    await setRetentionOnFirst(this.store, checkpoints, await this.store.appendToStreams(checkpoints), this.checkpointRetention);
+    const written = await this.store.appendToStreams(checkpoints);
+    this.triageLog.observe(written.flatMap((result) => result.recorded ?? []));
+    await setRetentionOnFirst(this.store, checkpoints, written, this.checkpointRetention);
   }
 
   /**

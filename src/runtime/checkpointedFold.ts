@@ -1,6 +1,7 @@
 import type { EventToAppend, RecordedEvent } from '../events/envelope.ts';
 import { StreamNotFoundError } from '../store/errors.ts';
 import type { AllFilter, EventStore, Subscription } from '../store/eventStore.ts';
+import { filterPredicate } from '../store/readSelection.ts';
 import { projectionStream } from '../worker/workerEvents.ts';
 import type { IdSource } from './ids.ts';
 
@@ -35,12 +36,18 @@ export class CheckpointedFold<S> {
   private checkpointedAt = -1n;
   private subscription: Subscription | undefined;
   private restored = false;
+  /** Every event at or before this position has been considered (folded if the filter takes it), -1n before any. */
+  private scanned = -1n;
+  /** Appends this process made since the last catch-up, as the store recorded them (see `observe`). */
+  private observed: (readonly RecordedEvent[])[] = [];
+  private readonly matches: (streamId: string, type: string) => boolean;
 
   /** An empty fold; `refresh` (or `load`) starts it from its newest checkpoint. */
   constructor(store: EventStore, definition: FoldDefinition<S>) {
     this.store = store;
     this.definition = definition;
     this.folded = definition.initial();
+    this.matches = filterPredicate(definition.filter);
   }
 
   /** The fold as of its newest checkpoint of this version (or empty), caught up with the store. */
@@ -83,9 +90,39 @@ export class CheckpointedFold<S> {
     return this.at - this.checkpointedAt;
   }
 
-  /** Folds what was appended since the last event folded. */
+  /**
+   * Hands over what this process has just appended, as the store recorded it (positions and all), so the next
+   * catch-up folds it from here instead of reading and decoding it back. Only positions held here are ever skipped:
+   * a catch-up still reads whatever lies between them, and after them.
+   */
+  observe(recorded: readonly RecordedEvent[]): void {
+    if (recorded.length > 0) this.observed.push(recorded);
+  }
+
+  /**
+   * Folds what was appended since the last event folded. Appends handed to `observe` are folded as they are while
+   * each continues the positions already considered without a gap (nobody else wrote in between); the store is read
+   * from the first gap on (and always after them, for other writers), so the fold is the same as a read of the log.
+   */
   async catchUp(): Promise<S> {
-    for await (const event of this.store.readAll({ fromPosition: this.at + 1n, filter: this.definition.filter })) this.fold(event);
+    let through = this.scanned > this.at ? this.scanned : this.at;
+    let newestObserved = through;
+    let unbroken = true;
+    for (const batch of this.observed.splice(0)) {
+      const last = batch[batch.length - 1]!.position;
+      if (last > newestObserved) newestObserved = last;
+      if (!unbroken || last <= through) continue;
+      if (!continues(batch, through)) {
+        unbroken = false;
+        continue;
+      }
+      for (const event of batch) if (this.matches(event.streamId, event.type)) this.fold(event);
+      through = last;
+    }
+    for await (const event of this.store.readAll({ fromPosition: through + 1n, filter: this.definition.filter })) this.fold(event);
+    // Everything this process had written was in the store when the read began, so the read covered it.
+    const covered = unbroken ? through : newestObserved;
+    this.scanned = covered > this.at ? covered : this.at;
     return this.folded;
   }
 
@@ -124,6 +161,7 @@ export class CheckpointedFold<S> {
       metadata: { actorId: projectionStream(name), actorKind: 'projection', sessionId: projectionStream(name), correlationId: projectionStream(name), causationId: null, recordedAt, machineVersion: version },
     };
     const result = await this.store.appendToStream(projectionStream(name), [event]);
+    this.observe(result.recorded ?? []);
     if (result.nextExpectedRevision === 0n) await this.store.setStreamMetadata(projectionStream(name), { maxCount: RETENTION });
     this.checkpointedAt = this.at;
     return true;
@@ -136,6 +174,16 @@ export class CheckpointedFold<S> {
     this.eventsFolded++;
     return true;
   }
+}
+
+/** Whether an append's events take exactly the positions right after `through`, one after another. */
+function continues(batch: readonly RecordedEvent[], through: bigint): boolean {
+  let expected = through + 1n;
+  for (const event of batch) {
+    if (event.position !== expected) return false;
+    expected++;
+  }
+  return true;
 }
 
 interface CheckpointRecord {
