@@ -56,7 +56,10 @@ function compile(node: ZodNode, owned: boolean): Check {
   if (def.coerce) throw new Unsupported(`coerce on ${def.type}`);
   const base = compileBase(node, owned);
   // zod runs a schema's checks after its parse, the schema itself first when it is a check (string formats).
-  const checks = [...(zod.traits.has('$ZodCheck') ? [node] : []), ...(def.checks ?? [])].map(compileCheck);
+  const checkNodes = [...(zod.traits.has('$ZodCheck') ? [node] : []), ...(def.checks ?? [])];
+  const bounded = def.type === 'number' ? boundedNumber(checkNodes) : undefined;
+  if (bounded) return bounded;
+  const checks = checkNodes.map(compileCheck);
   if (checks.length === 0) return base;
   return (value) => {
     let out = base(value);
@@ -202,6 +205,36 @@ function compileObject(def: ZodInternals['def'], owned: boolean): Check {
     // Non-strict: zod strips keys the shape does not name, so an input with any is not zod's output.
     if (out === undefined && !strict && ownKeyCount(input) !== present) out = copyOfFields(input, fields, fields.length);
     return out ?? input;
+  };
+}
+
+/**
+ * A number with bounds and `int()` as one test: most of the catalogue's numbers are ratios in [0, 1] or counts, and
+ * three closures each (the type, then each check) made them the bulk of validating a triage decision. A check of
+ * any other kind, or a conditional one, leaves the number to the general way.
+ */
+function boundedNumber(checkNodes: ZodNode[]): Check | undefined {
+  let low = Number.NEGATIVE_INFINITY;
+  let high = Number.POSITIVE_INFINITY;
+  let lowInclusive = true;
+  let highInclusive = true;
+  let integer = false;
+  for (const { _zod: { def } } of checkNodes as { _zod: { def: Record<string, unknown> } }[]) {
+    if (def.when !== undefined) return undefined;
+    if ((def.check === 'greater_than' || def.check === 'less_than') && typeof def.value === 'number') {
+      const inclusive = def.inclusive === true;
+      if (def.check === 'greater_than' && (def.value > low || (def.value === low && !inclusive))) [low, lowInclusive] = [def.value, inclusive];
+      if (def.check === 'less_than' && (def.value < high || (def.value === high && !inclusive))) [high, highInclusive] = [def.value, inclusive];
+    } else if (def.check === 'number_format' && def.format === 'safeint') {
+      integer = true;
+    } else {
+      return undefined;
+    }
+  }
+  return (value) => {
+    if (typeof value !== 'number' || !Number.isFinite(value)) return ASK_ZOD;
+    if (value < low || (value === low && !lowInclusive) || value > high || (value === high && !highInclusive)) return ASK_ZOD;
+    return integer && !Number.isSafeInteger(value) ? ASK_ZOD : value;
   };
 }
 
