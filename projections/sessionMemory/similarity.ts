@@ -71,11 +71,13 @@ export function rankedEpisodes(state: SessionMemoryState, query: Pick<MemoryQuer
   const index = indexOf(state.episodes);
   const q = weighedQuery(counts(terms(query.text)), index);
   const scored: { e: Episode; similarity: number; position: bigint }[] = [];
-  for (const e of state.episodes) {
-    const c = cosine(q, termsOf(e), index);
+  for (let i = 0; i < index.episodes.length; i++) {
+    const e = index.episodes[i]!;
+    const words = index.terms[i]!;
+    const c = cosine(q, words, index);
     if (c <= 0) continue;
     const bonus = (e.purpose === query.purpose ? SAME_PURPOSE_BONUS : 0) + (e.region === query.region ? SAME_REGION_BONUS : 0);
-    scored.push({ e, similarity: round4(COSINE_WEIGHT * c + bonus), position: termsOf(e).position });
+    scored.push({ e, similarity: round4(COSINE_WEIGHT * c + bonus), position: words.position });
   }
   scored.sort((a, b) => b.similarity - a.similarity || (b.position > a.position ? 1 : -1));
   return scored.map(({ e, similarity }) => ({ sessionId: e.sessionId, turn: e.turn, similarity, tokens: e.tokens, mode: e.mode, outcome: e.outcome, position: e.position }));
@@ -116,6 +118,8 @@ function termsOf(episode: Episode): EpisodeTerms {
 /** Document frequencies over one episode list; `generation` changes whenever they (or the list's length) do. */
 interface EpisodeIndex {
   episodes: readonly Episode[];
+  /** Each episode's words, in list order. */
+  terms: EpisodeTerms[];
   df: Map<string, number>;
   /** Smoothed IDF by document frequency, for this list's length. */
   idfByDf: number[];
@@ -134,8 +138,9 @@ function indexOf(episodes: readonly Episode[]): EpisodeIndex {
 
 function freshIndex(episodes: readonly Episode[]): EpisodeIndex {
   const df = new Map<string, number>();
-  for (const e of episodes) addWords(df, termsOf(e), 1);
-  return { episodes, df, idfByDf: [], generation: ++generations };
+  const terms = episodes.map(termsOf);
+  for (const words of terms) addWords(df, words, 1);
+  return { episodes, terms, df, idfByDf: [], generation: ++generations };
 }
 
 /**
@@ -151,10 +156,15 @@ function advanced(index: EpisodeIndex, episodes: readonly Episode[]): EpisodeInd
   const kept = before.length - dropped;
   if (kept > episodes.length) return undefined;
   for (let i = 1; i < kept; i++) if (before[dropped + i] !== episodes[i]) return undefined;
-  for (let i = 0; i < dropped; i++) addWords(index.df, termsOf(before[i]!), -1);
-  for (let i = kept; i < episodes.length; i++) addWords(index.df, termsOf(episodes[i]!), 1);
+  for (let i = 0; i < dropped; i++) addWords(index.df, index.terms[i]!, -1);
+  const terms = index.terms.slice(dropped);
+  for (let i = kept; i < episodes.length; i++) {
+    const words = termsOf(episodes[i]!);
+    addWords(index.df, words, 1);
+    terms.push(words);
+  }
   const resized = episodes.length !== before.length;
-  return { episodes, df: index.df, idfByDf: resized ? [] : index.idfByDf, generation: ++generations };
+  return { episodes, terms, df: index.df, idfByDf: resized ? [] : index.idfByDf, generation: ++generations };
 }
 
 function addWords(df: Map<string, number>, episode: EpisodeTerms, change: 1 | -1): void {
