@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { countTokens, encodingForModel, truncateToTokens } from '../../src/models/tokenCount.ts';
+import { get_encoding } from 'tiktoken';
+import { countTokens, encodingForModel, forgetTokenCounts, truncateToTokens } from '../../src/models/tokenCount.ts';
 
 describe('token counting', () => {
   it('counts with o200k_base by default and cl100k_base on request', () => {
@@ -10,6 +11,26 @@ describe('token counting', () => {
     // The encodings differ on non-English text, o200k_base being the more compact.
     const swahili = 'Mafuriko yanatishia makazi ya pwani katika msimu wa mvua ndefu.';
     expect(countTokens(swahili)).toBeLessThan(countTokens(swahili, 'cl100k_base'));
+  });
+
+  it('counts a long text line by line to exactly what encoding it whole gives, in both encodings', () => {
+    // Line breaks before whitespace, "/", punctuation, letters and digits; carriage returns, NEL, emoji, markers.
+    const alphabet = ['a', 'B', 'é', '日本', '1', '23', '456', ' ', '  ', '\n', '\n\n', '\r\n', '\t', '\u0085', '\u00a0', '.', ',', '-', '- ', '/', '//',
+      "'s", "'", '?', '!', ':', '(', ')', '…', '€', '😀', 'Turn', ' the', 'context', '<|endoftext|>', '__', '*', 'Essential context:', '\n- '];
+    let seed = 11;
+    const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
+    for (const encoding of ['o200k_base', 'cl100k_base'] as const) {
+      const whole = get_encoding(encoding);
+      try {
+        forgetTokenCounts();
+        for (let i = 0; i < 3_000; i++) {
+          const text = Array.from({ length: 60 + Math.floor(random() * 200) }, () => alphabet[Math.floor(random() * alphabet.length)]).join('');
+          expect(countTokens(text, encoding), JSON.stringify(text)).toBe(whole.encode(text, undefined, []).length);
+        }
+      } finally {
+        whole.free();
+      }
+    }
   });
 
   it('counts special-token markers as the text they are instead of throwing', () => {
