@@ -69,13 +69,17 @@ export function similarEpisodes(state: SessionMemoryState, query: MemoryQuery, k
  */
 export function rankedEpisodes(state: SessionMemoryState, query: Pick<MemoryQuery, 'text' | 'region' | 'purpose'>): SimilarEpisode[] {
   const index = indexOf(state.episodes);
-  const q = weighedQuery(counts(terms(query.text)), index);
+  const dots = dotProducts(counts(terms(query.text)), index);
   const scored: { e: Episode; similarity: number; position: bigint }[] = [];
-  for (let i = 0; i < index.episodes.length; i++) {
-    const e = index.episodes[i]!;
-    const words = index.terms[i]!;
-    const c = cosine(q, words, index);
+  for (let slot = 0; slot < index.episodes.length; slot++) {
+    // Only a turn sharing a word has a dot product above 0 (every weight is positive); the others score 0 and are left out.
+    const dot = dots.values[slot]!;
+    if (dot === 0) continue;
+    const words = index.terms[slot]!;
+    const norm = normOf(words, index);
+    const c = dots.norm === 0 || norm === 0 ? 0 : dot / Math.sqrt(dots.norm * norm);
     if (c <= 0) continue;
+    const e = index.episodes[slot]!;
     const bonus = (e.purpose === query.purpose ? SAME_PURPOSE_BONUS : 0) + (e.region === query.region ? SAME_REGION_BONUS : 0);
     scored.push({ e, similarity: round4(COSINE_WEIGHT * c + bonus), position: words.position });
   }
@@ -85,22 +89,23 @@ export function rankedEpisodes(state: SessionMemoryState, query: Pick<MemoryQuer
 
 /*
  * Triage ranks memory for every turn, and between two turns the episode list changes by a few episodes at most
- * (the newest appended, the oldest dropped past the cap). So what ranking needs of the list — each word's document
- * frequency, each episode's vector norm — is kept up to date rather than rebuilt from every episode per query.
- * Episodes and their lists are never changed in place (the fold makes new ones), so a value derived from one is its
- * value; a state read back from JSON is simply indexed afresh. Every figure is computed with the same expressions in
- * the same order as the plain definition (`idf`, `cosine` below), so a ranking is the same to the last bit.
+ * (the newest appended, the oldest dropped past the cap). So what ranking needs of the list — which episodes hold
+ * each word (and so its document frequency), each episode's vector norm — is kept up to date rather than rebuilt
+ * from every episode per query. Episodes and their lists are never changed in place (the fold makes new ones), so
+ * a value derived from one is its value; a state read back from JSON is simply indexed afresh. Every figure is
+ * computed with the same expressions, summed in the same order, as the plain definition: TF-IDF weights of raw
+ * counts × smoothed IDF (`idf`), a dot product over the query's words in the query's order, each vector's norm over
+ * its own words in their order, cosine = dot / sqrt(norm × norm). So a ranking is the same to the last bit.
  */
 
-/** An episode's words: counts in first-occurrence order, and its position as a number to order ties by. */
+/** An episode's words, counts in first-occurrence order, and its position as a number to order ties by. */
 interface EpisodeTerms {
-  tf: Map<string, number>;
   words: string[];
   counts: number[];
   position: bigint;
-  /** Its TF-IDF norm's square under the index generation `normGeneration`. */
+  /** The square of its TF-IDF norm, valid while `normEpoch` is the index's epoch. */
   norm: number;
-  normGeneration: number;
+  normEpoch: number;
 }
 
 const episodeTerms = new WeakMap<Episode, EpisodeTerms>();
@@ -109,24 +114,34 @@ function termsOf(episode: Episode): EpisodeTerms {
   let found = episodeTerms.get(episode);
   if (!found) {
     const tf = counts(terms(episode.query));
-    found = { tf, words: [...tf.keys()], counts: [...tf.values()], position: BigInt(episode.position), norm: 0, normGeneration: -1 };
+    found = { words: [...tf.keys()], counts: [...tf.values()], position: BigInt(episode.position), norm: 0, normEpoch: -1 };
     episodeTerms.set(episode, found);
   }
   return found;
 }
 
-/** Document frequencies over one episode list; `generation` changes whenever they (or the list's length) do. */
+/** One episode holding a word: its place in the list (counted from the index's first, `seq`) and the word's count. */
+interface Posting {
+  seq: number;
+  count: number;
+}
+
+/** An episode list indexed by word: a word's document frequency is the length of its postings. */
 interface EpisodeIndex {
   episodes: readonly Episode[];
   /** Each episode's words, in list order. */
   terms: EpisodeTerms[];
-  df: Map<string, number>;
+  /** The `seq` of the list's first episode: an episode's slot in the list is its seq less this. */
+  firstSeq: number;
+  /** Per word, the episodes holding it, in list order. */
+  postings: Map<string, Posting[]>;
   /** Smoothed IDF by document frequency, for this list's length. */
   idfByDf: number[];
-  generation: number;
+  /** Changes whenever every norm may have changed (a new list length, a new index); single norms are reset in between. */
+  epoch: number;
 }
 
-let generations = 0;
+let epochs = 0;
 /** The index of the newest list asked about: the next list is usually this one with a few episodes on. */
 let latest: EpisodeIndex | undefined;
 
@@ -137,10 +152,9 @@ function indexOf(episodes: readonly Episode[]): EpisodeIndex {
 }
 
 function freshIndex(episodes: readonly Episode[]): EpisodeIndex {
-  const df = new Map<string, number>();
-  const terms = episodes.map(termsOf);
-  for (const words of terms) addWords(df, words, 1);
-  return { episodes, terms, df, idfByDf: [], generation: ++generations };
+  const index: EpisodeIndex = { episodes, terms: [], firstSeq: 0, postings: new Map(), idfByDf: [], epoch: ++epochs };
+  for (const e of episodes) addEpisode(index, termsOf(e));
+  return index;
 }
 
 /**
@@ -156,69 +170,81 @@ function advanced(index: EpisodeIndex, episodes: readonly Episode[]): EpisodeInd
   const kept = before.length - dropped;
   if (kept > episodes.length) return undefined;
   for (let i = 1; i < kept; i++) if (before[dropped + i] !== episodes[i]) return undefined;
-  for (let i = 0; i < dropped; i++) addWords(index.df, index.terms[i]!, -1);
-  const terms = index.terms.slice(dropped);
-  for (let i = kept; i < episodes.length; i++) {
-    const words = termsOf(episodes[i]!);
-    addWords(index.df, words, 1);
-    terms.push(words);
+  // Each word's change in document frequency: a word the dropped and the added episodes both hold has none.
+  const changed = new Map<string, number>();
+  for (let i = 0; i < dropped; i++) dropOldest(index, changed);
+  for (let i = kept; i < episodes.length; i++) addEpisode(index, termsOf(episodes[i]!), changed);
+  index.episodes = episodes;
+  if (episodes.length !== before.length) {
+    // Every IDF depends on the list's length: every norm is stale.
+    index.idfByDf = [];
+    index.epoch = ++epochs;
+  } else {
+    // Same length: only the norms of episodes holding a word whose document frequency changed are stale.
+    for (const [word, change] of changed) {
+      if (change !== 0) for (const { seq } of index.postings.get(word) ?? []) index.terms[seq - index.firstSeq]!.normEpoch = -1;
+    }
   }
-  const resized = episodes.length !== before.length;
-  return { episodes, terms, df: index.df, idfByDf: resized ? [] : index.idfByDf, generation: ++generations };
+  return index;
 }
 
-function addWords(df: Map<string, number>, episode: EpisodeTerms, change: 1 | -1): void {
-  for (const word of episode.words) {
-    const n = (df.get(word) ?? 0) + change;
-    if (n === 0) df.delete(word);
-    else df.set(word, n);
+function addEpisode(index: EpisodeIndex, episode: EpisodeTerms, changed?: Map<string, number>): void {
+  const seq = index.firstSeq + index.terms.length;
+  index.terms.push(episode);
+  for (let i = 0; i < episode.words.length; i++) {
+    const word = episode.words[i]!;
+    let postings = index.postings.get(word);
+    if (!postings) index.postings.set(word, postings = []);
+    postings.push({ seq, count: episode.counts[i]! });
+    changed?.set(word, (changed.get(word) ?? 0) + 1);
   }
+}
+
+/** Drops the list's first episode: it is the first posting of each of its words. */
+function dropOldest(index: EpisodeIndex, changed: Map<string, number>): void {
+  const episode = index.terms.shift()!;
+  for (const word of episode.words) {
+    const postings = index.postings.get(word)!;
+    postings.shift();
+    if (postings.length === 0) index.postings.delete(word);
+    changed.set(word, (changed.get(word) ?? 0) - 1);
+  }
+  index.firstSeq++;
 }
 
 /** Smoothed inverse document frequency over the remembered episodes: a word every turn uses says little. */
 function idf(index: EpisodeIndex, word: string): number {
-  const df = index.df.get(word) ?? 0;
+  const df = index.postings.get(word)?.length ?? 0;
   let value = index.idfByDf[df];
   if (value === undefined) index.idfByDf[df] = value = Math.log((1 + index.episodes.length) / (1 + df)) + 1;
   return value;
 }
 
-/** The query's words with their TF-IDF weights and its norm's square: the same for every episode it is compared with. */
-interface WeighedQuery {
-  words: string[];
-  weights: number[];
-  idfs: number[];
-  norm: number;
-}
-
-function weighedQuery(tf: Map<string, number>, index: EpisodeIndex): WeighedQuery {
-  const q: WeighedQuery = { words: [], weights: [], idfs: [], norm: 0 };
-  for (const [word, n] of tf) {
+/**
+ * The query's dot product with every episode (by slot), summed over the query's words in the query's order, and
+ * the square of the query's norm.
+ */
+function dotProducts(q: Map<string, number>, index: EpisodeIndex): { values: Float64Array; norm: number } {
+  const values = new Float64Array(index.episodes.length);
+  let norm = 0;
+  for (const [word, n] of q) {
     const weight = idf(index, word);
     const w = n * weight;
-    q.norm += w * w;
-    q.words.push(word);
-    q.weights.push(w);
-    q.idfs.push(weight);
+    norm += w * w;
+    for (const { seq, count } of index.postings.get(word) ?? []) values[seq - index.firstSeq]! += w * count * weight;
   }
-  return q;
+  return { values, norm };
 }
 
-/** Cosine of the TF-IDF vectors (raw counts × smoothed IDF); an episode's norm only when it shares a word. */
-function cosine(q: WeighedQuery, e: EpisodeTerms, index: EpisodeIndex): number {
-  let dot = 0;
-  for (let i = 0; i < q.words.length; i++) {
-    const m = e.tf.get(q.words[i]!);
-    if (m !== undefined) dot += q.weights[i]! * m * q.idfs[i]!;
+/** The square of an episode's TF-IDF norm, over its words in their order. */
+function normOf(episode: EpisodeTerms, index: EpisodeIndex): number {
+  if (episode.normEpoch !== index.epoch) {
+    let norm = 0;
+    for (let i = 0; i < episode.words.length; i++) norm += (episode.counts[i]! * idf(index, episode.words[i]!)) ** 2;
+    episode.norm = norm;
+    episode.normEpoch = index.epoch;
   }
-  if (dot === 0) return 0;
-  if (e.normGeneration !== index.generation) {
-    let nb = 0;
-    for (let i = 0; i < e.words.length; i++) nb += (e.counts[i]! * idf(index, e.words[i]!)) ** 2;
-    e.norm = nb;
-    e.normGeneration = index.generation;
-  }
-  return q.norm === 0 || e.norm === 0 ? 0 : dot / Math.sqrt(q.norm * e.norm);
+  return episode.norm;
 }
 
 /**
