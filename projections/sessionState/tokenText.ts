@@ -13,14 +13,25 @@ export function normaliseSpace(text: string): string {
   return text.replace(/\s+/g, ' ').trim();
 }
 
+/** Where one sentence ends and the next begins: whitespace after . ! or ? (and any closing quotes or brackets). */
+const SENTENCE_BREAK = /(?<=[.!?]["')\]]*)\s+/;
+
 /** Sentences split after . ! or ? followed by whitespace, so "3.5" and "express.0" stay whole. */
 export function sentences(text: string): string[] {
   const flat = normaliseSpace(text);
-  return flat === '' ? [] : flat.split(/(?<=[.!?]["')\]]*)\s+/);
+  return flat === '' ? [] : flat.split(SENTENCE_BREAK);
 }
 
+/**
+ * `sentences(text)[0]`, or '' when there is none, without normalising and splitting the whole text (an answer's gist
+ * is wanted of every answer): the first break in the text as it stands is the first one after normalising, as only
+ * whitespace changes and the break's pattern looks behind at non-space characters, unless it is trailing whitespace,
+ * which normalising trims.
+ */
 export function firstSentence(text: string): string {
-  return sentences(text)[0] ?? '';
+  const cut = SENTENCE_BREAK.exec(text);
+  if (cut === null || cut.index + cut[0].length === text.length) return normaliseSpace(text);
+  return normaliseSpace(text.slice(0, cut.index));
 }
 
 /** The question sentences of a query, once each; a query that asks nothing with "?" is itself the question. */
