@@ -16,6 +16,9 @@ export interface FoldDefinition<S> {
   evolve: (state: S, event: RecordedEvent) => S;
 }
 
+/** The most appended events a fold holds on to between catch-ups (see `observe`). */
+const MAX_OBSERVED_EVENTS = 10_000;
+
 /** Checkpoints a projection stream keeps (`$maxCount`): readers only ever want the newest. */
 const RETENTION = 3;
 
@@ -40,6 +43,7 @@ export class CheckpointedFold<S> {
   private scanned = -1n;
   /** Appends this process made since the last catch-up, as the store recorded them (see `observe`). */
   private observed: (readonly RecordedEvent[])[] = [];
+  private observedEvents = 0;
   private readonly matches: (streamId: string, type: string) => boolean;
 
   /** An empty fold; `refresh` (or `load`) starts it from its newest checkpoint. */
@@ -96,7 +100,15 @@ export class CheckpointedFold<S> {
    * a catch-up still reads whatever lies between them, and after them.
    */
   observe(recorded: readonly RecordedEvent[]): void {
-    if (recorded.length > 0) this.observed.push(recorded);
+    if (recorded.length === 0) return;
+    this.observed.push(recorded);
+    this.observedEvents += recorded.length;
+    // A process that appends and seldom catches up would keep them all: past a bound they are dropped, and the
+    // next catch-up reads instead (what it has been handed only ever saves a read, it is never needed).
+    if (this.observedEvents > MAX_OBSERVED_EVENTS) {
+      this.observed = [];
+      this.observedEvents = 0;
+    }
   }
 
   /**
@@ -108,7 +120,10 @@ export class CheckpointedFold<S> {
     let through = this.scanned > this.at ? this.scanned : this.at;
     let newestObserved = through;
     let unbroken = true;
-    for (const batch of this.observed.splice(0)) {
+    const observed = this.observed;
+    this.observed = [];
+    this.observedEvents = 0;
+    for (const batch of observed) {
       const last = batch[batch.length - 1]!.position;
       if (last > newestObserved) newestObserved = last;
       if (!unbroken || last <= through) continue;
