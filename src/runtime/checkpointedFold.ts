@@ -134,7 +134,11 @@ export class CheckpointedFold<S> {
       for (const event of batch) if (this.matches(event.streamId, event.type)) this.fold(event);
       through = last;
     }
-    for await (const event of this.store.readAll({ fromPosition: through + 1n, filter: this.definition.filter })) this.fold(event);
+    // Caught up with the whole log (the usual case after folding this process's own appends): no read to make.
+    const newest = this.store.lastPosition === undefined ? undefined : await this.store.lastPosition();
+    if (newest === undefined || newest > through) {
+      for await (const event of this.store.readAll({ fromPosition: through + 1n, filter: this.definition.filter })) this.fold(event);
+    }
     // Everything this process had written was in the store when the read began, so the read covered it.
     const covered = unbroken ? through : newestObserved;
     this.scanned = covered > this.at ? covered : this.at;

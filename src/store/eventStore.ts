@@ -102,6 +102,11 @@ export interface EventStore {
    */
   locateInStream?(streamId: string, from: bigint | 'start' | 'end'): Promise<EventLocation | undefined>;
   readAll(options?: ReadAllOptions): AsyncIterable<RecordedEvent>;
+  /**
+   * The newest position written (0 for an empty log); nothing is ever written at or below it again. Optional: a
+   * store that cannot tell it cheaply leaves it out. Lets a reader that is caught up skip a read that would be empty.
+   */
+  lastPosition?(): bigint | Promise<bigint>;
   subscribeToAll(options?: SubscribeToAllOptions): Subscription;
   subscribeToStream(streamId: string, options?: SubscribeToStreamOptions): Subscription;
   setStreamMetadata(streamId: string, metadata: StreamMetadata): Promise<void>;

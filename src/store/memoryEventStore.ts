@@ -100,6 +100,10 @@ export class MemoryEventStore implements EventStore {
     return { nextExpectedRevision: plan.nextExpectedRevision, position: last.position, recorded };
   }
 
+  lastPosition(): bigint {
+    return BigInt(this.all.length);
+  }
+
   readStream(streamId: string, options: ReadStreamOptions = {}): AsyncIterable<RecordedEvent> {
     const range = streamReadRange(options);
     return new BufferedRead(() => {

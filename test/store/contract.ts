@@ -209,6 +209,17 @@ export function eventStoreContract(adapter: string, open: () => Promise<StoreUnd
         expect(last.position > all[all.length - 1]!.position).toBe(true);
       });
 
+      it('knows its newest position, if it tells it: a caught-up reader then skips a read that would be empty', async () => {
+        if (store.lastPosition === undefined) return;
+        const a = stream('session');
+        const first = await store.appendToStream(a, batch(a, 2));
+        expect(await store.lastPosition()).toBe(first.position);
+        const b = stream('agent');
+        const second = await store.appendToStream(b, batch(b, 3));
+        expect(await store.lastPosition()).toBe(second.position);
+        expect(await collect(store.readAll({ fromPosition: second.position + 1n }))).toEqual([]);
+      });
+
       it('returns the envelope exactly as written, sealed into a verifiable hash chain', async () => {
         const id = stream('session');
         const written = batch(id, 3);
