@@ -57,8 +57,8 @@ function compile(node: ZodNode, owned: boolean): Check {
   const base = compileBase(node, owned);
   // zod runs a schema's checks after its parse, the schema itself first when it is a check (string formats).
   const checkNodes = [...(zod.traits.has('$ZodCheck') ? [node] : []), ...(def.checks ?? [])];
-  const bounded = def.type === 'number' ? boundedNumber(checkNodes) : undefined;
-  if (bounded) return bounded;
+  const fused = def.type === 'number' ? boundedNumber(checkNodes) : def.type === 'string' ? checkedString(zod, checkNodes) : undefined;
+  if (fused) return fused;
   const checks = checkNodes.map(compileCheck);
   if (checks.length === 0) return base;
   return (value) => {
@@ -174,6 +174,7 @@ function compileObject(def: ZodInternals['def'], owned: boolean): Check {
   const keys = Object.keys(shape);
   if (keys.includes('__proto__') || Object.getOwnPropertySymbols(shape).length > 0) throw new Unsupported('unusual object keys');
   const known = new Set(keys);
+  const ownNamesOnly = keys.every((key) => !(key in Object.prototype));
   const fields = keys.map((key) => {
     const { optin, optout } = shape[key]!._zod;
     let presence: 'required' | 'optional' | 'defaulted';
@@ -191,17 +192,22 @@ function compileObject(def: ZodInternals['def'], owned: boolean): Check {
     let present = 0;
     for (let f = 0; f < fields.length; f++) {
       const { key, presence, check } = fields[f]!;
-      const has = key in input;
+      // One keyed load; `in` only to tell a member holding undefined from a missing one.
+      const given = input[key];
+      const has = given !== undefined || key in input;
       if (!has && presence === 'optional') continue;
       if (!has && presence === 'required') return ASK_ZOD;
       if (has) present++;
-      const member = check(input[key]);
+      const member = check(given);
       if (member === ASK_ZOD) return ASK_ZOD;
-      if (out === undefined && (!has || member !== input[key])) out = copyOfFields(input, fields, f);
+      if (out === undefined && (!has || member !== given)) out = copyOfFields(input, fields, f);
       // A defaulted key is always written; an optional or required one when present (even as undefined).
       if (out !== undefined) out[key] = member;
     }
-    if (strict) for (const key in input) if (!known.has(key)) return ASK_ZOD;
+    // No key the shape lacks: as many own keys as named members were found settles it (the members found are own
+    // ones when the input is a plain object and no shape key is an Object.prototype member); else each key is looked up.
+    const plain = ownNamesOnly && Object.getPrototypeOf(input) === Object.prototype;
+    if (strict && !(plain && Object.keys(input).length === present)) for (const key in input) if (!known.has(key)) return ASK_ZOD;
     // Non-strict: zod strips keys the shape does not name, so an input with any is not zod's output.
     if (out === undefined && !strict && ownKeyCount(input) !== present) out = copyOfFields(input, fields, fields.length);
     return out ?? input;
@@ -235,6 +241,40 @@ function boundedNumber(checkNodes: ZodNode[]): Check | undefined {
     if (typeof value !== 'number' || !Number.isFinite(value)) return ASK_ZOD;
     if (value < low || (value === low && !lowInclusive) || value > high || (value === high && !highInclusive)) return ASK_ZOD;
     return integer && !Number.isSafeInteger(value) ? ASK_ZOD : value;
+  };
+}
+
+/**
+ * A string with a minimum length and pattern formats (`min(1)`, `regex`, `uuid`, `iso.datetime`) as one test, for the
+ * same reason. The minimum keeps the general check's rule for the zone where UTF-16 units and code points may
+ * disagree (see `compileCheckBody`). Any other check, or a conditional one, leaves the string to the general way.
+ */
+function checkedString(zod: ZodInternals, checkNodes: ZodNode[]): Check | undefined {
+  let minimum = 0;
+  let minimumCheck: Check | undefined;
+  const patterns: RegExp[] = [];
+  for (const node of checkNodes) {
+    const def = node._zod.def as Record<string, unknown>;
+    if (def.when !== undefined) return undefined;
+    if (def.check === 'min_length' && typeof def.minimum === 'number') {
+      if (minimumCheck !== undefined) return undefined;
+      minimum = def.minimum;
+      minimumCheck = compileCheck(node);
+    } else if (def.check === 'string_format' && def.pattern instanceof RegExp && PATTERN_ONLY_FORMATS.has(def.format as string)) {
+      patterns.push(def.pattern);
+    } else {
+      return undefined;
+    }
+  }
+  if (zod.def.coerce) return undefined;
+  return (value) => {
+    if (typeof value !== 'string') return ASK_ZOD;
+    if (value.length < minimum * 2 && minimumCheck !== undefined && minimumCheck(value) === ASK_ZOD) return ASK_ZOD;
+    for (const pattern of patterns) {
+      pattern.lastIndex = 0;
+      if (!pattern.test(value)) return ASK_ZOD;
+    }
+    return value;
   };
 }
 

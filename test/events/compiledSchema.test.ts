@@ -175,6 +175,8 @@ describe('compiled schemas (the fast path of event validation)', () => {
       { ...valid, pair: { low: 1, high: 2 } }, { ...valid, pair: { low: 3, high: 2 } }, { ...valid, pair: { low: 1, high: 2, more: 0 } },
       { ...valid, at: '2026-11-24 10:00' }, { ...valid, id: 'not-a-uuid' }, { ...valid, surprise: 1 }, JSON.parse(`{"__proto__": 1, "name": "ab"}`),
       { ...valid, note: undefined }, (({ note: _n, ...rest }) => rest)(valid), [], null, 'text',
+      // A member inherited from a prototype and an unknown own key: as many own keys as members found, yet not valid.
+      Object.assign(Object.create({ name: 'ab' }) as object, (({ name: _n, ...rest }) => ({ ...rest, surprise: 1 }))(valid)),
     ];
     for (const sample of samples) expectAgreement(schema, compiled, sample);
     expect(compiled({ ...valid, ratio: undefined })).toHaveProperty('ratio', undefined);
