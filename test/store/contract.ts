@@ -209,6 +209,17 @@ export function eventStoreContract(adapter: string, open: () => Promise<StoreUnd
         expect(last.position > all[all.length - 1]!.position).toBe(true);
       });
 
+      it('reads a stream when the read is consumed, not when it is made, and the same one by one as collected', async () => {
+        const a = stream('session');
+        await store.appendToStream(a, batch(a, 2));
+        const made = store.readStream(a);
+        await store.appendToStream(a, batch(a, 1, 2), { expectedState: 1n });
+        const oneByOne: RecordedEvent[] = [];
+        for await (const event of made) oneByOne.push(event);
+        expect(oneByOne.map((e) => e.revision)).toEqual([0n, 1n, 2n]);
+        expect(await collect(store.readStream(a))).toEqual(oneByOne);
+      });
+
       it('knows its newest position, if it tells it: a caught-up reader then skips a read that would be empty', async () => {
         if (store.lastPosition === undefined) return;
         const a = stream('session');
