@@ -98,7 +98,7 @@ export function rankedEpisodes(state: SessionMemoryState, query: Pick<MemoryQuer
  * its own words in their order, cosine = dot / sqrt(norm × norm). So a ranking is the same to the last bit.
  */
 
-/** An episode's words, counts in first-occurrence order, and its position as a number to order ties by. */
+/** An episode's words, counts in first-occurrence order, and its position as a bigint to order ties by. */
 interface EpisodeTerms {
   words: string[];
   counts: number[];

@@ -54,11 +54,11 @@ function compile(node: ZodNode, owned: boolean): Check {
   const zod = node._zod;
   const { def } = zod;
   if (def.coerce) throw new Unsupported(`coerce on ${def.type}`);
-  const base = compileBase(node, owned);
   // zod runs a schema's checks after its parse, the schema itself first when it is a check (string formats).
   const checkNodes = [...(zod.traits.has('$ZodCheck') ? [node] : []), ...(def.checks ?? [])];
-  const fused = def.type === 'number' ? boundedNumber(checkNodes) : def.type === 'string' ? checkedString(zod, checkNodes) : undefined;
+  const fused = def.type === 'number' ? boundedNumber(checkNodes) : def.type === 'string' ? checkedString(checkNodes) : undefined;
   if (fused) return fused;
+  const base = compileBase(node, owned);
   const checks = checkNodes.map(compileCheck);
   if (checks.length === 0) return base;
   return (value) => {
@@ -249,7 +249,7 @@ function boundedNumber(checkNodes: ZodNode[]): Check | undefined {
  * same reason. The minimum keeps the general check's rule for the zone where UTF-16 units and code points may
  * disagree (see `compileCheckBody`). Any other check, or a conditional one, leaves the string to the general way.
  */
-function checkedString(zod: ZodInternals, checkNodes: ZodNode[]): Check | undefined {
+function checkedString(checkNodes: ZodNode[]): Check | undefined {
   let minimum = 0;
   let minimumCheck: Check | undefined;
   const patterns: RegExp[] = [];
@@ -266,7 +266,6 @@ function checkedString(zod: ZodInternals, checkNodes: ZodNode[]): Check | undefi
       return undefined;
     }
   }
-  if (zod.def.coerce) return undefined;
   return (value) => {
     if (typeof value !== 'string') return ASK_ZOD;
     if (value.length < minimum * 2 && minimumCheck !== undefined && minimumCheck(value) === ASK_ZOD) return ASK_ZOD;

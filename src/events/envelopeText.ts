@@ -26,6 +26,35 @@ const ACTOR_KIND = shape.actorKind!._zod.def.checks![0]!._zod.def.pattern!;
 /** Actor kinds are a handful of words; each is tested against the pattern once. */
 const knownKinds = new Set<string>();
 
+function isActorKind(value: string): boolean {
+  if (knownKinds.has(value)) return true;
+  if (!ACTOR_KIND.test(value)) return false;
+  knownKinds.add(value);
+  return true;
+}
+
+function isRecordedAt(value: string): boolean {
+  RECORDED_AT.lastIndex = 0;
+  return RECORDED_AT.test(value);
+}
+
+const METADATA_KEYS = new Set(['actorId', 'actorKind', 'sessionId', 'correlationId', 'causationId', 'recordedAt', 'schemaVersion', 'machineVersion', 'prevHash', 'hash']);
+
+/**
+ * The same rules as `recordedMetadataSchema`, for an envelope already parsed (not in canonical form, or not text at
+ * all, as KurrentDB hands it over); anything it refuses goes to zod, which explains the refusal.
+ */
+export function looksLikeRecordedMetadata(value: unknown): value is RecordedMetadata {
+  if (typeof value !== 'object' || value === null) return false;
+  const m = value as Record<string, unknown>;
+  for (const key in m) if (!METADATA_KEYS.has(key)) return false;
+  const text = (v: unknown) => typeof v === 'string' && v.length > 0;
+  return text(m.actorId) && typeof m.actorKind === 'string' && isActorKind(m.actorKind) && text(m.sessionId)
+    && text(m.correlationId) && (m.causationId === null || text(m.causationId)) && typeof m.recordedAt === 'string'
+    && isRecordedAt(m.recordedAt) && Number.isInteger(m.schemaVersion) && (m.schemaVersion as number) > 0 && text(m.machineVersion)
+    && isSha256Hex(m.prevHash) && isSha256Hex(m.hash);
+}
+
 export function readEnvelopeText(text: string): EnvelopeText | undefined {
   // With no backslash there are no escapes, so each string ends at the next quote.
   if (text.indexOf('\\') >= 0) return undefined;
@@ -57,12 +86,7 @@ export function readEnvelopeText(text: string): EnvelopeText | undefined {
   // JSON refuses a raw control character in a string; the members with a fixed form above cannot hold one.
   if (!plainText(actorId, 0) || !plainText(sessionId, 1) || !plainText(machineVersion, 2) || !plainText(correlationId, 3)
     || (causationId !== null && !plainText(causationId, 4))) return undefined;
-  if (!knownKinds.has(actorKind)) {
-    if (!ACTOR_KIND.test(actorKind)) return undefined;
-    knownKinds.add(actorKind);
-  }
-  RECORDED_AT.lastIndex = 0;
-  if (!RECORDED_AT.test(recordedAt)) return undefined;
+  if (!isActorKind(actorKind) || !isRecordedAt(recordedAt)) return undefined;
   return {
     metadata: { actorId, actorKind, causationId, correlationId, hash, machineVersion, prevHash, recordedAt, schemaVersion, sessionId },
     // `,"hash":"…"` spans from the end of correlationId's value to the end of its own.

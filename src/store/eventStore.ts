@@ -129,9 +129,8 @@ export async function mayHaveEvents(store: EventStore, streamId: string): Promis
 
 /**
  * A read a store answers with one query (SQLite, memory): iterated, it decodes and yields one event at a time like
- * any read; collected, it decodes every event in one synchronous pass, without a promise per event, which is a
- * tenth of the cost of a replay. The query runs when the read is first consumed, not when it is made, as a
- * generator's would.
+ * any read; collected, it decodes every event in one synchronous pass, without a promise per event (about 0.5 µs
+ * each in a replay). The query runs when the read is first consumed, not when it is made, as a generator's would.
  */
 export class BufferedRead<Row> implements AsyncIterable<RecordedEvent> {
   readonly #fetch: () => readonly Row[];

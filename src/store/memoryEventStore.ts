@@ -6,13 +6,12 @@ import { checkStreamAppends, type StreamAppend } from './multiStreamAppend.ts';
 import { catchUpSubscription } from './catchUpSubscription.ts';
 import { ChangeSignal } from './changeSignal.ts';
 import { StreamDeletedError, StreamNotFoundError } from './errors.ts';
-import { BufferedRead } from './eventStore.ts';
 import type {
   AppendResult, EventLocation, EventStore, ExpectedState, ReadAllOptions, ReadStreamOptions, StreamMetadata, Subscription,
   SubscribeToAllOptions, SubscribeToStreamOptions,
 } from './eventStore.ts';
 import { allReadRange, streamReadRange } from './readSelection.ts';
-import { decodeRecord, linkChecker, type StoredRecord } from './recordDecoder.ts';
+import { decodeRecord, verifiedStreamRead, type StoredRecord } from './recordDecoder.ts';
 import { firstReadableRevision, parseStreamMetadata } from './streamMetadata.ts';
 
 interface Row extends StoredRecord {
@@ -106,21 +105,14 @@ export class MemoryEventStore implements EventStore {
 
   readStream(streamId: string, options: ReadStreamOptions = {}): AsyncIterable<RecordedEvent> {
     const range = streamReadRange(options);
-    return new BufferedRead(() => {
+    return verifiedStreamRead(() => {
       const stream = this.readableStream(streamId);
       const visible = stream.rows.filter((row) => !row.hidden);
       const ordered = range.direction === 'forwards'
         ? visible.filter((row) => range.from === undefined || row.revision >= range.from)
         : visible.filter((row) => range.from === undefined || row.revision <= range.from).reverse();
       return ordered.slice(0, range.maxCount);
-    }, () => {
-      const checkLink = linkChecker(range.direction);
-      return (row) => {
-        const event = decodeRecord(row, this.registry);
-        checkLink(event);
-        return event;
-      };
-    });
+    }, range.direction, this.registry);
   }
 
   async *readAll(options: ReadAllOptions = {}): AsyncGenerator<RecordedEvent> {

@@ -1,9 +1,10 @@
 import { recordedMetadataSchema, type RecordedEvent, type RecordedMetadata } from '../events/envelope.ts';
 import { zodProblems, type EventPlace } from '../events/eventSchemaError.ts';
 import type { EventRegistry } from '../events/eventRegistry.ts';
-import { readEnvelopeText, isSha256Hex } from '../events/envelopeText.ts';
+import { looksLikeRecordedMetadata, readEnvelopeText } from '../events/envelopeText.ts';
 import { computeEventHash, hashOfCanonicalParts, storedTextMatchesHash } from '../events/hashChain.ts';
 import { CorruptEventError } from './errors.ts';
+import { BufferedRead } from './eventStore.ts';
 
 /** A record as an adapter stores it: data and metadata as JSON text (sqlite, memory) or already parsed (KurrentDB). */
 export interface StoredRecord {
@@ -64,21 +65,6 @@ function verifiedHash(record: StoredRecord, data: unknown, metadata: RecordedMet
   return verified ? metadata.hash : computeEventHash({ type: record.type, data, metadata });
 }
 
-const METADATA_KEYS = new Set(['actorId', 'actorKind', 'sessionId', 'correlationId', 'causationId', 'recordedAt', 'schemaVersion', 'machineVersion', 'prevHash', 'hash']);
-const RECORDED_AT = (recordedMetadataSchema.shape.recordedAt as unknown as { _zod: { def: { pattern: RegExp } } })._zod.def.pattern;
-
-/** The same rules as `recordedMetadataSchema`, written out for the read path; anything it refuses goes to zod. */
-function looksLikeRecordedMetadata(value: unknown): value is RecordedMetadata {
-  if (typeof value !== 'object' || value === null) return false;
-  const m = value as Record<string, unknown>;
-  for (const key in m) if (!METADATA_KEYS.has(key)) return false;
-  const text = (v: unknown) => typeof v === 'string' && v.length > 0;
-  return text(m.actorId) && typeof m.actorKind === 'string' && /^[a-z][a-zA-Z0-9]*$/.test(m.actorKind) && text(m.sessionId)
-    && text(m.correlationId) && (m.causationId === null || text(m.causationId)) && typeof m.recordedAt === 'string'
-    && RECORDED_AT.test(m.recordedAt) && Number.isInteger(m.schemaVersion) && (m.schemaVersion as number) > 0 && text(m.machineVersion)
-    && isSha256Hex(m.prevHash) && isSha256Hex(m.hash);
-}
-
 function parseJson(value: unknown, field: string, place: EventPlace): unknown {
   if (typeof value !== 'string') return value;
   try {
@@ -86,6 +72,18 @@ function parseJson(value: unknown, field: string, place: EventPlace): unknown {
   } catch (error) {
     throw new CorruptEventError(place, 'invalid-json', `${field} is not JSON (${(error as Error).message})`);
   }
+}
+
+/** A stream read of records a store fetches in one go: each decoded, and checked to link to the one before it. */
+export function verifiedStreamRead(fetch: () => readonly StoredRecord[], direction: 'forwards' | 'backwards', registry: EventRegistry): BufferedRead<StoredRecord> {
+  return new BufferedRead(fetch, () => {
+    const checkLink = linkChecker(direction);
+    return (record) => {
+      const event = decodeRecord(record, registry);
+      checkLink(event);
+      return event;
+    };
+  });
 }
 
 /**

@@ -10,13 +10,12 @@ import { catchUpSubscription } from './catchUpSubscription.ts';
 import { checkStreamAppends, type StreamAppend } from './multiStreamAppend.ts';
 import { ChangeSignal } from './changeSignal.ts';
 import { DuplicateEventIdError, StoreUnavailableError, StreamDeletedError, StreamNotFoundError } from './errors.ts';
-import { BufferedRead } from './eventStore.ts';
 import type {
   AppendResult, EventLocation, EventStore, ExpectedState, ReadAllOptions, ReadStreamOptions, StreamMetadata, Subscription,
   SubscribeToAllOptions, SubscribeToStreamOptions,
 } from './eventStore.ts';
 import { allReadRange, END_MARKER, prefixes, streamReadRange } from './readSelection.ts';
-import { decodeRecord, linkChecker, type StoredRecord } from './recordDecoder.ts';
+import { decodeRecord, verifiedStreamRead, type StoredRecord } from './recordDecoder.ts';
 import { sqliteFailure } from './sqliteFailure.ts';
 import { SQLITE_SCHEMA, SQLITE_SCHEMA_VERSION } from './sqliteSchema.ts';
 import { firstReadableRevision, parseStreamMetadata } from './streamMetadata.ts';
@@ -193,22 +192,15 @@ export class SqliteEventStore implements EventStore {
 
   readStream(streamId: string, options: ReadStreamOptions = {}): AsyncIterable<RecordedEvent> {
     const range = streamReadRange(options);
-    return new BufferedRead(() => {
+    return verifiedStreamRead(() => {
       // One statement for the whole read: a read split into pages could see a scavenge between them.
       const rows = (range.direction === 'forwards'
         ? this.statements.streamForwards.all(streamId, range.from ?? 0n, limit(range.maxCount))
         : this.statements.streamBackwards.all(streamId, range.from ?? END_MARKER - 1n, limit(range.maxCount))) as unknown as EventRow[];
       // Deleted and never-written streams have no rows, so only an empty read needs the head to tell them apart.
       if (rows.length === 0) this.readableHead(streamId);
-      return rows;
-    }, () => {
-      const checkLink = linkChecker(range.direction);
-      return (row) => {
-        const event = decodeRecord(toRecord(row), this.registry);
-        checkLink(event);
-        return event;
-      };
-    });
+      return rows.map(toRecord);
+    }, range.direction, this.registry);
   }
 
   async locateInStream(streamId: string, from: bigint | 'start' | 'end'): Promise<EventLocation | undefined> {
