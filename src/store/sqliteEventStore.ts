@@ -49,6 +49,9 @@ type EventRow = [position: bigint, streamId: string, revision: bigint, eventId: 
 
 const PAGE = 1000;
 const COLUMNS = 'position, stream_id, revision, event_id, type, data, metadata';
+/** A stream read names its stream: reading the id back from every row would cost a string per event for nothing. */
+type StreamEventRow = [position: bigint, revision: bigint, eventId: string, type: string, data: string, metadata: string];
+const STREAM_COLUMNS = 'position, revision, event_id, type, data, metadata';
 
 /**
  * The embedded default store: one SQLite file in WAL mode through `node:sqlite`. Every append is one
@@ -115,8 +118,8 @@ export class SqliteEventStore implements EventStore {
         ON CONFLICT (stream_id) DO UPDATE SET max_count = excluded.max_count, truncate_before = excluded.truncate_before`),
       setStatus: this.db.prepare('UPDATE streams SET status = ? WHERE stream_id = ?'),
       scavenge: this.db.prepare('DELETE FROM events WHERE stream_id = ? AND revision < ?'),
-      streamForwards: eventRows(this.db.prepare(`SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision ASC LIMIT ?`)),
-      streamBackwards: eventRows(this.db.prepare(`SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND revision <= ? ORDER BY revision DESC LIMIT ?`)),
+      streamForwards: eventRows(this.db.prepare(`SELECT ${STREAM_COLUMNS} FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision ASC LIMIT ?`)),
+      streamBackwards: eventRows(this.db.prepare(`SELECT ${STREAM_COLUMNS} FROM events WHERE stream_id = ? AND revision <= ? ORDER BY revision DESC LIMIT ?`)),
       locateFrom: bigints(this.db.prepare('SELECT revision, position, recorded_at FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision ASC LIMIT 1')),
       locateLast: bigints(this.db.prepare('SELECT revision, position, recorded_at FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1')),
       allForwards: eventRows(this.db.prepare(`SELECT ${COLUMNS} FROM events WHERE position >= ? ORDER BY position ASC LIMIT ?`)),
@@ -196,10 +199,10 @@ export class SqliteEventStore implements EventStore {
       // One statement for the whole read: a read split into pages could see a scavenge between them.
       const rows = (range.direction === 'forwards'
         ? this.statements.streamForwards.all(streamId, range.from ?? 0n, limit(range.maxCount))
-        : this.statements.streamBackwards.all(streamId, range.from ?? END_MARKER - 1n, limit(range.maxCount))) as unknown as EventRow[];
+        : this.statements.streamBackwards.all(streamId, range.from ?? END_MARKER - 1n, limit(range.maxCount))) as unknown as StreamEventRow[];
       // Deleted and never-written streams have no rows, so only an empty read needs the head to tell them apart.
       if (rows.length === 0) this.readableHead(streamId);
-      return rows.map(toRecord);
+      return rows.map((row) => toStreamRecord(streamId, row));
     }, range.direction, this.registry);
   }
 
@@ -291,8 +294,8 @@ export class SqliteEventStore implements EventStore {
       readPage: (after) => {
         const row = this.statements.head.get(streamId) as StreamRow | undefined;
         if (row?.status === 'tombstoned') throw new StreamDeletedError(streamId);
-        const rows = this.statements.streamForwards.all(streamId, after === undefined ? 0n : after + 1n, PAGE) as unknown as EventRow[];
-        return rows.map((r) => decodeRecord(toRecord(r), this.registry));
+        const rows = this.statements.streamForwards.all(streamId, after === undefined ? 0n : after + 1n, PAGE) as unknown as StreamEventRow[];
+        return rows.map((row) => decodeRecord(toStreamRecord(streamId, row), this.registry));
       },
     });
   }
@@ -418,6 +421,10 @@ function toMetadata(row: StreamRow): StreamMetadata {
 }
 
 function toRecord([position, streamId, revision, eventId, type, data, metadata]: EventRow): StoredRecord {
+  return { streamId, revision, position, eventId, type, data, metadata };
+}
+
+function toStreamRecord(streamId: string, [position, revision, eventId, type, data, metadata]: StreamEventRow): StoredRecord {
   return { streamId, revision, position, eventId, type, data, metadata };
 }
 
