@@ -76,6 +76,8 @@ function sortedObject(object: Record<string, unknown>): unknown {
     const form = member === undefined ? member : sortedForm(member);
     if (form === UNSURE) return UNSURE;
     if (form !== member && copy === undefined) {
+      // Assigning "__proto__" to the copy would set its prototype rather than make the key.
+      if (keys.includes('__proto__')) return UNSURE;
       copy = {};
       for (let j = 0; j < i; j++) copy[keys[j]!] = object[keys[j]!];
     }
