@@ -104,10 +104,14 @@ const countedPieces: Record<TokenEncoding, RememberedResults<number>> = { o200k_
 function countPieces(text: string, encoding: TokenEncoding): number {
   const pieces = text.match(pieceSplitters[encoding]);
   if (!pieces) return 0;
-  const remembered = countedPieces[encoding];
   let total = 0;
-  for (const piece of pieces) total += remembered.peek(piece) ?? remembered.remember(piece, encode(piece, encoding).length);
+  for (const piece of pieces) total += countPiece(piece, encoding);
   return total;
+}
+
+function countPiece(piece: string, encoding: TokenEncoding): number {
+  const remembered = countedPieces[encoding];
+  return remembered.peek(piece) ?? remembered.remember(piece, encode(piece, encoding).length);
 }
 
 /** Texts shorter than this are counted whole: splitting them would save nothing. */
@@ -155,6 +159,7 @@ const WHITESPACE = /\s/;
 
 /** The longest prefix of `text` that is at most `maxTokens` tokens, cut where a model would stop. */
 export function truncateToTokens(text: string, maxTokens: number, encoding: TokenEncoding = DEFAULT_ENCODING): string {
+  if (!NON_ASCII.test(text)) return asciiTokenPrefix(text, maxTokens, encoding).prefix;
   const tokens = encode(text, encoding);
   if (tokens.length <= maxTokens) return text;
   return new TextDecoder().decode(encoder(encoding).decode(tokens.slice(0, Math.max(0, maxTokens))));
@@ -165,10 +170,32 @@ export function truncateToTokens(text: string, maxTokens: number, encoding: Toke
  * A decoded prefix can end inside a character; the replacement character that leaves is dropped.
  */
 export function tokenPrefix(text: string, maxTokens: number, encoding: TokenEncoding = DEFAULT_ENCODING): { prefix: string; tokens: number } {
+  if (!NON_ASCII.test(text)) return asciiTokenPrefix(text, maxTokens, encoding);
   const tokens = encode(text, encoding);
   if (tokens.length <= maxTokens) return { prefix: text, tokens: tokens.length };
   const prefix = new TextDecoder().decode(encoder(encoding).decode(tokens.slice(0, Math.max(0, maxTokens))));
   return { prefix: prefix.replace(/\uFFFD+$/, ''), tokens: tokens.length };
+}
+
+/**
+ * An ASCII text's first `maxTokens` tokens decoded, piece by piece: its tokens are its pieces' tokens one after
+ * another (see `countPieces`), so they are the whole pieces that fit and the first tokens of the next, the only
+ * piece encoded here. Every byte of ASCII text is a whole character, so no cut leaves half of one.
+ */
+function asciiTokenPrefix(text: string, maxTokens: number, encoding: TokenEncoding): { prefix: string; tokens: number } {
+  let tokens = 0;
+  let end = 0;
+  let prefix: string | undefined;
+  for (const piece of text.match(pieceSplitters[encoding]) ?? []) {
+    const count = countPiece(piece, encoding);
+    if (prefix === undefined && tokens + count > maxTokens) {
+      const head = encode(piece, encoding).slice(0, Math.max(0, maxTokens - tokens));
+      prefix = text.slice(0, end) + new TextDecoder().decode(encoder(encoding).decode(head));
+    }
+    tokens += count;
+    end += piece.length;
+  }
+  return { prefix: prefix ?? text, tokens };
 }
 
 /**

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { get_encoding } from 'tiktoken';
 import { mulberry32 } from '../../src/models/seededRandom.ts';
-import { countTokens, encodingForModel, forgetTokenCounts, PIECE_PATTERNS, truncateToTokens } from '../../src/models/tokenCount.ts';
+import { countTokens, encodingForModel, forgetTokenCounts, PIECE_PATTERNS, tokenPrefix, truncateToTokens } from '../../src/models/tokenCount.ts';
 
 /**
  * Asserts `countTokens` gives what tiktoken gives encoding each text whole, in both encodings, from a cold start.
@@ -83,6 +83,30 @@ describe('token counting', () => {
     expect(text.startsWith(cut)).toBe(true);
     expect(truncateToTokens(text, 500)).toBe(text);
     expect(truncateToTokens(text, 0)).toBe('');
+  });
+
+  it('cuts a text to its first n tokens exactly as decoding tiktoken\'s first n tokens does, in both encodings', () => {
+    // ASCII text is cut piece by piece; the rest by tiktoken itself. Budgets from none to past the whole text.
+    const foreign = ['é', '日本語', '😀', '…', '\u0085', '\u00a0'];
+    for (const encoding of ['o200k_base', 'cl100k_base'] as const) {
+      const whole = get_encoding(encoding);
+      try {
+        forgetTokenCounts();
+        const random = mulberry32(13);
+        for (let i = 0; i < 1_500; i++) {
+          const text = Array.from({ length: between(random, 0, 60) }, () => (random() < 0.05 ? pickFrom(random, foreign) : asciiAtom(random))).join('');
+          const tokens = whole.encode(text, undefined, []);
+          const budget = between(random, -1, tokens.length + 2);
+          const decoded = new TextDecoder().decode(whole.decode(tokens.slice(0, Math.max(0, budget))));
+          const expected = tokens.length <= budget ? text : decoded;
+          const label = `${encoding} ${budget} ${JSON.stringify(text)}`;
+          expect(truncateToTokens(text, budget, encoding), label).toBe(expected);
+          expect(tokenPrefix(text, budget, encoding), label).toEqual({ prefix: tokens.length <= budget ? text : decoded.replace(/\uFFFD+$/, ''), tokens: tokens.length });
+        }
+      } finally {
+        whole.free();
+      }
+    }
   });
 
   it('picks the encoding by model name for models without a profile', () => {
