@@ -102,10 +102,8 @@ const countedPieces: Record<TokenEncoding, RememberedResults<number>> = { o200k_
  * that must end exactly there, so it spans the same characters: the piece is the same either way.
  */
 function countPieces(text: string, encoding: TokenEncoding): number {
-  const pieces = text.match(pieceSplitters[encoding]);
-  if (!pieces) return 0;
   let total = 0;
-  for (const piece of pieces) total += countPiece(piece, encoding);
+  for (const piece of text.match(pieceSplitters[encoding]) ?? []) total += countPiece(piece, encoding);
   return total;
 }
 
@@ -159,10 +157,7 @@ const WHITESPACE = /\s/;
 
 /** The longest prefix of `text` that is at most `maxTokens` tokens, cut where a model would stop. */
 export function truncateToTokens(text: string, maxTokens: number, encoding: TokenEncoding = DEFAULT_ENCODING): string {
-  if (!NON_ASCII.test(text)) return asciiTokenPrefix(text, maxTokens, encoding).prefix;
-  const tokens = encode(text, encoding);
-  if (tokens.length <= maxTokens) return text;
-  return new TextDecoder().decode(encoder(encoding).decode(tokens.slice(0, Math.max(0, maxTokens))));
+  return firstTokens(text, maxTokens, encoding).prefix;
 }
 
 /**
@@ -170,11 +165,19 @@ export function truncateToTokens(text: string, maxTokens: number, encoding: Toke
  * A decoded prefix can end inside a character; the replacement character that leaves is dropped.
  */
 export function tokenPrefix(text: string, maxTokens: number, encoding: TokenEncoding = DEFAULT_ENCODING): { prefix: string; tokens: number } {
+  const { prefix, tokens } = firstTokens(text, maxTokens, encoding);
+  return { prefix: prefix.replace(/\uFFFD+$/, ''), tokens };
+}
+
+/** Decoding is stateless without `stream`, so one decoder serves every call. */
+const utf8 = new TextDecoder();
+
+/** The first `maxTokens` tokens of `text` decoded (`text` itself when it has no more), and how many tokens it has. */
+function firstTokens(text: string, maxTokens: number, encoding: TokenEncoding): { prefix: string; tokens: number } {
   if (!NON_ASCII.test(text)) return asciiTokenPrefix(text, maxTokens, encoding);
   const tokens = encode(text, encoding);
   if (tokens.length <= maxTokens) return { prefix: text, tokens: tokens.length };
-  const prefix = new TextDecoder().decode(encoder(encoding).decode(tokens.slice(0, Math.max(0, maxTokens))));
-  return { prefix: prefix.replace(/\uFFFD+$/, ''), tokens: tokens.length };
+  return { prefix: utf8.decode(encoder(encoding).decode(tokens.slice(0, Math.max(0, maxTokens)))), tokens: tokens.length };
 }
 
 /**
@@ -190,7 +193,7 @@ function asciiTokenPrefix(text: string, maxTokens: number, encoding: TokenEncodi
     const count = countPiece(piece, encoding);
     if (prefix === undefined && tokens + count > maxTokens) {
       const head = encode(piece, encoding).slice(0, Math.max(0, maxTokens - tokens));
-      prefix = text.slice(0, end) + new TextDecoder().decode(encoder(encoding).decode(head));
+      prefix = text.slice(0, end) + utf8.decode(encoder(encoding).decode(head));
     }
     tokens += count;
     end += piece.length;
