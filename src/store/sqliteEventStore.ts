@@ -18,6 +18,7 @@ import { allReadRange, END_MARKER, prefixes, streamReadRange } from './readSelec
 import { decodeRecord, verifiedStreamRead, type StoredRecord } from './recordDecoder.ts';
 import { sqliteFailure } from './sqliteFailure.ts';
 import { SQLITE_SCHEMA, SQLITE_SCHEMA_VERSION } from './sqliteSchema.ts';
+import { WalCheckpointer } from './walCheckpointer.ts';
 import { firstReadableRevision, parseStreamMetadata } from './streamMetadata.ts';
 
 export interface SqliteStoreOptions {
@@ -33,6 +34,11 @@ export interface SqliteStoreOptions {
    * it beyond fails with a "store is full" error and writes nothing. For a store on a shared or small volume.
    */
   maxBytes?: number;
+  /**
+   * Whether a thread of the store's own copies the write-ahead log back into the database (default true), rather
+   * than the COMMIT that fills it (see `WalCheckpointer`). Off, the store checkpoints exactly as SQLite does by default.
+   */
+  backgroundCheckpoints?: boolean;
 }
 
 interface StreamRow {
@@ -66,6 +72,9 @@ export class SqliteEventStore implements EventStore {
   private readonly pollMs: number;
   private readonly maxBytes: number | undefined;
   private readonly statements: ReturnType<SqliteEventStore['prepare']>;
+  private readonly checkpointer: WalCheckpointer | undefined;
+  /** The bytes of event data the transaction in progress has written; the checkpointer hears of them on commit. */
+  private bytesInTransaction = 0;
   private closed = false;
 
   constructor(path: string, options: SqliteStoreOptions = {}) {
@@ -95,6 +104,7 @@ export class SqliteEventStore implements EventStore {
       throw new StoreUnavailableError(`The SQLite store at ${path} has schema version ${version?.value}; this build reads version ${SQLITE_SCHEMA_VERSION}.`);
     }
     this.statements = this.prepare();
+    if (options.backgroundCheckpoints !== false && !isInMemory(path)) this.checkpointer = new WalCheckpointer(this.db, path);
   }
 
   private prepare() {
@@ -179,6 +189,7 @@ export class SqliteEventStore implements EventStore {
         streamId, event.revision, event.eventId, event.type, event.dataJson, event.metadataJson, event.metadata.recordedAt,
       );
       position = BigInt(inserted.lastInsertRowid);
+      this.bytesInTransaction += event.dataJson.length + event.metadataJson.length;
       recorded.push({ eventId: event.eventId, type: event.type, data: event.data, metadata: event.metadata, streamId, revision: event.revision, position });
     }
     const last = plan.events[plan.events.length - 1]!;
@@ -338,6 +349,7 @@ export class SqliteEventStore implements EventStore {
     if (this.closed) return;
     this.closed = true;
     this.db.close();
+    await this.checkpointer?.close();
   }
 
   /** The newest position in the store, 0n when empty. */
@@ -379,9 +391,11 @@ export class SqliteEventStore implements EventStore {
     } catch (error) {
       throw sqliteFailure(error, { path: this.path, action: 'begin', maxBytes: this.maxBytes }) ?? error;
     }
+    this.bytesInTransaction = 0;
     try {
       const result = work();
       this.db.exec('COMMIT');
+      this.checkpointer?.committed(this.bytesInTransaction);
       return result;
     } catch (error) {
       this.rollBack();
@@ -403,6 +417,11 @@ export class SqliteEventStore implements EventStore {
     const { page_size: pageSize } = this.db.prepare('PRAGMA page_size').get() as { page_size: number };
     this.db.exec(`PRAGMA max_page_count = ${Math.max(1, Math.floor(maxBytes / pageSize))}`);
   }
+}
+
+/** SQLite's in-memory databases, which have no write-ahead log to checkpoint. */
+function isInMemory(path: string): boolean {
+  return path === ':memory:' || path === '' || /^file:.*[?&]mode=memory(&|$)/.test(path);
 }
 
 function limit(maxCount: number): number {
