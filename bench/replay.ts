@@ -1,15 +1,14 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { createActor, type AnyStateMachine } from 'xstate';
 import type { RecordedEvent } from '../src/events/envelope.ts';
 import { foldActor, machineEventOf } from '../src/runtime/actorFold.ts';
 import { actorKindOf } from '../src/runtime/actorKinds.ts';
-import { ActorRuntime } from '../src/runtime/actorRuntime.ts';
-import { systemClock } from '../src/runtime/clock.ts';
-import { modelResolver } from '../src/runtime/modelResolver.ts';
 import { replayStream, type ActorStateAt } from '../src/runtime/replay.ts';
 import { collect } from '../src/store/eventStore.ts';
 import { SqliteEventStore } from '../src/store/sqliteEventStore.ts';
 import { eventsPerSecond, scratchDir, type BenchResult } from './fixtures.ts';
-import { actorStreamsOf, runSessions } from './sessionFixtures.ts';
+import { actorStreamsOf } from './sessionFixtures.ts';
 
 /** 300 sessions × 3 turns: ~9 000 events over 600 streams, filled in ~5 s, replayed in well under a second. */
 const SESSIONS = 300;
@@ -38,9 +37,10 @@ interface BareStream {
 export async function benchReplay(): Promise<BenchResult[]> {
   const scratch = scratchDir();
   try {
-    const store = new SqliteEventStore(scratch.file('replay.db'));
+    const path = scratch.file('replay.db');
+    const streamIds = (await fillStore(path)).flatMap(actorStreamsOf);
+    const store = new SqliteEventStore(path);
     try {
-      const streamIds = (await fillStore(store)).flatMap(actorStreamsOf);
 
       // Each side's inputs are made outside its timing and dropped after it: held through the other sides' timings,
       // a pre-read copy of the store (tens of MB) slows every young-generation collection of whatever runs then, which
@@ -103,18 +103,15 @@ export async function benchReplay(): Promise<BenchResult[]> {
 }
 
 /**
- * The sessions the replay reads, written by the real runtime. In a function of its own so that the runtime (its
- * actors, projections and triage memory) is garbage once it returns rather than held through the timings: a real
- * replay runs in a process that is not also hosting the sessions it replays.
+ * The sessions the replay reads, written by the real runtime in a process of its own (`replayFill.ts`), as a store
+ * `chronicle replay` reads was written by other processes. Filled in this one, the replay would run after the
+ * runtime's own use of the same functions (the machines' steps, the record decoder) on live objects, and be timed
+ * in a process no replay runs in.
  */
-async function fillStore(store: SqliteEventStore): Promise<string[]> {
-  const resolve = modelResolver(systemClock);
-  const runtime = new ActorRuntime({ store, models: resolve });
-  try {
-    return await runSessions(runtime, resolve, { prefix: 'replay', sessions: SESSIONS, turns: TURNS, concurrency: FILL_CONCURRENCY });
-  } finally {
-    runtime.stop();
-  }
+async function fillStore(path: string): Promise<string[]> {
+  const fill = new URL('./replayFill.ts', import.meta.url).pathname;
+  const { stdout } = await promisify(execFile)(process.execPath, [fill, path, String(SESSIONS), String(TURNS), String(FILL_CONCURRENCY)], { maxBuffer: 1 << 24 });
+  return JSON.parse(stdout) as string[];
 }
 
 /** Both sides must have folded the same events to the same state, or the comparison means nothing. */
