@@ -25,8 +25,8 @@ export class WalCheckpointer {
   #written = 0;
   #worker: Worker | undefined;
   #exited: Promise<void> | undefined;
-  /** Why the thread gave up, if it did: its checkpoints failed and SQLite's own took over again. */
-  failure: string | undefined;
+  /** Set when the thread's checkpoints failed and SQLite's own took over again. */
+  #gaveUp = false;
 
   constructor(db: DatabaseSync, path: string) {
     this.#db = db;
@@ -39,7 +39,7 @@ export class WalCheckpointer {
       Atomics.add(this.#commits, 0, 1);
       return;
     }
-    if (this.failure !== undefined || this.#exited) return;
+    if (this.#gaveUp || this.#exited) return;
     this.#written += bytes;
     if (this.#written < START_BYTES) return;
     this.#start();
@@ -62,9 +62,13 @@ export class WalCheckpointer {
     this.#db.exec(`PRAGMA wal_autocheckpoint = ${BACKSTOP_PAGES}`);
   }
 
+  /** The writer checkpoints as SQLite does by default again; the reason is a process warning, not a failed append. */
   #giveUp(reason: string): void {
-    this.failure = reason;
+    if (this.#gaveUp) return;
+    this.#gaveUp = true;
+    this.#worker?.postMessage('stop');
     this.#worker = undefined;
+    process.emitWarning(`${reason}; the store at ${this.#path} checkpoints in its own commits again`, 'ChronicleStoreWarning');
     try {
       this.#db.exec(`PRAGMA wal_autocheckpoint = ${SQLITE_DEFAULT_PAGES}`);
     } catch {

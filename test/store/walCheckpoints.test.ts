@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { collect } from '../../src/store/eventStore.ts';
 import { SqliteEventStore } from '../../src/store/sqliteEventStore.ts';
+import { batch } from '../support/events.ts';
 import { walFillingBatches } from '../support/walFilling.ts';
 
 const run = promisify(execFile);
@@ -53,6 +54,30 @@ describe('SQLite store: WAL checkpoints on a thread of their own', () => {
     // Nothing was lost or changed by being copied under the writer.
     const events = await collect(store.readStream('session-wal7'));
     expect(events.map((e) => e.revision)).toEqual(Array.from({ length: 20 }, (_, i) => BigInt(i)));
+    await store.close();
+  });
+
+  it('when the thread cannot checkpoint (the file moved away under the store), the store goes on writing and checkpoints itself', async () => {
+    const store = new SqliteEventStore(path);
+    const batches = walFillingBatches();
+    await store.appendToStream(batches[0]!.streamId, batches[0]!.events);
+    // The open store keeps its file; the thread, started later, finds nothing at the path.
+    renameSync(path, join(dir, 'moved.db'));
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.message);
+    process.on('warning', onWarning);
+    try {
+      for (const { streamId, events } of batches.slice(1)) await store.appendToStream(streamId, events);
+      for (let wait = 0; wait < 100 && warnings.length === 0; wait++) await new Promise((resolve) => setTimeout(resolve, 20));
+      // More appends after the thread gave up: SQLite's own checkpoints again.
+      await store.appendToStream('session-after', batch('session-after', 10));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings).toEqual([expect.stringMatching(/background WAL checkpoint.*checkpoints in its own commits again/)]);
+    expect(existsSync(path)).toBe(false);
+    expect((await collect(store.readStream('session-wal7'))).map((e) => e.revision)).toEqual(Array.from({ length: 20 }, (_, i) => BigInt(i)));
+    expect(await collect(store.readStream('session-after'))).toHaveLength(10);
     await store.close();
   });
 
