@@ -91,7 +91,7 @@ export async function benchModelCallOverhead(): Promise<OverheadResult[]> {
       const { ms, appendMs, prompts, batchSizes, rows } = best!;
       const calls = prompts.length;
       const bareModelMs = await bareModelMsPerCall(prompts);
-      const rawSqliteMs = rawInsertMs(scratch.file(`model-calls-raw-${index}.db`), batchSizes, rows) / calls;
+      const rawSqliteMs = await rawInsertMs(scratch.file(`model-calls-raw-${index}.db`), batchSizes, rows) / calls;
       const endToEndMs = ms / calls;
       results.push({
         name: `${name}, ${sessions} sessions × ${turns} turn${turns === 1 ? '' : 's'}`, calls, eventsPerCall: rows.length / calls, appendsPerCall: batchSizes.length / calls,
@@ -157,20 +157,21 @@ function storedRows(path: string, fromPosition: bigint): RawRow[] {
 }
 
 /** Raw INSERTs of `rows` into a fresh file, one `BEGIN IMMEDIATE … COMMIT` per recorded append; total ms. */
-function rawInsertMs(path: string, batchSizes: number[], rows: RawRow[]): number {
-  const db = openRawDatabase(path);
+async function rawInsertMs(path: string, batchSizes: number[], rows: RawRow[]): Promise<number> {
+  const raw = openRawDatabase(path);
   try {
-    const insert = db.prepare('INSERT INTO events (stream_id, revision, event_id, type, data, metadata, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    const insert = raw.db.prepare('INSERT INTO events (stream_id, revision, event_id, type, data, metadata, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)');
     const start = performance.now();
     let next = 0;
     for (const size of batchSizes) {
-      db.exec('BEGIN IMMEDIATE');
+      raw.db.exec('BEGIN IMMEDIATE');
+      const first = next;
       for (const end = next + size; next < end; next++) insert.run(...rows[next]!);
-      db.exec('COMMIT');
+      raw.commit(rows.slice(first, next));
     }
     return performance.now() - start;
   } finally {
-    db.close();
+    await raw.close();
   }
 }
 

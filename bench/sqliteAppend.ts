@@ -54,20 +54,20 @@ async function appendChronicle(path: string, warmup: Batch[], batches: Batch[]):
 }
 
 async function appendRaw(path: string, warmup: Batch[], batches: Batch[]): Promise<number> {
-  const db = openRawDatabase(path);
+  const raw = openRawDatabase(path);
   try {
-    const insert = db.prepare('INSERT INTO events (stream_id, revision, event_id, type, data, metadata, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    const insert = raw.db.prepare('INSERT INTO events (stream_id, revision, event_id, type, data, metadata, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)');
     const append = (list: Batch[]) => {
       for (const batch of list) {
-        db.exec('BEGIN IMMEDIATE');
+        raw.db.exec('BEGIN IMMEDIATE');
         for (const row of batch.rows) insert.run(...row);
-        db.exec('COMMIT');
+        raw.commit(batch.rows);
       }
     };
     append(warmup);
     return await eventsPerSecond(countEvents(batches), () => append(batches));
   } finally {
-    db.close();
+    await raw.close();
   }
 }
 

@@ -1,56 +1,54 @@
 import { DatabaseSync } from 'node:sqlite';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { parentPort, workerData } from 'node:worker_threads';
+import { COMMITS, STOPPED } from './walCheckpointState.ts';
 
 /**
  * The thread behind `WalCheckpointer`: its own connection to the store's file, copying the write-ahead log back into
- * the database with PASSIVE checkpoints, which never wait for (or block) the writer. It checkpoints only when the
- * writer has committed since its last pass, which the writer counts in `commits`.
+ * the database with PASSIVE checkpoints, which never wait for (or block) the writer. It sleeps until the writer
+ * counts a commit in the shared `state`, so an idle store costs no wake-ups.
  */
 interface CheckpointerData {
   path: string;
-  commits: SharedArrayBuffer;
-  everyMs: number;
+  state: SharedArrayBuffer;
+  gatherMs: number;
 }
 
-const { path, commits, everyMs } = workerData as CheckpointerData;
-const committed = new Int32Array(commits);
-// The commit that started this thread is counted: the first pass checkpoints it and everything before it.
-let seen = 0;
+const { path, state: shared, gatherMs } = workerData as CheckpointerData;
+const state = new Int32Array(shared);
+
+async function checkpointWhileWritten(checkpoint: () => unknown): Promise<void> {
+  // The commit that started this thread is counted: the first pass checkpoints it and everything before it.
+  let seen = 0;
+  while (Atomics.load(state, STOPPED) === 0) {
+    if (Atomics.load(state, COMMITS) === seen) {
+      const wait = Atomics.waitAsync(state, COMMITS, seen);
+      if (wait.async) await wait.value;
+      continue;
+    }
+    // Commits come in bursts (a model call's facts, a group of sessions): one pass copies a burst's pages.
+    await sleep(gatherMs);
+    if (Atomics.load(state, STOPPED) !== 0) return;
+    seen = Atomics.load(state, COMMITS);
+    checkpoint();
+  }
+}
+
 let db: DatabaseSync | undefined;
-let timer: ReturnType<typeof setInterval> | undefined;
-
-/** The writer's own checkpoints take over; it is told why, so the reason is not lost. */
-function giveUp(error: unknown): void {
-  clearInterval(timer);
-  db?.close();
-  db = undefined;
-  parentPort!.postMessage({ failed: (error as Error).message });
-}
-
+// A pending `Atomics.waitAsync` does not keep a thread alive; this timer does, without ever waking it in practice.
+const keepAlive = setInterval(() => {}, 2 ** 31 - 1);
 try {
   // `mode=rw`: the store's file must exist. Gone (moved or deleted under the store), it is not recreated empty here.
   const url = pathToFileURL(path);
   url.searchParams.set('mode', 'rw');
   db = new DatabaseSync(url);
-  const checkpoint = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
-  timer = setInterval(() => {
-    const now = Atomics.load(committed, 0);
-    if (now === seen) return;
-    seen = now;
-    try {
-      checkpoint.get();
-    } catch (error) {
-      giveUp(error);
-    }
-  }, everyMs);
+  const statement = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
+  await checkpointWhileWritten(() => statement.get());
 } catch (error) {
-  giveUp(error);
-}
-
-parentPort!.on('message', (message: unknown) => {
-  if (message !== 'stop') return;
-  clearInterval(timer);
+  // The writer's own checkpoints take over; it is told why, so the reason is not lost.
+  parentPort!.postMessage({ failed: (error as Error).message });
+} finally {
   db?.close();
-  parentPort!.close();
-});
+  clearInterval(keepAlive);
+}

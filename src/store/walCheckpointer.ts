@@ -1,5 +1,6 @@
 import type { DatabaseSync } from 'node:sqlite';
 import { Worker } from 'node:worker_threads';
+import { COMMITS, STATE_SLOTS, STOPPED } from './walCheckpointState.ts';
 
 /**
  * Moves SQLite's WAL checkpoints off the writing thread. By default SQLite checkpoints inside the COMMIT that takes
@@ -11,17 +12,18 @@ import { Worker } from 'node:worker_threads';
  *
  * The thread starts only once `START_BYTES` of events have been written, so a small store (most tests, a short CLI
  * run) never pays for one. The log grows several times faster than that (every commit writes whole pages, index
- * pages included): 1 MB of events is about where SQLite's first checkpoint would fall. Durability is SQLite's, unchanged: a checkpoint only copies what is already committed.
+ * pages included): 1 MB of events is about where SQLite's first checkpoint would fall. Durability is SQLite's,
+ * unchanged: a checkpoint only copies what is already committed.
  */
 const START_BYTES = 1024 * 1024;
 const BACKSTOP_PAGES = 10_000;
 const SQLITE_DEFAULT_PAGES = 1_000;
-const EVERY_MS = 20;
+const GATHER_MS = 20;
 
 export class WalCheckpointer {
   readonly #db: DatabaseSync;
   readonly #path: string;
-  readonly #commits = new Int32Array(new SharedArrayBuffer(4));
+  readonly #state = new Int32Array(new SharedArrayBuffer(4 * STATE_SLOTS));
   #written = 0;
   #worker: Worker | undefined;
   #exited: Promise<void> | undefined;
@@ -35,21 +37,20 @@ export class WalCheckpointer {
 
   /** After each commit, with the bytes it wrote. */
   committed(bytes: number): void {
-    if (this.#worker) {
-      Atomics.add(this.#commits, 0, 1);
-      return;
+    if (!this.#worker) {
+      if (this.#gaveUp || this.#exited) return;
+      this.#written += bytes;
+      if (this.#written < START_BYTES) return;
+      this.#start();
     }
-    if (this.#gaveUp || this.#exited) return;
-    this.#written += bytes;
-    if (this.#written < START_BYTES) return;
-    this.#start();
-    Atomics.add(this.#commits, 0, 1);
+    Atomics.add(this.#state, COMMITS, 1);
+    Atomics.notify(this.#state, COMMITS);
   }
 
   #start(): void {
     const extension = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
     const worker = new Worker(new URL(`./walCheckpointWorker.${extension}`, import.meta.url), {
-      workerData: { path: this.#path, commits: this.#commits.buffer, everyMs: EVERY_MS },
+      workerData: { path: this.#path, state: this.#state.buffer, gatherMs: GATHER_MS },
     });
     worker.on('message', (message: { failed?: string }) => {
       if (message.failed !== undefined) this.#giveUp(`background WAL checkpoint failed: ${message.failed}`);
@@ -66,7 +67,6 @@ export class WalCheckpointer {
   #giveUp(reason: string): void {
     if (this.#gaveUp) return;
     this.#gaveUp = true;
-    this.#worker?.postMessage('stop');
     this.#worker = undefined;
     process.emitWarning(`${reason}; the store at ${this.#path} checkpoints in its own commits again`, 'ChronicleStoreWarning');
     try {
@@ -80,8 +80,9 @@ export class WalCheckpointer {
   async close(): Promise<void> {
     // Held again while it stops: a process awaiting `close()` must not exit before the thread has.
     this.#worker?.ref();
-    this.#worker?.postMessage('stop');
     this.#worker = undefined;
+    Atomics.store(this.#state, STOPPED, 1);
+    Atomics.notify(this.#state, COMMITS);
     await this.#exited;
   }
 }
