@@ -42,7 +42,8 @@ try {
   // `mode=rw`: the store's file must exist. Gone (moved or deleted under the store), it is not recreated empty here.
   const url = pathToFileURL(path);
   url.searchParams.set('mode', 'rw');
-  db = new DatabaseSync(url);
+  // Opening reads the schema, which waits out a writer's brief exclusive moments (a log restart, its own checkpoint).
+  db = new DatabaseSync(url, { timeout: 5_000 });
   const statement = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
   await checkpointWhileWritten(() => statement.get());
 } catch (error) {

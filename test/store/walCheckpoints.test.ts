@@ -57,6 +57,26 @@ describe('SQLite store: WAL checkpoints on a thread of their own', () => {
     await store.close();
   });
 
+  it('a thread started in the middle of a burst of writes, and stopped at once, never gives up (six stores in a row)', async () => {
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.message);
+    process.on('warning', onWarning);
+    try {
+      for (let round = 0; round < 6; round++) {
+        const file = join(dir, `burst-${round}.db`);
+        const store = new SqliteEventStore(file);
+        // 6 MB in appends of 50 kB back to back: the thread starts, and opens its connection, while the writer commits.
+        const batches = [...walFillingBatches(), ...walFillingBatches(), ...walFillingBatches()];
+        for (const { streamId, events } of batches) await store.appendToStream(streamId, events);
+        await store.close();
+        expect(eventsInDatabaseFile(file, dir)).toBe(3 * WRITTEN);
+      }
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings).toEqual([]);
+  });
+
   it('when the thread cannot checkpoint (the file moved away under the store), the store goes on writing and checkpoints itself', async () => {
     const store = new SqliteEventStore(path);
     const batches = walFillingBatches();
