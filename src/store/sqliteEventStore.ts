@@ -18,8 +18,8 @@ import { allReadRange, END_MARKER, prefixes, streamReadRange } from './readSelec
 import { decodeRecord, verifiedStreamRead, type StoredRecord } from './recordDecoder.ts';
 import { sqliteFailure } from './sqliteFailure.ts';
 import { SQLITE_SCHEMA, SQLITE_SCHEMA_VERSION } from './sqliteSchema.ts';
-import { WalCheckpointer } from './walCheckpointer.ts';
 import { firstReadableRevision, parseStreamMetadata } from './streamMetadata.ts';
+import { WalCheckpointer } from './walCheckpointer.ts';
 
 export interface SqliteStoreOptions {
   registry?: EventRegistry;
@@ -104,7 +104,7 @@ export class SqliteEventStore implements EventStore {
       throw new StoreUnavailableError(`The SQLite store at ${path} has schema version ${version?.value}; this build reads version ${SQLITE_SCHEMA_VERSION}.`);
     }
     this.statements = this.prepare();
-    if (options.backgroundCheckpoints !== false && !isInMemory(path)) this.checkpointer = new WalCheckpointer(this.db, path);
+    if (options.backgroundCheckpoints !== false && isPlainFile(path)) this.checkpointer = new WalCheckpointer(this.db, path);
   }
 
   private prepare() {
@@ -419,9 +419,12 @@ export class SqliteEventStore implements EventStore {
   }
 }
 
-/** SQLite's in-memory databases, which have no write-ahead log to checkpoint. */
-function isInMemory(path: string): boolean {
-  return path === ':memory:' || path === '' || /^file:.*[?&]mode=memory(&|$)/.test(path);
+/**
+ * A file named by its path: not an in-memory or temporary database (no write-ahead log to checkpoint), nor a `file:`
+ * URI, whose options the checkpoint thread's own connection could not be sure to open the file with.
+ */
+function isPlainFile(path: string): boolean {
+  return path !== ':memory:' && path !== '' && !path.startsWith('file:');
 }
 
 function limit(maxCount: number): number {
