@@ -35,8 +35,10 @@ export interface SqliteStoreOptions {
    */
   maxBytes?: number;
   /**
-   * Whether a thread of the store's own copies the write-ahead log back into the database (default true), rather
-   * than the COMMIT that fills it (see `WalCheckpointer`). Off, the store checkpoints exactly as SQLite does by default.
+   * Whether a thread of the store's own copies the write-ahead log back into the database, rather than the COMMIT
+   * that fills it (see `WalCheckpointer`). Off, the store checkpoints exactly as SQLite does by default. Default: on,
+   * except for a store with `maxBytes`: under constant writing the thread lets the log grow to ~40 MB before it
+   * starts afresh, SQLite's default to ~4 MB, and a capped store is one on a volume where that difference may matter.
    */
   backgroundCheckpoints?: boolean;
 }
@@ -104,7 +106,7 @@ export class SqliteEventStore implements EventStore {
       throw new StoreUnavailableError(`The SQLite store at ${path} has schema version ${version?.value}; this build reads version ${SQLITE_SCHEMA_VERSION}.`);
     }
     this.statements = this.prepare();
-    if (options.backgroundCheckpoints !== false && isPlainFile(path)) this.checkpointer = new WalCheckpointer(this.db, path);
+    if ((options.backgroundCheckpoints ?? this.maxBytes === undefined) && isPlainFile(path)) this.checkpointer = new WalCheckpointer(this.db, path);
   }
 
   private prepare() {
