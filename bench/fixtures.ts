@@ -85,8 +85,8 @@ export function scratchDir(): { dir: string; file: (name: string) => string; dis
 /** The raw baseline's database, written with `commit` after each transaction's INSERTs. */
 export interface RawDatabase {
   db: DatabaseSync;
-  /** COMMIT, and the store's checkpoint thread told of the rows' bytes, as `SqliteEventStore` does. */
-  commit(rows: readonly RawRow[]): void;
+  /** COMMIT, and the store's checkpoint thread told of the bytes of data and metadata written, as `SqliteEventStore` does. */
+  commit(bytes: number): void;
   close(): Promise<void>;
 }
 
@@ -103,10 +103,8 @@ export function openRawDatabase(path: string): RawDatabase {
   const checkpointer = new WalCheckpointer(db, path);
   return {
     db,
-    commit(rows) {
+    commit(bytes) {
       db.exec('COMMIT');
-      let bytes = 0;
-      for (const row of rows) bytes += row[4].length + row[5].length;
       checkpointer.committed(bytes);
     },
     async close() {

@@ -165,9 +165,12 @@ async function rawInsertMs(path: string, batchSizes: number[], rows: RawRow[]): 
     let next = 0;
     for (const size of batchSizes) {
       raw.db.exec('BEGIN IMMEDIATE');
-      const first = next;
-      for (const end = next + size; next < end; next++) insert.run(...rows[next]!);
-      raw.commit(rows.slice(first, next));
+      let bytes = 0;
+      for (const end = next + size; next < end; next++) {
+        insert.run(...rows[next]!);
+        bytes += rows[next]![4].length + rows[next]![5].length;
+      }
+      raw.commit(bytes);
     }
     return performance.now() - start;
   } finally {

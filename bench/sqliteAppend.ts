@@ -60,8 +60,12 @@ async function appendRaw(path: string, warmup: Batch[], batches: Batch[]): Promi
     const append = (list: Batch[]) => {
       for (const batch of list) {
         raw.db.exec('BEGIN IMMEDIATE');
-        for (const row of batch.rows) insert.run(...row);
-        raw.commit(batch.rows);
+        let bytes = 0;
+        for (const row of batch.rows) {
+          insert.run(...row);
+          bytes += row[4].length + row[5].length;
+        }
+        raw.commit(bytes);
       }
     };
     append(warmup);

@@ -38,7 +38,8 @@ export class WalCheckpointer {
   /** After each commit, with the bytes it wrote. */
   committed(bytes: number): void {
     if (!this.#worker) {
-      if (this.#gaveUp || this.#exited) return;
+      // Started once and stopped since (the store closed, or the thread gave up): never again.
+      if (this.#exited) return;
       this.#written += bytes;
       if (this.#written < START_BYTES) return;
       this.#start();

@@ -33,6 +33,19 @@ function eventsInDatabaseFile(path: string, dir: string): number | undefined {
   }
 }
 
+/** The process warnings emitted while `work` runs, which sees them as they come (a thread that gives up says so in one). */
+async function warningsDuring(work: (warnings: readonly string[]) => Promise<void>): Promise<string[]> {
+  const warnings: string[] = [];
+  const onWarning = (warning: Error) => warnings.push(warning.message);
+  process.on('warning', onWarning);
+  try {
+    await work(warnings);
+  } finally {
+    process.off('warning', onWarning);
+  }
+  return warnings;
+}
+
 describe('SQLite store: WAL checkpoints on a thread of their own', () => {
   let dir: string;
   let path: string;
@@ -58,10 +71,7 @@ describe('SQLite store: WAL checkpoints on a thread of their own', () => {
   });
 
   it('a thread started in the middle of a burst of writes, and stopped at once, never gives up (six stores in a row)', async () => {
-    const warnings: string[] = [];
-    const onWarning = (warning: Error) => warnings.push(warning.message);
-    process.on('warning', onWarning);
-    try {
+    const warnings = await warningsDuring(async () => {
       for (let round = 0; round < 6; round++) {
         const file = join(dir, `burst-${round}.db`);
         const store = new SqliteEventStore(file);
@@ -71,9 +81,7 @@ describe('SQLite store: WAL checkpoints on a thread of their own', () => {
         await store.close();
         expect(eventsInDatabaseFile(file, dir)).toBe(3 * WRITTEN);
       }
-    } finally {
-      process.off('warning', onWarning);
-    }
+    });
     expect(warnings).toEqual([]);
   });
 
@@ -83,17 +91,12 @@ describe('SQLite store: WAL checkpoints on a thread of their own', () => {
     await store.appendToStream(batches[0]!.streamId, batches[0]!.events);
     // The open store keeps its file; the thread, started later, finds nothing at the path.
     renameSync(path, join(dir, 'moved.db'));
-    const warnings: string[] = [];
-    const onWarning = (warning: Error) => warnings.push(warning.message);
-    process.on('warning', onWarning);
-    try {
+    const warnings = await warningsDuring(async (given) => {
       for (const { streamId, events } of batches.slice(1)) await store.appendToStream(streamId, events);
-      for (let wait = 0; wait < 100 && warnings.length === 0; wait++) await new Promise((resolve) => setTimeout(resolve, 20));
+      for (let wait = 0; wait < 100 && given.length === 0; wait++) await new Promise((resolve) => setTimeout(resolve, 20));
       // More appends after the thread gave up: SQLite's own checkpoints again.
       await store.appendToStream('session-after', batch('session-after', 10));
-    } finally {
-      process.off('warning', onWarning);
-    }
+    });
     expect(warnings).toEqual([expect.stringMatching(/background WAL checkpoint.*checkpoints in its own commits again/)]);
     expect(existsSync(path)).toBe(false);
     expect((await collect(store.readStream('session-wal7'))).map((e) => e.revision)).toEqual(Array.from({ length: 20 }, (_, i) => BigInt(i)));
