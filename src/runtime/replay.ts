@@ -23,7 +23,7 @@ export interface ActorStateAt {
  * `transition()`. No model is called and no timer armed; events written under another machine version are refused.
  */
 export async function replaySession(store: EventStore, sessionId: string, at?: PointInTime): Promise<ActorStateAt[]> {
-  const streams = await readSessionStreams(store, sessionId);
+  const streams = await readSessionStreams(store, sessionId, { ledger: false });
   return [...streams].filter(([streamId]) => streamCategory(streamId) in actorKinds)
     .map(([streamId, events]) => replayStream(streamId, events.filter((e) => isAtOrBefore(e, at))));
 }

@@ -23,10 +23,12 @@ export class UnknownSessionError extends Error {
 
 /**
  * Every stream of a session: its own, its ledger, and every actor reached through recorded `message.sent` targets
- * (agents, and whoever they message in turn). Returns the streams' events keyed by stream.
+ * (agents, and whoever they message in turn). Returns the streams' events keyed by stream. `ledger: false` leaves
+ * the ledger out, for readers of the actors alone (replay): nothing is reached through it, and it holds ~40 % of
+ * a session's events.
  */
-export async function readSessionStreams(store: EventStore, sessionId: string): Promise<Map<string, RecordedEvent[]>> {
-  const streams = Map.groupBy(await readSessionTail(store, sessionId, {}), (event) => event.streamId);
+export async function readSessionStreams(store: EventStore, sessionId: string, options: { ledger?: boolean } = {}): Promise<Map<string, RecordedEvent[]>> {
+  const streams = Map.groupBy(await readSessionTail(store, sessionId, {}, undefined, options), (event) => event.streamId);
   if (!streams.has(sessionStream(sessionId))) throw new UnknownSessionError(sessionId);
   return streams;
 }
@@ -49,10 +51,11 @@ const TAIL_PAGE = 16;
  * revision after the one covered, and any stream the tail reaches through `message.sent` from its start. Reads
  * stop at the first event past a position, so a query in the middle of a long session reads only its tail.
  */
-export async function readSessionTail(store: EventStore, sessionId: string, covered: CheckpointData['covered'], at?: PointInTime): Promise<RecordedEvent[]> {
+export async function readSessionTail(store: EventStore, sessionId: string, covered: CheckpointData['covered'], at?: PointInTime, options: { ledger?: boolean } = {}): Promise<RecordedEvent[]> {
   const events: RecordedEvent[] = [];
   const seen = new Set<string>();
-  const pending = [...new Set([sessionStream(sessionId), ledgerStream(sessionId), ...Object.keys(covered)])];
+  const ledger = options.ledger === false ? [] : [ledgerStream(sessionId)];
+  const pending = [...new Set([sessionStream(sessionId), ...ledger, ...Object.keys(covered)])];
   while (pending.length > 0) {
     const streamId = pending.shift()!;
     if (seen.has(streamId)) continue;
