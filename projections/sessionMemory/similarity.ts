@@ -59,18 +59,20 @@ const round4 = (n: number) => Math.round(n * 10_000) / 10_000;
  * remembered episodes) + 0.05 for the same purpose + 0.05 for the same region; only turns sharing a word count.
  * Ties go to the newer turn (higher position). A pure function of the state, so replay recalls the same turns.
  */
-export function similarEpisodes(state: SessionMemoryState, query: MemoryQuery, k = 3, ranked = rankedEpisodes(state, query)): SimilarEpisode[] {
+export function similarEpisodes(state: SessionMemoryState, query: MemoryQuery, k = 3, ranked = rankedEpisodes(state, query, k)): SimilarEpisode[] {
   return (query.mode === undefined ? ranked : ranked.filter((e) => e.mode === query.mode)).slice(0, k);
 }
 
 /**
- * Every remembered turn sharing a word with the query, most similar first, whatever its mode (`similarEpisodes`
- * narrows it): computed once, it answers triage's recall and the budget's advice alike.
+ * The remembered turns sharing a word with the query, most similar first: the `k` best of each mode, so the first
+ * `k` of the list, and the first `k` of any one mode (what `similarEpisodes` narrows it to), are exactly those of
+ * the full ranking. Computed once, it answers triage's recall and the budget's advice alike. Kept to `k` per mode
+ * as it is scored rather than sorted whole: triage reads the top three of ~170 remembered turns for every query.
  */
-export function rankedEpisodes(state: SessionMemoryState, query: Pick<MemoryQuery, 'text' | 'region' | 'purpose'>): SimilarEpisode[] {
+export function rankedEpisodes(state: SessionMemoryState, query: Pick<MemoryQuery, 'text' | 'region' | 'purpose'>, k = 3): SimilarEpisode[] {
   const index = indexOf(state.episodes);
   const dots = dotProducts(counts(terms(query.text)), index);
-  const scored: { e: Episode; similarity: number; position: bigint }[] = [];
+  const best = new Map<EpisodeMode, Scored[]>();
   for (let slot = 0; slot < index.episodes.length; slot++) {
     // Only a turn sharing a word has a dot product above 0 (every weight is positive); the others score 0 and are left out.
     const dot = dots.values[slot]!;
@@ -81,10 +83,32 @@ export function rankedEpisodes(state: SessionMemoryState, query: Pick<MemoryQuer
     if (c <= 0) continue;
     const e = index.episodes[slot]!;
     const bonus = (e.purpose === query.purpose ? SAME_PURPOSE_BONUS : 0) + (e.region === query.region ? SAME_REGION_BONUS : 0);
-    scored.push({ e, similarity: round4(COSINE_WEIGHT * c + bonus), position: words.position });
+    let kept = best.get(e.mode);
+    if (!kept) best.set(e.mode, kept = []);
+    keepBest(kept, { e, similarity: round4(COSINE_WEIGHT * c + bonus), position: words.position }, k);
   }
-  scored.sort((a, b) => b.similarity - a.similarity || (b.position > a.position ? 1 : -1));
-  return scored.map(({ e, similarity }) => ({ sessionId: e.sessionId, turn: e.turn, similarity, tokens: e.tokens, mode: e.mode, outcome: e.outcome, position: e.position }));
+  const ranked = [...best.values()].flat().sort(ranksBefore);
+  return ranked.map(({ e, similarity }) => ({ sessionId: e.sessionId, turn: e.turn, similarity, tokens: e.tokens, mode: e.mode, outcome: e.outcome, position: e.position }));
+}
+
+interface Scored {
+  e: Episode;
+  similarity: number;
+  position: bigint;
+}
+
+/** More similar first; of equally similar turns, the newer (higher position). Positions are unique, so this is a total order. */
+function ranksBefore(a: Scored, b: Scored): number {
+  return b.similarity - a.similarity || (b.position > a.position ? 1 : -1);
+}
+
+/** Inserts `entry` into `kept` (at most `k` entries, best first) if it ranks among the `k` best. */
+function keepBest(kept: Scored[], entry: Scored, k: number): void {
+  if (kept.length === k && ranksBefore(entry, kept[k - 1]!) >= 0) return;
+  let at = kept.length;
+  while (at > 0 && ranksBefore(entry, kept[at - 1]!) < 0) at--;
+  kept.splice(at, 0, entry);
+  if (kept.length > k) kept.pop();
 }
 
 /*

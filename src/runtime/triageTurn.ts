@@ -30,6 +30,8 @@ export function rulesDecision(query: TriageRequestEffect['query'], inputs: Triag
 export const RECALL_SIMILARITY = 0.5;
 /** Recall looks at the most similar turns only, as the budget's advice does. */
 const RECALLED = 3;
+/** The similar turns of the chosen mode the budget's advice weighs. */
+const ADVISED = 3;
 /** How far agreement (or disagreement) of recalled turns moves triage's confidence. */
 const RECALL_CONFIDENCE_STEP = 0.1;
 
@@ -50,13 +52,13 @@ function withRecall(decision: TriageDecision, ranked: readonly SimilarEpisode[] 
 
 export function triageTurn(effect: Pick<TriageRequestEffect, 'turn' | 'query'>, inputs: TriageInputs, decided?: { decision: TriageDecision; decidedBy: EventData<'triage.decided'>['decidedBy'] }): { type: string; data: unknown }[] {
   // Memory is ranked once for the query: triage's recall reads it whatever the mode, the budget's advice within one.
-  const ranked = inputs.memory && rankedEpisodes(inputs.memory, effect.query);
+  const ranked = inputs.memory && rankedEpisodes(inputs.memory, effect.query, Math.max(RECALLED, ADVISED));
   const { decision, recall } = withRecall(decided?.decision ?? rulesDecision(effect.query, inputs), ranked);
   const roles = decision.mode === 'express' ? 1 : decision.roles.length + SYNTHESISER_ROLES;
   const estimate = estimateBudget({ turn: effect.turn, mode: decision.mode, roles, confidence: decision.confidence }, inputs.learning.bases, inputs.learning.through);
   // Memory of similar turns (same mode) sets the tokens given to the turn; the formula's figure is kept beside it.
   // Recorded when memory recalled something (what it said, even without a figure); absent, it recalled nothing.
-  const advice = inputs.memory && memoryAdvice(inputs.memory, { ...effect.query, mode: decision.mode }, 3, ranked);
+  const advice = inputs.memory && memoryAdvice(inputs.memory, { ...effect.query, mode: decision.mode }, ADVISED, ranked);
   const recalled = advice !== undefined && advice.similar.length > 0 ? { memory: advice } : {};
   const allocated = advice?.suggestedTokens != null ? { allocated: Math.max(1, Math.ceil(advice.suggestedTokens * MEMORY_MARGIN)) } : {};
   const budget = { ...estimate, ...recalled, ...allocated };

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  EPISODE_QUERY_TOKENS, EPISODE_TOKEN_CAP, episodeTokens, foldSessionMemory, initialSessionMemory, memoryAdvice, patternsOf, similarEpisodes, terms, type SessionMemoryState,
+  EPISODE_QUERY_TOKENS, EPISODE_TOKEN_CAP, episodeTokens, foldSessionMemory, initialSessionMemory, memoryAdvice, patternsOf, rankedEpisodes, similarEpisodes, terms, type SessionMemoryState,
 } from '../../projections/sessionMemory/index.ts';
 import type { EventData } from '../../src/events/catalogue.ts';
 import type { RecordedEvent } from '../../src/events/envelope.ts';
@@ -94,6 +94,31 @@ describe('session memory: the fold over every session', () => {
 });
 
 describe('session memory: bounds and bookkeeping', () => {
+  it('ranks the best few of each mode as a full ranking of every remembered turn would, ties to the newer', () => {
+    const log = syntheticLog();
+    const topics = ['drought crops for Kitui farmers', 'mangrove buffers for Khulna', 'heat shelters in Dhaka wards', 'flood drainage in Mombasa'];
+    // Many turns of a few texts: equal similarities abound, so the order of ties is tested as much as the scores.
+    for (let i = 0; i < 240; i++) {
+      log.turn(`r${i % 17}`, `${topics[i % topics.length]} ${i % 5 === 0 ? 'with costs and risks' : ''}`, {
+        mode: i % 3 === 0 ? 'council' : 'express', region: i % 2 ? 'KE' : 'BD', purpose: i % 4 ? 'climate_adaptation' : 'food_security', actual: 100 + i,
+      });
+    }
+    const memory = foldSessionMemory(log.events);
+    expect(memory.episodes.length).toBeGreaterThan(100);
+    for (const text of [...topics, 'drought and flood costs', 'unrelated quantum words']) {
+      const query = { text, region: 'KE', purpose: 'food_security' };
+      const full = rankedEpisodes(memory, query, Number.POSITIVE_INFINITY);
+      for (const k of [1, 3, 5]) {
+        const ranked = rankedEpisodes(memory, query, k);
+        expect(ranked.slice(0, k)).toEqual(full.slice(0, k));
+        for (const mode of ['express', 'council'] as const) {
+          expect(ranked.filter((e) => e.mode === mode)).toEqual(full.filter((e) => e.mode === mode).slice(0, k));
+        }
+      }
+      expect(full.every((e, i) => i === 0 || e.similarity < full[i - 1]!.similarity || (e.similarity === full[i - 1]!.similarity && BigInt(e.position) < BigInt(full[i - 1]!.position)))).toBe(true);
+    }
+  });
+
   it('words: lower-cased, stop words and plural s removed', () => {
     expect(terms('Which DROUGHT crops suit the farmers of Kitui?')).toEqual(['drought', 'crop', 'suit', 'farmer', 'kitui']);
   });
