@@ -33,7 +33,12 @@ export interface OverheadResult {
  * Each case makes 200 timed model calls. Ten-turn sessions show the steady cost of a call in a running session;
  * one-turn sessions charge each call with a whole session (start, first turn, agent created, ledger opened).
  */
-const WARMUP_SESSIONS = 30;
+/**
+ * Model calls made before each timed run, on the same runtime and file: enough for V8 to have compiled the hot
+ * paths with its optimising tier (a runtime that hosts sessions runs for hours). Counted in calls, not sessions, so
+ * one-turn cases are warmed as much as ten-turn ones: 30 one-turn sessions left them ~15 % slower than steady state.
+ */
+const WARMUP_CALLS = 300;
 const GOAL_MS = 1;
 const CASES = [
   { name: 'sequential', concurrency: 1, sessions: 20, turns: 10 },
@@ -115,7 +120,7 @@ async function runThroughRuntime(path: string, { concurrency, sessions, turns }:
     let ms: number;
     let firstTimedPosition: bigint;
     try {
-      await runSessions(runtime, resolve, { prefix: 'warmup', sessions: WARMUP_SESSIONS, turns, concurrency });
+      await runSessions(runtime, resolve, { prefix: 'warmup', sessions: Math.ceil(WARMUP_CALLS / turns), turns, concurrency });
       store.batchSizes = [];
       store.appendMs = 0;
       firstTimedPosition = store.lastPosition() + 1n;
