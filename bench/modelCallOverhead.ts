@@ -46,8 +46,11 @@ const CASES = [
   { name: 'sequential', concurrency: 1, sessions: 200, turns: 1 },
   { name: '8 sessions at a time', concurrency: 8, sessions: 200, turns: 1 },
 ] as const;
-/** Best of two rounds, each on a fresh file: a shared VM's noise otherwise dominates a ~1 s measurement. */
-const ROUNDS = 2;
+/**
+ * Best of three rounds, each on a fresh file, as the bare model is timed: a shared VM's noise otherwise dominates a
+ * ~1 s measurement (single rounds of the same case moved by ±20 % in one session).
+ */
+const ROUNDS = 3;
 
 /** Counts what the runtime asks of the store: appends, events per append, and the time spent inside them. */
 class CountingSqliteStore extends SqliteEventStore {
