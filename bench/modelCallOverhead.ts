@@ -30,16 +30,16 @@ export interface OverheadResult {
 }
 
 /**
- * Each case makes 200 timed model calls. Ten-turn sessions show the steady cost of a call in a running session;
- * one-turn sessions charge each call with a whole session (start, first turn, agent created, ledger opened).
- */
-/**
  * Model calls made before each timed run, on the same runtime and file: enough for V8 to have compiled the hot
  * paths with its optimising tier (a runtime that hosts sessions runs for hours). Counted in calls, not sessions, so
  * one-turn cases are warmed as much as ten-turn ones: 30 one-turn sessions left them ~15 % slower than steady state.
  */
 const WARMUP_CALLS = 300;
 const GOAL_MS = 1;
+/**
+ * Each case makes 200 timed model calls. Ten-turn sessions show the steady cost of a call in a running session;
+ * one-turn sessions charge each call with a whole session (start, first turn, agent created, ledger opened).
+ */
 const CASES = [
   { name: 'sequential', concurrency: 1, sessions: 20, turns: 10 },
   { name: '8 sessions at a time', concurrency: 8, sessions: 20, turns: 10 },
