@@ -168,17 +168,11 @@ function storedRows(path: string, fromPosition: bigint): RawRow[] {
 async function rawInsertMs(path: string, batchSizes: number[], rows: RawRow[]): Promise<number> {
   const raw = openRawDatabase(path);
   try {
-    const insert = raw.db.prepare('INSERT INTO events (stream_id, revision, event_id, type, data, metadata, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)');
     const start = performance.now();
     let next = 0;
     for (const size of batchSizes) {
-      raw.db.exec('BEGIN IMMEDIATE');
-      let bytes = 0;
-      for (const end = next + size; next < end; next++) {
-        insert.run(...rows[next]!);
-        bytes += rows[next]![4].length + rows[next]![5].length;
-      }
-      raw.commit(bytes);
+      raw.writeTransaction(rows, next, next + size);
+      next += size;
     }
     return performance.now() - start;
   } finally {

@@ -56,17 +56,8 @@ async function appendChronicle(path: string, warmup: Batch[], batches: Batch[]):
 async function appendRaw(path: string, warmup: Batch[], batches: Batch[]): Promise<number> {
   const raw = openRawDatabase(path);
   try {
-    const insert = raw.db.prepare('INSERT INTO events (stream_id, revision, event_id, type, data, metadata, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)');
     const append = (list: Batch[]) => {
-      for (const batch of list) {
-        raw.db.exec('BEGIN IMMEDIATE');
-        let bytes = 0;
-        for (const row of batch.rows) {
-          insert.run(...row);
-          bytes += row[4].length + row[5].length;
-        }
-        raw.commit(bytes);
-      }
+      for (const batch of list) raw.writeTransaction(batch.rows);
     };
     append(warmup);
     return await eventsPerSecond(countEvents(batches), () => append(batches));
