@@ -1,4 +1,5 @@
 import type { EventToAppend, RecordedEvent } from '../events/envelope.ts';
+import { StreamNotFoundError } from './errors.ts';
 import type { StreamAppend } from './multiStreamAppend.ts';
 
 export type { StreamAppend } from './multiStreamAppend.ts';
@@ -82,6 +83,17 @@ export interface StreamMetadata {
   truncateBefore?: bigint;
 }
 
+export interface ReadStreamsOptions {
+  /** Pass over a stream with no readable history (never written, or soft-deleted) instead of throwing. */
+  skipMissing?: boolean;
+}
+
+/** One stream's events, read whole. */
+export interface StreamEvents {
+  streamId: string;
+  events: RecordedEvent[];
+}
+
 export interface EventStore {
   /** Appends all of `events` or none of them. Throws `WrongExpectedVersionError` when `expectedState` does not hold. */
   appendToStream(streamId: string, events: readonly EventToAppend[], options?: { expectedState?: ExpectedState }): Promise<AppendResult>;
@@ -101,6 +113,13 @@ export interface EventStore {
    * find is then read, and verified, with `readStream`.
    */
   locateInStream?(streamId: string, from: bigint | 'start' | 'end'): Promise<EventLocation | undefined>;
+  /**
+   * Many whole streams read forwards, each stream's events yielded together in the order asked, with the checks and
+   * errors of `readStream` (a stream with no readable history throws `StreamNotFoundError` when its turn comes).
+   * Optional: a store that can read ahead of its reader offers it (SQLite, on a thread of its own); callers use
+   * `readWholeStreams`, which falls back to one `readStream` after another.
+   */
+  readStreams?(streamIds: readonly string[], options?: ReadStreamsOptions): AsyncIterable<StreamEvents>;
   readAll(options?: ReadAllOptions): AsyncIterable<RecordedEvent>;
   /**
    * The newest position written (0 for an empty log); nothing is ever written at or below it again. Optional: a
@@ -154,6 +173,24 @@ export class BufferedRead<Row> implements AsyncIterable<RecordedEvent> {
     const rows = this.#fetch();
     const decode = this.#decoder();
     for (const row of rows) yield decode(row);
+  }
+}
+
+/**
+ * Each stream's events, whole, in the order asked: read ahead where the store can (`EventStore.readStreams`), else one
+ * `readStream` after another.
+ */
+export async function* readWholeStreams(store: EventStore, streamIds: readonly string[], options: ReadStreamsOptions = {}): AsyncGenerator<StreamEvents> {
+  if (store.readStreams !== undefined) {
+    yield* store.readStreams(streamIds, options);
+    return;
+  }
+  for (const streamId of streamIds) {
+    try {
+      yield { streamId, events: await collect(store.readStream(streamId)) };
+    } catch (error) {
+      if (!(options.skipMissing && error instanceof StreamNotFoundError)) throw error;
+    }
   }
 }
 

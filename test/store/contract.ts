@@ -5,7 +5,7 @@ import type { RecordedEvent } from '../../src/events/envelope.ts';
 import { EventSchemaError } from '../../src/events/eventSchemaError.ts';
 import { GENESIS_HASH, verifyChain } from '../../src/events/hashChain.ts';
 import { DuplicateEventIdError, StreamDeletedError, StreamNotFoundError, WrongExpectedVersionError } from '../../src/store/errors.ts';
-import { collect, type AppendResult, type EventStore } from '../../src/store/eventStore.ts';
+import { collect, readWholeStreams, type AppendResult, type EventStore } from '../../src/store/eventStore.ts';
 import { batch, taskAssigned } from '../support/events.ts';
 
 export interface StoreUnderTest {
@@ -251,6 +251,30 @@ export function eventStoreContract(adapter: string, open: () => Promise<StoreUnd
         expect(results[0]!.recorded).toEqual(await readStream(a));
         expect(results[1]!.recorded).toEqual(await readStream(b));
         expect(results.map((r) => r.recorded!.at(-1)!.position)).toEqual(results.map((r) => r.position));
+      });
+
+      it('reads many whole streams in the order asked, each exactly as readStream reads it', async () => {
+        const ids = [stream('session'), stream('agent'), stream('checkpoint')];
+        for (const [i, id] of ids.entries()) await store.appendToStream(id, batch(id, 2 + i));
+        await store.setStreamMetadata(ids[2]!, { maxCount: 2 });
+        const asked = [ids[2]!, ids[0]!, ids[1]!];
+        const read = await collect(readWholeStreams(store, asked));
+        expect(read.map((r) => r.streamId)).toEqual(asked);
+        for (const { streamId, events } of read) expect(events).toEqual(await readStream(streamId));
+      });
+
+      it('many streams: one with no history throws at its turn, or is passed over when asked to; a tombstoned one always throws', async () => {
+        const [a, deleted, b, tombstoned] = [stream('session'), stream('agent'), stream('checkpoint'), stream('transition')];
+        for (const id of [a, deleted, b, tombstoned]) await store.appendToStream(id, batch(id, 2));
+        await store.deleteStream(deleted);
+        await store.tombstoneStream(tombstoned);
+        const yielded: string[] = [];
+        const reading = (async () => { for await (const r of readWholeStreams(store, [a, stream('x'), b])) yielded.push(r.streamId); })();
+        await expect(reading).rejects.toBeInstanceOf(StreamNotFoundError);
+        expect(yielded).toEqual([a]);
+        const skipping = await collect(readWholeStreams(store, [a, stream('x'), deleted, b], { skipMissing: true }));
+        expect(skipping.map((r) => [r.streamId, r.events.length])).toEqual([[a, 2], [b, 2]]);
+        await expect(collect(readWholeStreams(store, [a, tombstoned], { skipMissing: true }))).rejects.toBeInstanceOf(StreamDeletedError);
       });
 
       it('reads a stream backwards, from a revision, with a max count', async () => {

@@ -1,0 +1,65 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { StoreUnavailableError } from '../../src/store/errors.ts';
+import { collect, type StreamEvents } from '../../src/store/eventStore.ts';
+import { SqliteEventStore } from '../../src/store/sqliteEventStore.ts';
+import { batch } from '../support/events.ts';
+
+/**
+ * `readStreams` on the SQLite store with the read-ahead thread: reads that span many of its 512-row chunks (more than
+ * the two it may read ahead), stopped early, run side by side, and cut off by `close()`.
+ */
+describe('SQLite: many streams read ahead on a thread', () => {
+  let dir: string;
+  let store: SqliteEventStore;
+  const ids = ['session-long', 'agent-a', 'agent-b', 'agent-c', 'agent-d'];
+  const sizes = [1_300, 500, 1, 700, 500];
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'chronicle-read-ahead-'));
+    store = new SqliteEventStore(join(dir, 'events.db'), { readAheadMinEvents: 1_000 });
+    for (const [i, id] of ids.entries()) await store.appendToStream(id, batch(id, sizes[i]!));
+  });
+  afterEach(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const readOneByOne = async (streamIds: readonly string[]) => Promise.all(streamIds.map(async (streamId) => ({ streamId, events: await collect(store.readStream(streamId)) })));
+
+  it('gives every stream exactly as readStream does, in the order asked, streams longer than a chunk included', async () => {
+    const asked = [...ids].reverse();
+    expect(await collect(store.readStreams(asked))).toEqual(await readOneByOne(asked));
+  });
+
+  it('sees the store as it was when the read began, as one readStream statement does', async () => {
+    const seen: StreamEvents[] = [];
+    for await (const read of store.readStreams(ids)) {
+      // Appended after the first stream arrived, while later chunks are still to be read.
+      if (seen.length === 0) await store.appendToStream('agent-d', batch('agent-d', 5, 500), { expectedState: 499n });
+      seen.push(read);
+    }
+    expect(seen.map((read) => read.events.length)).toEqual(sizes);
+    expect(await collect(store.readStream('agent-d'))).toHaveLength(505);
+  });
+
+  it('a reader that stops early leaves nothing behind: later reads, and reads side by side, are whole', async () => {
+    for await (const read of store.readStreams(ids)) {
+      expect(read.streamId).toBe('session-long');
+      break;
+    }
+    const [forwards, backwards] = await Promise.all([collect(store.readStreams(ids)), collect(store.readStreams([...ids].reverse()))]);
+    expect(forwards).toEqual(await readOneByOne(ids));
+    expect(backwards).toEqual(await readOneByOne([...ids].reverse()));
+  });
+
+  it('a read cut off by close() fails with a clear error instead of waiting forever', async () => {
+    const reading = (async () => {
+      for await (const read of store.readStreams(ids)) if (read.streamId === 'session-long') await store.close();
+    })();
+    await expect(reading).rejects.toBeInstanceOf(StoreUnavailableError);
+    await expect(reading).rejects.toThrow(/read-ahead thread/);
+  });
+});
