@@ -1,6 +1,6 @@
 import type { RecordedEvent } from '../events/envelope.ts';
 import { StreamNotFoundError } from '../store/errors.ts';
-import { collect, type EventStore } from '../store/eventStore.ts';
+import { collect, readWholeStreams, type EventStore } from '../store/eventStore.ts';
 import { isAtOrBefore, type PointInTime } from './pointInTime.ts';
 import type { CheckpointData } from './stateAt.ts';
 
@@ -55,23 +55,37 @@ export async function readSessionTail(store: EventStore, sessionId: string, cove
   const events: RecordedEvent[] = [];
   const seen = new Set<string>();
   const ledger = options.ledger === false ? [] : [ledgerStream(sessionId)];
-  const pending = [...new Set([sessionStream(sessionId), ...ledger, ...Object.keys(covered)])];
-  while (pending.length > 0) {
-    const streamId = pending.shift()!;
-    if (seen.has(streamId)) continue;
-    seen.add(streamId);
-    const after = covered[streamId];
-    let tail: RecordedEvent[];
-    try {
-      tail = await readUntil(store, streamId, after === undefined ? 0n : BigInt(after.revision) + 1n, at);
-    } catch (error) {
-      if (error instanceof StreamNotFoundError) continue;
-      throw error;
+  // Breadth first, a level at a time (the streams named so far, then those their messages reach), so that each level
+  // is one read of many streams where it can be.
+  let level = [sessionStream(sessionId), ...ledger, ...Object.keys(covered)];
+  while (level.length > 0) {
+    const fresh = level.filter((streamId) => !seen.has(streamId) && seen.add(streamId));
+    level = [];
+    for await (const tail of readLevel(store, fresh, covered, at)) {
+      events.push(...tail);
+      for (const event of tail) if (event.type === 'message.sent') level.push((event.data as { to: string }).to);
     }
-    events.push(...tail);
-    for (const event of tail) if (event.type === 'message.sent') pending.push((event.data as { to: string }).to);
   }
   return events;
+}
+
+/**
+ * Each stream's tail, skipping streams never written. Whole streams (no checkpoint covers them, no point to stop
+ * at) are one `readWholeStreams`, read ahead where the store can; the rest are read one by one up to the point.
+ */
+async function* readLevel(store: EventStore, streamIds: readonly string[], covered: CheckpointData['covered'], at: PointInTime | undefined): AsyncGenerator<RecordedEvent[]> {
+  if (at === undefined && streamIds.every((streamId) => covered[streamId] === undefined)) {
+    for await (const { events } of readWholeStreams(store, streamIds, { skipMissing: true })) yield events;
+    return;
+  }
+  for (const streamId of streamIds) {
+    const after = covered[streamId];
+    try {
+      yield await readUntil(store, streamId, after === undefined ? 0n : BigInt(after.revision) + 1n, at);
+    } catch (error) {
+      if (!(error instanceof StreamNotFoundError)) throw error;
+    }
+  }
 }
 
 /**
