@@ -9,8 +9,10 @@ export const DEFAULT_STORE_URI = 'sqlite:.chronicle/chronicle.db';
 
 const ACCEPTED_FORMS = [
   'memory:                                   (in-process, gone at exit; tests and the harness)',
-  'sqlite:<path>[?synchronous=normal|full][&maxBytes=<n>]   (embedded, one file; default sqlite:.chronicle/chronicle.db;',
-  '                                          maxBytes caps the file: writes beyond it fail as "store is full")',
+  'sqlite:<path>[?synchronous=normal|full][&maxBytes=<n>][&readAhead=<events>|off]   (embedded, one file; default',
+  '                                          sqlite:.chronicle/chronicle.db; maxBytes caps the file: writes beyond it fail as',
+  '                                          "store is full"; reads of many streams of at least readAhead events, default',
+  '                                          2000, are read ahead on a thread)',
   'kurrentdb://host:port[,host:port…]?tls=false (KurrentDB; `docker compose up -d` starts one on localhost:2113)',
 ];
 
@@ -24,11 +26,12 @@ export class StoreUriError extends Error {
 const sqliteQuery = z.strictObject({
   synchronous: z.enum(['normal', 'full']).optional(),
   maxBytes: z.string().regex(/^[1-9][0-9]*$/, 'a positive whole number of bytes').transform(Number).pipe(z.number().int().max(Number.MAX_SAFE_INTEGER)).optional(),
+  readAhead: z.string().regex(/^(off|0|[1-9][0-9]{0,14})$/, 'a whole number of events, or off').transform((v) => (v === 'off' ? Infinity : Number(v))).optional(),
 });
 
 export type StoreLocation =
   | { kind: 'memory' }
-  | { kind: 'sqlite'; path: string; synchronous: 'normal' | 'full'; maxBytes?: number }
+  | { kind: 'sqlite'; path: string; synchronous: 'normal' | 'full'; maxBytes?: number; readAheadMinEvents?: number }
   | { kind: 'kurrentdb'; connectionString: string };
 
 /** Parses a store URI (`--store` / `CHRONICLE_STORE`) without opening anything. */
@@ -47,8 +50,11 @@ export function parseStoreUri(uri: string, cwd = process.cwd()): StoreLocation {
     if (!options.success) {
       throw new StoreUriError(uri, `bad sqlite option: ${options.error.issues.map((i) => `${i.path.join('.') || 'option'}: ${i.message}`).join('; ')}`);
     }
-    const { synchronous = 'normal', maxBytes } = options.data;
-    return { kind: 'sqlite', path: path === ':memory:' ? path : resolve(cwd, path), synchronous, ...(maxBytes === undefined ? {} : { maxBytes }) };
+    const { synchronous = 'normal', maxBytes, readAhead } = options.data;
+    return {
+      kind: 'sqlite', path: path === ':memory:' ? path : resolve(cwd, path), synchronous,
+      ...(maxBytes === undefined ? {} : { maxBytes }), ...(readAhead === undefined ? {} : { readAheadMinEvents: readAhead }),
+    };
   }
   throw new StoreUriError(uri, 'unknown scheme');
 }
@@ -65,7 +71,7 @@ export async function openEventStore(uri: string = configuredStoreUri(), options
     case 'memory':
       return new MemoryEventStore(options);
     case 'sqlite':
-      return new SqliteEventStore(location.path, { ...options, synchronous: location.synchronous, maxBytes: location.maxBytes });
+      return new SqliteEventStore(location.path, { ...options, synchronous: location.synchronous, maxBytes: location.maxBytes, readAheadMinEvents: location.readAheadMinEvents });
     case 'kurrentdb': {
       const { KurrentDbEventStore } = await import('./kurrentdbEventStore.ts');
       return new KurrentDbEventStore(location.connectionString, options);

@@ -49,6 +49,14 @@ describe('chronicle CLI', () => {
     expect(result.stdout).toMatch(/7 of 7 turns answered/);
     const sessions = jsonLines((await chronicle(['sessions', '--json', '--store', `sqlite:${join(dir, '.chronicle', 'chronicle.db')}`], dir)).stdout);
     expect(sessions.map((s) => s.status)).toEqual(['ready', 'ready', 'ready', 'ready']);
+    // Many streams read ahead on the store's thread (forced here, the store being small) or on the command's own: the
+    // same answers, and the process exits either way.
+    const readAhead = (setting: string) => `sqlite:${join(dir, '.chronicle', 'chronicle.db')}?readAhead=${setting}`;
+    for (const command of [['sessions', '--json'], ['events', sessions[0].sessionId, '--json']]) {
+      const [ahead, inTurn] = await Promise.all(['0', 'off'].map((setting) => chronicle([...command, '--store', readAhead(setting)], dir)));
+      expect(ahead.code).toBe(0);
+      expect(ahead.stdout).toBe(inTurn.stdout);
+    }
     // The demo's emergency is lifted when it ends.
     expect((await chronicle(['emergency', 'list', '--store', `sqlite:${join(dir, '.chronicle', 'chronicle.db')}`], dir)).stdout.trim()).toBe('no climate emergency is in force');
   });

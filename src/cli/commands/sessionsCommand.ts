@@ -2,8 +2,9 @@ import { z } from 'zod';
 import type { SessionContext } from '../../../machines/sessionMachine.ts';
 import { replayStream } from '../../runtime/replay.ts';
 import { MachineVersionError } from '../../runtime/actorFold.ts';
+import { sessionIdOf } from '../../runtime/actorKinds.ts';
 import { listSessionIds, sessionStream } from '../../runtime/sessionStreams.ts';
-import { collect } from '../../store/eventStore.ts';
+import { readWholeStreams } from '../../store/eventStore.ts';
 import { openEventStore } from '../../store/openEventStore.ts';
 import { commandOptions } from '../commandOptions.ts';
 import type { CommandIo } from '../commandIo.ts';
@@ -18,11 +19,12 @@ export async function sessionsCommand(args: string[], io: CommandIo): Promise<nu
   const { values } = commandOptions('sessions', args, { store: { type: 'string' }, json: { type: 'boolean' } }, schema);
   const store = await openEventStore(values.store);
   try {
-    for (const sessionId of await listSessionIds(store)) {
-      const events = await collect(store.readStream(sessionStream(sessionId)));
+    // One read of every session's stream: a store that can reads them ahead while each is folded.
+    for await (const { streamId, events } of readWholeStreams(store, (await listSessionIds(store)).map(sessionStream))) {
+      const sessionId = sessionIdOf(streamId);
       let state;
       try {
-        state = replayStream(sessionStream(sessionId), events);
+        state = replayStream(streamId, events);
       } catch (error) {
         if (!(error instanceof MachineVersionError)) throw error;
         const summary = { sessionId, status: 'incompatible', reason: `written by ${events[0]!.metadata.machineVersion}` };
