@@ -21,7 +21,7 @@ import { benchEnvironment } from './langgraph/versions.ts';
 const THROUGHPUT_BENCHES: { title: string; run: () => Promise<BenchResult[]> }[] = [
   { title: 'SqliteEventStore.appendToStream vs raw INSERT', run: benchSqliteAppend },
   { title: 'SqliteEventStore.readAll vs raw SELECT + JSON.parse', run: benchReadAll },
-  { title: 'replay (readStream + foldActor) vs bare XState actors', run: benchReplay },
+  { title: 'replay (replayStreams, and readStream + foldActor one stream at a time) vs bare XState actors', run: benchReplay },
 ];
 const LATENCY_BENCHES: { title: string; run: () => Promise<OverheadResult[]> }[] = [
   { title: 'model call through ActorRuntime vs the bare scripted model', run: benchModelCallOverhead },

@@ -59,7 +59,8 @@ export async function readSessionTail(store: EventStore, sessionId: string, cove
   // is one read of many streams where it can be.
   let level = [sessionStream(sessionId), ...ledger, ...Object.keys(covered)];
   while (level.length > 0) {
-    const fresh = level.filter((streamId) => !seen.has(streamId) && seen.add(streamId));
+    const fresh = [...new Set(level)].filter((streamId) => !seen.has(streamId));
+    for (const streamId of fresh) seen.add(streamId);
     level = [];
     for await (const tail of readLevel(store, fresh, covered, at)) {
       events.push(...tail);

@@ -29,6 +29,8 @@ export class ReadAhead {
   #worker: Worker | undefined;
   #exited: Promise<void> | undefined;
   #nextRead = 0;
+  /** Reads waiting on a chunk from the thread. */
+  #waiting = 0;
   readonly #inboxes = new Map<number, Inbox>();
 
   constructor(path: string, registry: EventRegistry) {
@@ -46,8 +48,6 @@ export class ReadAhead {
     const inbox = new Inbox();
     const worker = this.#start();
     this.#inboxes.set(read, inbox);
-    // Held while a read waits on the thread; an idle store's thread must not keep a process alive.
-    if (this.#inboxes.size === 1) worker.ref();
     let done = false;
     try {
       this.#post(worker, { kind: 'open', read, streamIds });
@@ -56,7 +56,7 @@ export class ReadAhead {
       let events: RecordedEvent[] = [];
       let checkLink = linkChecker('forwards');
       while (!done) {
-        const chunk = await inbox.next();
+        const chunk = await this.#receive(worker, inbox);
         if ('error' in chunk) throw new StoreUnavailableError(`Reading ${this.#path} failed: ${chunk.error}`, { storePath: this.#path, reason: 'io' });
         done = chunk.done;
         if (!done) this.#post(worker, { kind: 'more', read });
@@ -80,7 +80,19 @@ export class ReadAhead {
     } finally {
       this.#inboxes.delete(read);
       if (!done && this.#worker === worker) this.#post(worker, { kind: 'end', read });
-      if (this.#inboxes.size === 0) worker.unref();
+    }
+  }
+
+  /**
+   * The read's next chunk. The thread keeps the process alive only while a reader waits on it: an idle store's, or
+   * one whose reader holds its iteration paused, must not stop a process from exiting.
+   */
+  async #receive(worker: Worker, inbox: Inbox): Promise<ReadAheadChunk> {
+    if (this.#waiting++ === 0) worker.ref();
+    try {
+      return await inbox.next();
+    } finally {
+      if (--this.#waiting === 0) worker.unref();
     }
   }
 
