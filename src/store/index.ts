@@ -1,7 +1,7 @@
-export { ANY, collect, NO_STREAM, STREAM_EXISTS } from './eventStore.ts';
+export { ANY, collect, NO_STREAM, readWholeStreams, STREAM_EXISTS } from './eventStore.ts';
 export type {
-  AllFilter, AppendResult, Direction, EventStore, ExpectedState, ReadAllOptions, ReadStreamOptions, StreamMetadata,
-  Subscription, SubscribeToAllOptions, SubscribeToStreamOptions,
+  AllFilter, AppendResult, Direction, EventStore, ExpectedState, ReadAllOptions, ReadStreamOptions, ReadStreamsOptions, StreamEvents,
+  StreamMetadata, Subscription, SubscribeToAllOptions, SubscribeToStreamOptions,
 } from './eventStore.ts';
 export { CorruptEventError, DuplicateEventIdError, StoreUnavailableError, StreamDeletedError, StreamNotFoundError, WrongExpectedVersionError } from './errors.ts';
 export { MemoryEventStore } from './memoryEventStore.ts';

@@ -54,8 +54,8 @@ describe('chronicle CLI', () => {
     const readAhead = (setting: string) => `sqlite:${join(dir, '.chronicle', 'chronicle.db')}?readAhead=${setting}`;
     for (const command of [['sessions', '--json'], ['events', sessions[0].sessionId, '--json']]) {
       const [ahead, inTurn] = await Promise.all(['0', 'off'].map((setting) => chronicle([...command, '--store', readAhead(setting)], dir)));
-      expect(ahead.code).toBe(0);
-      expect(ahead.stdout).toBe(inTurn.stdout);
+      expect(ahead!.code).toBe(0);
+      expect(ahead!.stdout).toBe(inTurn!.stdout);
     }
     // The demo's emergency is lifted when it ends.
     expect((await chronicle(['emergency', 'list', '--store', `sqlite:${join(dir, '.chronicle', 'chronicle.db')}`], dir)).stdout.trim()).toBe('no climate emergency is in force');
