@@ -33,12 +33,13 @@ export async function replaySession(store: EventStore, sessionId: string, at?: P
  * which a SQLite store reads ahead on a thread of its own while each stream read before is folded.
  */
 export async function* replayStreams(store: EventStore, streamIds: readonly string[]): AsyncGenerator<ActorStateAt> {
-  for await (const { streamId, events } of readWholeStreams(store, streamIds)) yield replayStream(streamId, events);
+  // The events are read for these folds alone and dropped after them.
+  for await (const { streamId, events } of readWholeStreams(store, streamIds)) yield replayStream(streamId, events, { consume: true });
 }
 
-export function replayStream(streamId: string, events: readonly RecordedEvent[]): ActorStateAt {
+export function replayStream(streamId: string, events: readonly RecordedEvent[], options: { consume?: boolean } = {}): ActorStateAt {
   const kind = actorKindOf(streamId);
-  const snapshot: AnyMachineSnapshot = foldActor(kind, events);
+  const snapshot: AnyMachineSnapshot = foldActor(kind, events, undefined, options);
   const last = events.at(-1);
   return {
     streamId, actorKind: kind.category, revision: last?.revision ?? null, position: last?.position ?? null,

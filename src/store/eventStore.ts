@@ -180,17 +180,21 @@ export class BufferedRead<Row> implements AsyncIterable<RecordedEvent> {
  * Each stream's events, whole, in the order asked: read ahead where the store can (`EventStore.readStreams`), else one
  * `readStream` after another.
  */
-export async function* readWholeStreams(store: EventStore, streamIds: readonly string[], options: ReadStreamsOptions = {}): AsyncGenerator<StreamEvents> {
-  if (store.readStreams !== undefined) {
-    yield* store.readStreams(streamIds, options);
-    return;
-  }
+export function readWholeStreams(store: EventStore, streamIds: readonly string[], options: ReadStreamsOptions = {}): AsyncIterable<StreamEvents> {
+  return store.readStreams !== undefined ? store.readStreams(streamIds, options) : readStreamsInTurn(store, streamIds, options);
+}
+
+/** Many whole streams, one `readStream` after another: for stores without `readStreams`, and small reads of those with it. */
+export async function* readStreamsInTurn(store: Pick<EventStore, 'readStream'>, streamIds: readonly string[], options: ReadStreamsOptions = {}): AsyncGenerator<StreamEvents> {
   for (const streamId of streamIds) {
+    let events: RecordedEvent[];
     try {
-      yield { streamId, events: await collect(store.readStream(streamId)) };
+      events = await collect(store.readStream(streamId));
     } catch (error) {
-      if (!(options.skipMissing && error instanceof StreamNotFoundError)) throw error;
+      if (options.skipMissing && error instanceof StreamNotFoundError) continue;
+      throw error;
     }
+    yield { streamId, events };
   }
 }
 

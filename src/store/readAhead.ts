@@ -8,9 +8,10 @@ import { decodeRecord, linkChecker } from './recordDecoder.ts';
 
 /**
  * Rows per chunk: enough that a message's fixed cost (~10 µs) is small beside the ~10 µs per row the reader spends
- * decoding and folding, few enough that the first chunk arrives within a few milliseconds.
+ * decoding and folding. The first is smaller, so the reader starts sooner.
  */
 const CHUNK_ROWS = 512;
+const FIRST_CHUNK_ROWS = 64;
 /** Chunks the thread may have read beyond the one the reader is decoding. */
 const AHEAD = 2;
 
@@ -51,7 +52,7 @@ export class ReadAhead {
     let done = false;
     try {
       this.#post(worker, { kind: 'open', read, streamIds });
-      for (let i = 0; i < AHEAD; i++) this.#post(worker, { kind: 'more', read });
+      for (let i = 0; i < AHEAD; i++) this.#post(worker, { kind: 'more', read, rows: i === 0 ? FIRST_CHUNK_ROWS : CHUNK_ROWS });
       let streamId: string | undefined;
       let events: RecordedEvent[] = [];
       let checkLink = linkChecker('forwards');
@@ -59,7 +60,7 @@ export class ReadAhead {
         const chunk = await this.#receive(worker, inbox);
         if ('error' in chunk) throw new StoreUnavailableError(`Reading ${this.#path} failed: ${chunk.error}`, { storePath: this.#path, reason: 'io' });
         done = chunk.done;
-        if (!done) this.#post(worker, { kind: 'more', read });
+        if (!done) this.#post(worker, { kind: 'more', read, rows: CHUNK_ROWS });
         for (const segment of chunk.segments) {
           if (segment.streamId !== streamId) {
             streamId = segment.streamId;
@@ -100,7 +101,7 @@ export class ReadAhead {
     if (this.#worker) return this.#worker;
     const extension = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
     const worker = new Worker(new URL(`./readAheadWorker.${extension}`, import.meta.url), {
-      workerData: { path: this.#path, chunkRows: CHUNK_ROWS },
+      workerData: { path: this.#path },
     });
     worker.on('message', (chunk: ReadAheadChunk) => this.#inboxes.get(chunk.read)?.push(chunk));
     const fail = (reason: string) => {

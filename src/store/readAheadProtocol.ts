@@ -5,8 +5,8 @@ export type ReadAheadRow = [position: bigint, revision: bigint, eventId: string,
 
 export type ReadAheadRequest =
   | { kind: 'open'; read: number; streamIds: readonly string[] }
-  /** Send the next chunk of this read. */
-  | { kind: 'more'; read: number }
+  /** Send the next chunk of this read, of at most `rows` rows. */
+  | { kind: 'more'; read: number; rows: number }
   /** The reader stopped early: release the read's connection. */
   | { kind: 'end'; read: number };
 

@@ -11,7 +11,7 @@ import type { ReadAheadChunk, ReadAheadRequest, ReadAheadRow, ReadAheadSegment }
  * single `readStream` statement does. It runs at most `ahead` chunks ahead of the reader: a reader that stops early
  * or folds slowly never has the whole store queued in memory.
  */
-const { path, chunkRows } = workerData as { path: string; chunkRows: number };
+const { path } = workerData as { path: string };
 
 interface OpenRead {
   db: DatabaseSync;
@@ -27,7 +27,7 @@ const reads = new Map<number, OpenRead>();
 parentPort!.on('message', (request: ReadAheadRequest) => {
   try {
     if (request.kind === 'open') open(request.read, request.streamIds);
-    else if (request.kind === 'more') more(request.read);
+    else if (request.kind === 'more') more(request.read, request.rows);
     else end(request.read);
   } catch (error) {
     end(request.read);
@@ -35,24 +35,32 @@ parentPort!.on('message', (request: ReadAheadRequest) => {
   }
 });
 
+/** A connection and its statement kept between reads: opening one costs more than a small read. */
+let spare: { db: DatabaseSync; rows: StatementSync } | undefined;
+
 function open(read: number, streamIds: readonly string[]): void {
-  // `mode=ro`: a read never creates or changes the file; gone, the read fails rather than finding an empty store.
-  const url = pathToFileURL(path);
-  url.searchParams.set('mode', 'ro');
-  const db = new DatabaseSync(url, { timeout: 5_000, readOnly: true });
-  const rows = db.prepare('SELECT position, revision, event_id, type, data, metadata FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision ASC LIMIT ?');
-  rows.setReadBigInts(true);
-  rows.setReturnArrays(true);
-  db.exec('BEGIN');
-  reads.set(read, { db, rows, streamIds, index: 0, from: 0n });
+  let connection = spare;
+  spare = undefined;
+  if (connection === undefined) {
+    // `mode=ro`: a read never creates or changes the file; gone, the read fails rather than finding an empty store.
+    const url = pathToFileURL(path);
+    url.searchParams.set('mode', 'ro');
+    const db = new DatabaseSync(url, { timeout: 5_000, readOnly: true });
+    const rows = db.prepare('SELECT position, revision, event_id, type, data, metadata FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision ASC LIMIT ?');
+    rows.setReadBigInts(true);
+    rows.setReturnArrays(true);
+    connection = { db, rows };
+  }
+  connection.db.exec('BEGIN');
+  reads.set(read, { ...connection, streamIds, index: 0, from: 0n });
 }
 
-function more(read: number): void {
+function more(read: number, rows: number): void {
   const state = reads.get(read);
   // Ended already: the reader stopped early, or this thread sent the last chunk.
   if (state === undefined) return;
   const segments: ReadAheadSegment[] = [];
-  let budget = chunkRows;
+  let budget = rows;
   while (budget > 0 && state.index < state.streamIds.length) {
     const streamId = state.streamIds[state.index]!;
     const rows = state.rows.all(streamId, state.from, budget) as unknown as ReadAheadRow[];
@@ -76,7 +84,12 @@ function end(read: number): void {
   const state = reads.get(read);
   if (state === undefined) return;
   reads.delete(read);
-  state.db.close();
+  if (spare === undefined && state.db.isTransaction) {
+    state.db.exec('COMMIT');
+    spare = { db: state.db, rows: state.rows };
+  } else {
+    state.db.close();
+  }
 }
 
 const HASH_MEMBER = ',"hash":"';

@@ -11,7 +11,7 @@ import { checkStreamAppends, type StreamAppend } from './multiStreamAppend.ts';
 import { ChangeSignal } from './changeSignal.ts';
 import { DuplicateEventIdError, StoreUnavailableError, StreamDeletedError, StreamNotFoundError } from './errors.ts';
 import {
-  collect, type AppendResult, type EventLocation, type EventStore, type ExpectedState, type ReadAllOptions, type ReadStreamOptions, type ReadStreamsOptions,
+  readStreamsInTurn, type AppendResult, type EventLocation, type EventStore, type ExpectedState, type ReadAllOptions, type ReadStreamOptions, type ReadStreamsOptions,
   type StreamEvents, type StreamMetadata, type Subscription, type SubscribeToAllOptions, type SubscribeToStreamOptions,
 } from './eventStore.ts';
 import { ReadAhead } from './readAhead.ts';
@@ -242,20 +242,9 @@ export class SqliteEventStore implements EventStore {
         throw error;
       }
     };
-    if (this.readAhead !== undefined && this.eventsIn(streamIds) >= this.readAheadMinEvents) {
-      yield* this.readAhead.read(streamIds, present);
-      return;
-    }
-    for (const streamId of streamIds) {
-      let events: RecordedEvent[];
-      try {
-        events = await collect(this.readStream(streamId));
-      } catch (error) {
-        if (options.skipMissing && error instanceof StreamNotFoundError) continue;
-        throw error;
-      }
-      yield { streamId, events };
-    }
+    yield* this.readAhead !== undefined && this.eventsIn(streamIds) >= this.readAheadMinEvents
+      ? this.readAhead.read(streamIds, present)
+      : readStreamsInTurn(this, streamIds, options);
   }
 
   /** How many events the streams hold, from their heads (retention may have removed some): a read's size, cheaply. */

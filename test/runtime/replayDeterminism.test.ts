@@ -5,7 +5,7 @@ import { foldActor, machineEventOf, persistedState } from '../../src/runtime/act
 import { actorKindOf } from '../../src/runtime/actorKinds.ts';
 import { EMERGENCY_STREAM, emergencyEvent } from '../../src/runtime/emergencyRegister.ts';
 import type { Query } from '../../src/runtime/sessionService.ts';
-import { collect } from '../../src/store/eventStore.ts';
+import { collect, readWholeStreams } from '../../src/store/eventStore.ts';
 import { query, simulatedSystem } from '../support/simulatedSystem.ts';
 
 type Shape = {
@@ -85,6 +85,11 @@ describe('replay determinism', () => {
         const folded: unknown[] = [];
         foldActor(kind, recorded, (_event, snapshot) => folded.push(persistedState(kind, snapshot)));
         expect(folded).toEqual(live.map((s) => s.state));
+        // The same fold consuming a read of its own (each event's data made its machine event in place, as
+        // `replayStreams` folds), through the read of many streams.
+        const consumed: unknown[] = [];
+        for await (const read of readWholeStreams(system.store, [streamId])) foldActor(kind, read.events, (_event, snapshot) => consumed.push(persistedState(kind, snapshot)), { consume: true });
+        expect(consumed).toEqual(folded);
 
         // Independent fold 2: a bare live XState actor fed the same events.
         const bare = createActor(kind.machine).start();
