@@ -1,7 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { RecordedEvent } from '../events/envelope.ts';
 import type { EventRegistry } from '../events/eventRegistry.ts';
-import { StoreUnavailableError } from './errors.ts';
 import type { StreamEvents } from './eventStore.ts';
 import type { ReadAheadChunk, ReadAheadRequest, ReadAheadRow } from './readAheadProtocol.ts';
 import { decodeRecord, linkChecker } from './recordDecoder.ts';
@@ -23,6 +22,7 @@ const AHEAD = 2;
  *
  * The records are trusted exactly as `readStream` trusts them: a row whose hash the thread could not confirm over
  * its canonical text is checked again here by `decodeRecord`, which accepts it or names what is wrong and where.
+ * Should the thread stop or fail, `read` throws `ReadAheadStopped`, saying how far it got.
  */
 export class ReadAhead {
   readonly #path: string;
@@ -56,9 +56,10 @@ export class ReadAhead {
       let streamId: string | undefined;
       let events: RecordedEvent[] = [];
       let checkLink = linkChecker('forwards');
+      let handled = 0;
       while (!done) {
         const chunk = await this.#receive(worker, inbox);
-        if ('error' in chunk) throw new StoreUnavailableError(`Reading ${this.#path} failed: ${chunk.error}`, { storePath: this.#path, reason: 'io' });
+        if ('error' in chunk) throw new ReadAheadStopped(chunk.error, handled);
         done = chunk.done;
         if (!done) this.#post(worker, { kind: 'more', read, rows: CHUNK_ROWS });
         for (const segment of chunk.segments) {
@@ -75,6 +76,7 @@ export class ReadAhead {
           if (segment.last) {
             if (events.length > 0 || onEmpty(streamId)) yield { streamId, events };
             streamId = undefined;
+            handled++;
           }
         }
       }
@@ -127,6 +129,20 @@ export class ReadAhead {
     this.#worker = undefined;
     await worker.terminate();
     await this.#exited;
+  }
+}
+
+/**
+ * The thread could not go on (it stopped, or its connection failed) after `handled` of the streams asked for were
+ * yielded or passed over. Nothing about the records is known from it: the caller reads the rest itself, where a
+ * fault of the store shows as the error it is.
+ */
+export class ReadAheadStopped extends Error {
+  override readonly name = 'ReadAheadStopped';
+  readonly handled: number;
+  constructor(reason: string, handled: number) {
+    super(reason);
+    this.handled = handled;
   }
 }
 

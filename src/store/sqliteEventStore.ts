@@ -14,7 +14,7 @@ import {
   readStreamsInTurn, type AppendResult, type EventLocation, type EventStore, type ExpectedState, type ReadAllOptions, type ReadStreamOptions, type ReadStreamsOptions,
   type StreamEvents, type StreamMetadata, type Subscription, type SubscribeToAllOptions, type SubscribeToStreamOptions,
 } from './eventStore.ts';
-import { ReadAhead } from './readAhead.ts';
+import { ReadAhead, ReadAheadStopped } from './readAhead.ts';
 import { allReadRange, END_MARKER, prefixes, streamReadRange } from './readSelection.ts';
 import { decodeRecord, verifiedStreamRead, type StoredRecord } from './recordDecoder.ts';
 import { sqliteFailure } from './sqliteFailure.ts';
@@ -85,6 +85,8 @@ export class SqliteEventStore implements EventStore {
   private readonly checkpointer: WalCheckpointer | undefined;
   private readonly readAhead: ReadAhead | undefined;
   private readonly readAheadMinEvents: number;
+  /** Set when the read-ahead thread failed: later reads stay on the caller's thread. */
+  private readAheadFailed = false;
   /** The bytes of event data the transaction in progress has written; the checkpointer hears of them on commit. */
   private bytesInTransaction = 0;
   private closed = false;
@@ -242,9 +244,20 @@ export class SqliteEventStore implements EventStore {
         throw error;
       }
     };
-    yield* this.readAhead !== undefined && this.eventsIn(streamIds) >= this.readAheadMinEvents
-      ? this.readAhead.read(streamIds, present)
-      : readStreamsInTurn(this, streamIds, options);
+    if (this.readAhead === undefined || this.readAheadFailed || this.eventsIn(streamIds) < this.readAheadMinEvents) {
+      yield* readStreamsInTurn(this, streamIds, options);
+      return;
+    }
+    try {
+      yield* this.readAhead.read(streamIds, present);
+    } catch (error) {
+      if (!(error instanceof ReadAheadStopped)) throw error;
+      if (this.closed) throw new StoreUnavailableError(`The SQLite store at ${this.path} was closed during a read.`, { cause: error, storePath: this.path });
+      // The thread is only a speed-up: the read goes on here, where a fault of the store shows as the error it is.
+      this.readAheadFailed = true;
+      process.emitWarning(`the read-ahead thread of the store at ${this.path} stopped (${error.message}); its reads continue on the caller's thread`, 'ChronicleStoreWarning');
+      yield* readStreamsInTurn(this, streamIds.slice(error.handled), options);
+    }
   }
 
   /** How many events the streams hold, from their heads (retention may have removed some): a read's size, cheaply. */

@@ -60,6 +60,24 @@ describe('SQLite: many streams read ahead on a thread', () => {
       for await (const read of store.readStreams(ids)) if (read.streamId === 'session-long') await store.close();
     })();
     await expect(reading).rejects.toBeInstanceOf(StoreUnavailableError);
-    await expect(reading).rejects.toThrow(/read-ahead thread/);
+    await expect(reading).rejects.toThrow(/closed during a read/);
+  });
+
+  it('a thread that cannot go on costs speed, never the read: the rest is read on the caller\'s thread, with a warning', async () => {
+    const warnings: string[] = [];
+    // (The store's WAL checkpoint thread cannot open the file either, and says so in a warning of its own.)
+    const onWarning = (warning: Error) => warning.message.includes('read-ahead thread') && warnings.push(warning.message);
+    process.on('warning', onWarning);
+    try {
+      // The file removed from under the open store: its own connection still reads it, the thread cannot open it.
+      rmSync(join(dir, 'events.db'));
+      expect(await collect(store.readStreams(ids))).toEqual(await readOneByOne(ids));
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings).toEqual([expect.stringMatching(/read-ahead thread of the store at .*events\.db stopped \(.*\); its reads continue on the caller's thread/)]);
+      expect(await collect(store.readStreams([...ids].reverse()))).toEqual(await readOneByOne([...ids].reverse()));
+      expect(warnings).toHaveLength(1);
+    } finally {
+      process.off('warning', onWarning);
+    }
   });
 });
