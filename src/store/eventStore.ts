@@ -117,7 +117,8 @@ export interface EventStore {
    * Many whole streams read forwards, each stream's events yielded together in the order asked, with the checks and
    * errors of `readStream` (a stream with no readable history throws `StreamNotFoundError` when its turn comes).
    * Optional: a store that can read ahead of its reader offers it (SQLite, on a thread of its own); callers use
-   * `readWholeStreams`, which falls back to one `readStream` after another.
+   * `readWholeStreams`, which falls back to one `readStream` after another. As from every read, the events are the
+   * reader's own objects, decoded for it (a replay folds their data in place).
    */
   readStreams?(streamIds: readonly string[], options?: ReadStreamsOptions): AsyncIterable<StreamEvents>;
   readAll(options?: ReadAllOptions): AsyncIterable<RecordedEvent>;
