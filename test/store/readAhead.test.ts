@@ -2,8 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createEventRegistry } from '../../src/events/catalogue.ts';
 import { StoreUnavailableError } from '../../src/store/errors.ts';
 import { collect, type StreamEvents } from '../../src/store/eventStore.ts';
+import { ReadAhead, ReadAheadStopped } from '../../src/store/readAhead.ts';
 import { SqliteEventStore } from '../../src/store/sqliteEventStore.ts';
 import { batch } from '../support/events.ts';
 
@@ -61,6 +63,22 @@ describe('SQLite: many streams read ahead on a thread', () => {
     })();
     await expect(reading).rejects.toBeInstanceOf(StoreUnavailableError);
     await expect(reading).rejects.toThrow(/closed during a read/);
+  });
+
+  it('a thread stopped mid-read says how many streams it had finished, so the rest can be read another way', async () => {
+    const readAhead = new ReadAhead(join(dir, 'events.db'), createEventRegistry());
+    const finished: string[] = [];
+    const reading = (async () => {
+      for await (const read of readAhead.read(ids, () => true)) {
+        finished.push(read.streamId);
+        if (finished.length === 2) await readAhead.close();
+      }
+    })();
+    const stopped = await reading.catch((error: unknown) => error);
+    expect(stopped).toBeInstanceOf(ReadAheadStopped);
+    // The thread had read ahead of the reader; what counts is what the reader was given.
+    expect((stopped as ReadAheadStopped).handled).toBe(finished.length);
+    expect(finished).toEqual(ids.slice(0, finished.length));
   });
 
   it('a thread that cannot go on costs speed, never the read: the rest is read on the caller\'s thread, with a warning', async () => {
