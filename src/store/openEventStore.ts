@@ -12,7 +12,7 @@ const ACCEPTED_FORMS = [
   'sqlite:<path>[?synchronous=normal|full][&maxBytes=<n>][&readAhead=<events>|off]   (embedded, one file; default',
   '                                          sqlite:.chronicle/chronicle.db; maxBytes caps the file: writes beyond it fail as',
   '                                          "store is full"; reads of many streams of at least readAhead events, default',
-  '                                          2000, are read ahead on a thread)',
+  '                                          10000, are read ahead on a thread)',
   'kurrentdb://host:port[,host:port…]?tls=false (KurrentDB; `docker compose up -d` starts one on localhost:2113)',
 ];
 
