@@ -92,6 +92,23 @@ export function storedTextMatchesHash(type: string, dataJson: string, metadataJs
   return hashOfCanonicalParts(type, dataJson, withoutHash, prevHash) === expected;
 }
 
+const PREV_HASH_MEMBER = '"prevHash":"';
+
+/**
+ * `storedTextMatchesHash` with `hash` and `prevHash` read from the metadata text itself, at their members' first
+ * occurrences: for a reader that has not parsed the envelope (the store's read-ahead thread). In canonical text
+ * without a backslash those occurrences are the members themselves (a quote inside a JSON string is escaped), so
+ * there it is exactly the check `decodeRecord` makes on the parsed envelope; a caller trusts it only there.
+ */
+export function storedTextVerifiesItself(type: string, dataJson: string, metadataJson: string): boolean {
+  const at = metadataJson.indexOf(HASH_MEMBER);
+  const prevAt = metadataJson.indexOf(PREV_HASH_MEMBER);
+  if (at < 0 || prevAt < 0) return false;
+  const expected = metadataJson.slice(at + HASH_MEMBER.length, at + HASH_MEMBER.length + 64);
+  const prevHash = metadataJson.slice(prevAt + PREV_HASH_MEMBER.length, prevAt + PREV_HASH_MEMBER.length + 64);
+  return storedTextMatchesHash(type, dataJson, metadataJson, prevHash, expected);
+}
+
 export type ChainBreak = {
   streamId: string;
   revision: bigint;

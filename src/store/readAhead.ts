@@ -1,9 +1,10 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { RecordedEvent } from '../events/envelope.ts';
 import type { EventRegistry } from '../events/eventRegistry.ts';
 import type { StreamEvents } from './eventStore.ts';
 import type { ReadAheadChunk, ReadAheadRequest, ReadAheadRow } from './readAheadProtocol.ts';
 import { decodeRecord, linkChecker } from './recordDecoder.ts';
+import { startStoreThread } from './storeThread.ts';
 
 /**
  * Rows per chunk: enough that a message's fixed cost (~10 µs) is small beside the ~10 µs per row the reader spends
@@ -51,8 +52,8 @@ export class ReadAhead {
     this.#inboxes.set(read, inbox);
     let done = false;
     try {
-      this.#post(worker, { kind: 'open', read, streamIds });
-      for (let i = 0; i < AHEAD; i++) this.#post(worker, { kind: 'more', read, rows: i === 0 ? FIRST_CHUNK_ROWS : CHUNK_ROWS });
+      worker.postMessage({ kind: 'open', read, streamIds } satisfies ReadAheadRequest);
+      for (let i = 0; i < AHEAD; i++) worker.postMessage({ kind: 'more', read, rows: i === 0 ? FIRST_CHUNK_ROWS : CHUNK_ROWS } satisfies ReadAheadRequest);
       let streamId: string | undefined;
       let events: RecordedEvent[] = [];
       let checkLink = linkChecker('forwards');
@@ -61,7 +62,7 @@ export class ReadAhead {
         const chunk = await this.#receive(worker, inbox);
         if ('error' in chunk) throw new ReadAheadStopped(chunk.error, handled);
         done = chunk.done;
-        if (!done) this.#post(worker, { kind: 'more', read, rows: CHUNK_ROWS });
+        if (!done) worker.postMessage({ kind: 'more', read, rows: CHUNK_ROWS } satisfies ReadAheadRequest);
         for (const segment of chunk.segments) {
           if (segment.streamId !== streamId) {
             streamId = segment.streamId;
@@ -82,7 +83,7 @@ export class ReadAhead {
       }
     } finally {
       this.#inboxes.delete(read);
-      if (!done && this.#worker === worker) this.#post(worker, { kind: 'end', read });
+      if (!done && this.#worker === worker) worker.postMessage({ kind: 'end', read } satisfies ReadAheadRequest);
     }
   }
 
@@ -101,10 +102,7 @@ export class ReadAhead {
 
   #start(): Worker {
     if (this.#worker) return this.#worker;
-    const extension = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
-    const worker = new Worker(new URL(`./readAheadWorker.${extension}`, import.meta.url), {
-      workerData: { path: this.#path },
-    });
+    const { worker, exited } = startStoreThread('readAheadWorker', { path: this.#path });
     worker.on('message', (chunk: ReadAheadChunk) => this.#inboxes.get(chunk.read)?.push(chunk));
     const fail = (reason: string) => {
       if (this.#worker === worker) this.#worker = undefined;
@@ -112,14 +110,11 @@ export class ReadAhead {
     };
     worker.on('error', (error) => fail(`its read-ahead thread stopped: ${error.message}`));
     worker.on('exit', (code) => fail(`its read-ahead thread exited (code ${code})`));
-    this.#exited = new Promise((resolve) => worker.once('exit', () => resolve()));
+    this.#exited = exited;
+    // Referenced only while a reader waits on it (`#receive`), once the listeners, which hold it, are on.
     worker.unref();
     this.#worker = worker;
     return worker;
-  }
-
-  #post(worker: Worker, request: ReadAheadRequest): void {
-    worker.postMessage(request);
   }
 
   /** Stops the thread, so the file can be removed or reopened at once; reads still waiting on it fail. */

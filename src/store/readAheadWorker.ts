@@ -1,7 +1,7 @@
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { pathToFileURL } from 'node:url';
 import { parentPort, workerData } from 'node:worker_threads';
-import { storedTextMatchesHash } from '../events/hashChain.ts';
+import { storedTextVerifiesItself } from '../events/hashChain.ts';
 import type { ReadAheadChunk, ReadAheadRequest, ReadAheadRow, ReadAheadSegment } from './readAheadProtocol.ts';
 
 /**
@@ -92,21 +92,11 @@ function end(read: number): void {
   }
 }
 
-const HASH_MEMBER = ',"hash":"';
-const PREV_HASH_MEMBER = '"prevHash":"';
-
 /**
- * Whether the row's hash verifies over its stored texts, reading `hash` and `prevHash` at their members' first
- * occurrences. The reader trusts this only for an envelope it finds in canonical form without a backslash, where
- * those first occurrences are the members themselves (a quote inside a JSON string is escaped), so it is exactly the
- * check `decodeRecord` makes; anything else it checks again itself, on its own thread, as `readStream` would.
+ * Whether the row's hash verifies over its stored texts. The reader trusts this only for an envelope it finds in
+ * canonical form without a backslash (see `storedTextVerifiesItself`); anything else it checks again itself, as
+ * `readStream` would.
  */
 function hashChecked(row: ReadAheadRow): boolean {
-  const metadata = row[5];
-  const at = metadata.indexOf(HASH_MEMBER);
-  const prevAt = metadata.indexOf(PREV_HASH_MEMBER);
-  if (at < 0 || prevAt < 0) return false;
-  const expected = metadata.slice(at + HASH_MEMBER.length, at + HASH_MEMBER.length + 64);
-  const prevHash = metadata.slice(prevAt + PREV_HASH_MEMBER.length, prevAt + PREV_HASH_MEMBER.length + 64);
-  return storedTextMatchesHash(row[3], row[4], metadata, prevHash, expected);
+  return storedTextVerifiesItself(row[3], row[4], row[5]);
 }

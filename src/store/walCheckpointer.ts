@@ -1,5 +1,6 @@
 import type { DatabaseSync } from 'node:sqlite';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startStoreThread } from './storeThread.ts';
 import { COMMITS, STATE_SLOTS, STOPPED } from './walCheckpointState.ts';
 
 /**
@@ -49,15 +50,12 @@ export class WalCheckpointer {
   }
 
   #start(): void {
-    const extension = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
-    const worker = new Worker(new URL(`./walCheckpointWorker.${extension}`, import.meta.url), {
-      workerData: { path: this.#path, state: this.#state.buffer, gatherMs: GATHER_MS },
-    });
+    const { worker, exited } = startStoreThread('walCheckpointWorker', { path: this.#path, state: this.#state.buffer, gatherMs: GATHER_MS });
     worker.on('message', (message: { failed?: string }) => {
       if (message.failed !== undefined) this.#giveUp(`background WAL checkpoint failed: ${message.failed}`);
     });
     worker.on('error', (error) => this.#giveUp(`background WAL checkpointer stopped: ${error.message}`));
-    this.#exited = new Promise((resolve) => worker.once('exit', () => resolve()));
+    this.#exited = exited;
     // An open store must not keep a process alive that has nothing else to do (after the listeners, which hold it).
     worker.unref();
     this.#worker = worker;
