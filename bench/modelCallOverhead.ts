@@ -4,7 +4,8 @@ import { forgetTokenCounts } from '../src/models/tokenCount.ts';
 import { ActorRuntime } from '../src/runtime/actorRuntime.ts';
 import { systemClock } from '../src/runtime/clock.ts';
 import { modelResolver } from '../src/runtime/modelResolver.ts';
-import type { AppendResult, StreamAppend } from '../src/store/eventStore.ts';
+import type { AppendResult, EventStore, StreamAppend } from '../src/store/eventStore.ts';
+import { MemoryEventStore } from '../src/store/memoryEventStore.ts';
 import { SqliteEventStore } from '../src/store/sqliteEventStore.ts';
 import { openRawDatabase, scratchDir, type RawRow } from './fixtures.ts';
 import { actorStreamsOf, BENCH_MODEL, runSessions } from './sessionFixtures.ts';
@@ -25,6 +26,13 @@ export interface OverheadResult {
   appendMs: number;
   /** Raw `node:sqlite` INSERTs of the same rows in the same transactions: the floor for this many commits. */
   rawSqliteMs: number;
+  /** The same case's overhead with no checkpoints written (`checkpointEveryTokens: 0`): what checkpoints cost. */
+  withoutCheckpointsMs: number;
+  /**
+   * The same case's overhead on `MemoryEventStore`: every event still validated, sealed and hash-chained, but no
+   * SQLite at all. What is left when persistence costs nothing: the runtime, machines, projections and sealing.
+   */
+  memoryStoreMs: number;
   /** The most overhead per call we aim for (ms). */
   goalMs?: number;
 }
@@ -101,9 +109,12 @@ export async function benchModelCallOverhead(): Promise<OverheadResult[]> {
       const bareModelMs = await bareModelMsPerCall(prompts);
       const rawSqliteMs = await rawInsertMs(scratch.file(`model-calls-raw-${index}.db`), batchSizes, rows) / calls;
       const endToEndMs = ms / calls;
+      const shape = { concurrency, sessions, turns };
+      const withoutCheckpointsMs = await bestMsPerCall((round) => new SqliteEventStore(scratch.file(`model-calls-${index}-${round}-no-checkpoints.db`)), shape, 0) - bareModelMs;
+      const memoryStoreMs = await bestMsPerCall(() => new MemoryEventStore(), shape) - bareModelMs;
       results.push({
         name: `${name}, ${sessions} sessions × ${turns} turn${turns === 1 ? '' : 's'}`, calls, eventsPerCall: rows.length / calls, appendsPerCall: batchSizes.length / calls,
-        endToEndMs, bareModelMs, overheadMs: endToEndMs - bareModelMs, appendMs: appendMs / calls, rawSqliteMs, goalMs: GOAL_MS,
+        endToEndMs, bareModelMs, overheadMs: endToEndMs - bareModelMs, appendMs: appendMs / calls, rawSqliteMs, withoutCheckpointsMs, memoryStoreMs, goalMs: GOAL_MS,
       });
     }
     return results;
@@ -150,6 +161,33 @@ async function runThroughRuntime(path: string, { concurrency, sessions, turns }:
   } finally {
     await store.close();
   }
+}
+
+/**
+ * The same case timed as `runThroughRuntime` times it (warm-up on the same runtime, best of ROUNDS, each on a fresh
+ * store) on another store or checkpoint setting: ms per model call, end to end.
+ */
+async function bestMsPerCall(
+  openStore: (round: number) => EventStore,
+  { concurrency, sessions, turns }: { concurrency: number; sessions: number; turns: number },
+  checkpointEveryTokens?: number,
+): Promise<number> {
+  let best = Infinity;
+  for (let round = 0; round < ROUNDS; round++) {
+    const store = openStore(round);
+    const resolve = modelResolver(systemClock);
+    const runtime = new ActorRuntime({ store, models: resolve, checkpointRetention: 'all', ...(checkpointEveryTokens === undefined ? {} : { checkpointEveryTokens }) });
+    try {
+      await runSessions(runtime, resolve, { prefix: 'warmup', sessions: Math.ceil(WARMUP_CALLS / turns), turns, concurrency });
+      const start = performance.now();
+      await runSessions(runtime, resolve, { prefix: 'timed', sessions, turns, concurrency });
+      best = Math.min(best, (performance.now() - start) / (sessions * turns));
+    } finally {
+      runtime.stop();
+      await store.close();
+    }
+  }
+  return best;
 }
 
 /** The rows as stored, exact bytes, from a position on, in position order (which is append order here). */

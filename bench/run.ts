@@ -53,14 +53,16 @@ const rows = throughput.map((r) => {
 console.log(`\n${table(header, rows)}`);
 console.log('Baseline: raw node:sqlite on the same rows (append, readAll); bare XState actors fed the same events from memory (replay).');
 
-const latencyHeader = ['case (ms per model call)', 'calls', 'events', 'appends', 'end-to-end', 'bare model', 'overhead', 'in appendToStream', 'raw SQLite, same txns', 'goal'];
+const latencyHeader = ['case (ms per model call)', 'calls', 'events', 'appends', 'end-to-end', 'bare model', 'overhead', 'in appendToStream', 'raw SQLite, same txns', 'no checkpoints', 'memory store', 'goal'];
 const latencyRows = latency.map((r) => {
   const goal = r.goalMs === undefined ? '—' : `≤ ${r.goalMs.toFixed(1)} ms ${r.overheadMs <= r.goalMs ? 'met' : 'MISSED'}`;
-  return [r.name, int(r.calls), r.eventsPerCall.toFixed(1), r.appendsPerCall.toFixed(1), ms(r.endToEndMs), ms(r.bareModelMs), ms(r.overheadMs), ms(r.appendMs), ms(r.rawSqliteMs), goal];
+  return [r.name, int(r.calls), r.eventsPerCall.toFixed(1), r.appendsPerCall.toFixed(1), ms(r.endToEndMs), ms(r.bareModelMs), ms(r.overheadMs), ms(r.appendMs), ms(r.rawSqliteMs), ms(r.withoutCheckpointsMs), ms(r.memoryStoreMs), goal];
 });
 console.log(`\n${table(latencyHeader, latencyRows)}`);
 console.log('overhead = end-to-end − bare model. "in appendToStream" is part of it; "raw SQLite" writes the same rows with');
 console.log('raw INSERTs in the same transactions (events and appends are per model call), the floor for that many commits.');
+console.log('"no checkpoints" and "memory store" are the overhead of the same case run again with checkpointEveryTokens 0,');
+console.log('and on MemoryEventStore (every event validated, sealed and hash-chained, no SQLite): what is left without each.');
 
 if (pointInTime) printPointInTime(pointInTime);
 else {
