@@ -199,6 +199,36 @@ export async function* readStreamsInTurn(store: Pick<EventStore, 'readStream'>, 
   }
 }
 
+/**
+ * Many whole streams, up to `inFlight` of them being read at once, yielded in the order asked: for a store whose
+ * `readStream` waits on a network round trip (KurrentDB), where one read after another spends most of a replay
+ * waiting. The same checks, errors and order as `readStreamsInTurn`: a stream's error is thrown when its turn comes,
+ * and reads already started past it are dropped (their errors too). At most `inFlight` whole streams are held.
+ */
+export async function* readStreamsConcurrently(
+  store: Pick<EventStore, 'readStream'>,
+  streamIds: readonly string[],
+  options: ReadStreamsOptions & { inFlight?: number } = {},
+): AsyncGenerator<StreamEvents> {
+  const inFlight = Math.max(1, options.inFlight ?? 8);
+  const reads: Promise<RecordedEvent[] | undefined>[] = [];
+  let started = 0;
+  const start = (streamId: string) => {
+    const read = collect(store.readStream(streamId)).catch((error: unknown) => {
+      if (options.skipMissing && error instanceof StreamNotFoundError) return undefined;
+      throw error;
+    });
+    // Handled here too, so a read dropped after an earlier stream failed (or the reader stopped) is not reported as unhandled.
+    read.catch(() => {});
+    reads.push(read);
+  };
+  for (const streamId of streamIds) {
+    while (started < streamIds.length && reads.length < inFlight) start(streamIds[started++]!);
+    const events = await reads.shift()!;
+    if (events !== undefined) yield { streamId, events };
+  }
+}
+
 /** Collects an async iterable into an array; for tests, small streams and the CLI. */
 export async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
   if (iterable instanceof BufferedRead) return iterable.all() as T[];

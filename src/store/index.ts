@@ -1,4 +1,4 @@
-export { ANY, collect, NO_STREAM, readWholeStreams, STREAM_EXISTS } from './eventStore.ts';
+export { ANY, collect, NO_STREAM, readStreamsConcurrently, readWholeStreams, STREAM_EXISTS } from './eventStore.ts';
 export type {
   AllFilter, AppendResult, Direction, EventStore, ExpectedState, ReadAllOptions, ReadStreamOptions, ReadStreamsOptions, StreamEvents,
   StreamMetadata, Subscription, SubscribeToAllOptions, SubscribeToStreamOptions,

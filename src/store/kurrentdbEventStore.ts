@@ -13,8 +13,9 @@ import type { EventRegistry } from '../events/eventRegistry.ts';
 import { EMPTY_HEAD, planAppend, type ExistingEvent, type SealedEvent, type StreamHead } from './appendPlan.ts';
 import { StoreUnavailableError, StreamDeletedError, StreamNotFoundError, WrongExpectedVersionError } from './errors.ts';
 import {
-  collect, type AllFilter, type AppendResult, type EventStore, type ExpectedState, type ReadAllOptions, type ReadStreamOptions,
-  type StreamMetadata, type Subscription, type SubscribeToAllOptions, type SubscribeToStreamOptions,
+  collect, readStreamsConcurrently, type AllFilter, type AppendResult, type EventStore, type ExpectedState, type ReadAllOptions,
+  type ReadStreamOptions, type ReadStreamsOptions, type StreamEvents, type StreamMetadata, type Subscription, type SubscribeToAllOptions,
+  type SubscribeToStreamOptions,
 } from './eventStore.ts';
 import { allReadRange, END_MARKER, prefixes, streamReadRange, type AllReadRange, type StreamReadRange } from './readSelection.ts';
 import { decodeRecord, linkChecker, type StoredRecord } from './recordDecoder.ts';
@@ -141,6 +142,14 @@ export class KurrentDbEventStore implements EventStore {
     } catch (error) {
       throw this.storeError(error, streamId);
     }
+  }
+
+  /**
+   * Several streams read at once over the client's one connection (gRPC multiplexes them), yielded in the order
+   * asked: read one after another, a replay of many streams waits out a server round trip for each.
+   */
+  readStreams(streamIds: readonly string[], options: ReadStreamsOptions = {}): AsyncIterable<StreamEvents> {
+    return readStreamsConcurrently(this, streamIds, options);
   }
 
   private async *streamEvents(streamId: string, range: StreamReadRange): AsyncGenerator<ResolvedEvent> {
