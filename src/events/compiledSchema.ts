@@ -4,8 +4,11 @@ import type { z } from 'zod';
  * A fast path for the catalogue's zod schemas, which every appended and every read event passes through. zod's own
  * parse goes through generic, highly polymorphic code: in a live runtime, where twenty event types interleave, it
  * costs 10–60 µs per event, several times its cost in a tight loop. This walks a schema's definition once and builds
- * plain closures that do the same checks and build the same output (a fresh object per object schema, keys in the
- * schema's order, defaults applied), for the parts of zod the catalogue uses.
+ * plain closures that do the same checks and build the same output (a fresh object per object schema, defaults
+ * applied), for the parts of zod the catalogue uses. Its objects have their keys in sorted order, where zod's have
+ * the schema's: the same value, in the order canonical JSON writes it and a stored event's data has when read back,
+ * so sealing an appended event serialises its data as it is instead of copying every object sorted first (~5 % of
+ * a model call through the runtime).
  *
  * It only ever answers "valid, and this is zod's output" or "ask zod": on anything it was not built for, or any
  * doubt, it returns `ASK_ZOD`, and the caller runs zod, whose answer (and error message) is the authority. So it
@@ -184,6 +187,8 @@ function compileObject(def: ZodInternals['def'], owned: boolean): Check {
     else throw new Unsupported(`property "${key}" is ${optin}-in, ${optout}-out`);
     return { key, presence, check: compile(shape[key]!, owned) };
   });
+  // Members are written in this order (see the header); UTF-16 order, as `canonicalJson` sorts them.
+  fields.sort((a, b) => (a.key < b.key ? -1 : 1));
   return (value) => {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) return ASK_ZOD;
     const input = value as Record<string, unknown>;
@@ -284,7 +289,7 @@ function copyOf(input: Record<string, unknown>, keys: string[], count: number): 
   return out;
 }
 
-/** The members of the first `count` fields that the input has, as zod's output has them. */
+/** The members of the first `count` fields that the input has, in the fields' (sorted) order. */
 function copyOfFields(input: Record<string, unknown>, fields: { key: string }[], count: number): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (let f = 0; f < count; f++) {
