@@ -214,7 +214,8 @@ export async function* readStreamsConcurrently(
   const reads: Promise<RecordedEvent[] | undefined>[] = [];
   let started = 0;
   const start = (streamId: string) => {
-    const read = collect(store.readStream(streamId)).catch((error: unknown) => {
+    // Called inside the async function, so a store that refuses at once (closed) rejects this read like any other.
+    const read = (async () => collect(store.readStream(streamId)))().catch((error: unknown) => {
       if (options.skipMissing && error instanceof StreamNotFoundError) return undefined;
       throw error;
     });

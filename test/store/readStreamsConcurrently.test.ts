@@ -108,6 +108,20 @@ describe('readStreamsConcurrently: many streams read at once, given in the order
     await expect(reading).rejects.toBeInstanceOf(StreamDeletedError);
   });
 
+  it('reports a store that refuses a read at once (closed) at that stream\'s turn, like any other failed read', async () => {
+    const refusing: Pick<EventStore, 'readStream'> = {
+      readStream: (streamId) => {
+        if (streamId === 'agent-1') throw new Error('the store is closed');
+        return memory.readStream(streamId);
+      },
+    };
+    const yielded: string[] = [];
+    await expect((async () => {
+      for await (const { streamId } of readStreamsConcurrently(refusing, ids)) yielded.push(streamId);
+    })()).rejects.toThrow('the store is closed');
+    expect(yielded).toEqual(['agent-0']);
+  });
+
   it('drops the reads already under way past a failed stream, or past where the reader stopped, without unhandled errors', async () => {
     store.failWith('agent-1', new Error('connection reset while reading agent-1'));
     store.failWith('agent-2', new Error('connection reset while reading agent-2'));
