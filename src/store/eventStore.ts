@@ -185,18 +185,12 @@ export function readWholeStreams(store: EventStore, streamIds: readonly string[]
   return store.readStreams !== undefined ? store.readStreams(streamIds, options) : readStreamsInTurn(store, streamIds, options);
 }
 
-/** Many whole streams, one `readStream` after another: for stores without `readStreams`, and small reads of those with it. */
-export async function* readStreamsInTurn(store: Pick<EventStore, 'readStream'>, streamIds: readonly string[], options: ReadStreamsOptions = {}): AsyncGenerator<StreamEvents> {
-  for (const streamId of streamIds) {
-    let events: RecordedEvent[];
-    try {
-      events = await collect(store.readStream(streamId));
-    } catch (error) {
-      if (options.skipMissing && error instanceof StreamNotFoundError) continue;
-      throw error;
-    }
-    yield { streamId, events };
-  }
+/**
+ * Many whole streams, one `readStream` after another (the next begun only when the reader asks for it): for stores
+ * without `readStreams`, and small reads of those with it.
+ */
+export function readStreamsInTurn(store: Pick<EventStore, 'readStream'>, streamIds: readonly string[], options: ReadStreamsOptions = {}): AsyncGenerator<StreamEvents> {
+  return readStreamsConcurrently(store, streamIds, { ...options, inFlight: 1 });
 }
 
 /**
