@@ -81,7 +81,7 @@ export async function runCli(argv: string[], io: CommandIo = processIo): Promise
     return await command.run(args, io);
   } catch (error) {
     if (error instanceof UsageError || error instanceof StoreUriError || error instanceof ModelSpecError) {
-      io.warn(`chronicle ${error.message}\nusage: chronicle ${command.usage}`);
+      io.warn(`chronicle ${usageLine(name, error)}\nusage: chronicle ${command.usage}`);
       return 2;
     }
     const known = ['UnknownSessionError', 'SessionClosedError', 'LedgerViolationError', 'MachineVersionError', 'WrongExpectedVersionError', 'StreamNotFoundError', 'StreamDeletedError', 'CorruptEventError', 'EventSchemaError', 'StoreUnavailableError', 'DuplicateEventIdError'];
@@ -91,6 +91,16 @@ export async function runCli(argv: string[], io: CommandIo = processIo): Promise
     }
     throw error;
   }
+}
+
+/**
+ * The error as "<command>: <problem>". Usage errors mostly name their command already; a bad store URI or model
+ * spec comes from below the CLI and does not, nor does a flag checked outside any one command (`--inspect-port`).
+ */
+function usageLine(name: string, error: Error): string {
+  if (error.message.startsWith(`${name}: `) || error.message.startsWith(`${name} `) || error.message.startsWith('config: ')) return error.message;
+  const flag = error instanceof StoreUriError ? '--store: ' : error instanceof ModelSpecError ? '--model: ' : '';
+  return `${name}: ${flag}${error.message}`;
 }
 
 if (import.meta.main) {
