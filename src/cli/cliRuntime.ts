@@ -1,7 +1,7 @@
 import { ActorRuntime, type RuntimeOptions } from '../runtime/actorRuntime.ts';
 import { systemClock } from '../runtime/clock.ts';
 import { modelResolver } from '../runtime/modelResolver.ts';
-import { resumeUnfinishedSessions, untilSessionsIdle } from '../runtime/resumeSessions.ts';
+import { resumeUnfinishedSessions, untilSessionsIdle, type WaitingSession } from '../runtime/resumeSessions.ts';
 import type { EventStore } from '../store/eventStore.ts';
 import { openEventStore } from '../store/openEventStore.ts';
 import { holderOf, workBoardOf } from '../worker/workBoardReader.ts';
@@ -15,6 +15,12 @@ import { UsageError } from './usageError.ts';
 /** Log positions a store-wide fold must be past its newest checkpoint before a command records another. */
 const STORE_FOLD_CHECKPOINT_GAP = 2_000;
 
+/** What start-up found: who holds which session, and the sessions that only wait on a timer due later. */
+export interface ResumeState {
+  heldBy: (sessionId: string) => string | null;
+  waiting: readonly WaitingSession[];
+}
+
 export interface CliRuntimeOptions {
   /** Stream every actor step to the Stately inspector on this port (0: any free port), after waiting up to `viewerWaitMs` for a viewer. */
   inspect?: { port: number; viewerWaitMs: number };
@@ -24,7 +30,7 @@ export interface CliRuntimeOptions {
  * The runtime as the CLI runs it: real clock, random ids, real or scripted models. At start-up it resumes any
  * session a previous process left unfinished, so no command leaves half-run work behind it.
  */
-export async function withCliRuntime<T>(storeUri: string | undefined, io: CommandIo, work: (runtime: ActorRuntime, store: EventStore, workers: { heldBy: (sessionId: string) => string | null }) => Promise<T>, options: CliRuntimeOptions = {}): Promise<T> {
+export async function withCliRuntime<T>(storeUri: string | undefined, io: CommandIo, work: (runtime: ActorRuntime, store: EventStore, resume: ResumeState) => Promise<T>, options: CliRuntimeOptions = {}): Promise<T> {
   const store = await openEventStore(storeUri);
   let inspection: LiveInspection | undefined;
   try {
@@ -43,9 +49,14 @@ export async function withCliRuntime<T>(storeUri: string | undefined, io: Comman
       const board = await workBoardOf(store);
       // The live worker holding a session, if any: such a session is that worker's to run, not this command's.
       const heldBy = (sessionId: string) => holderOf(board, sessionId, Date.now());
-      const resumed = await resumeUnfinishedSessions(runtime, (sessionId, reason) => io.warn(`chronicle: not resuming session ${sessionId}: ${reason}`), heldBy);
+      const waiting: WaitingSession[] = [];
+      const resumed = await resumeUnfinishedSessions(runtime, {
+        onSkipped: (sessionId, reason) => io.warn(`chronicle: not resuming session ${sessionId}: ${reason}`),
+        heldBy,
+        onWaiting: (session) => waiting.push(session),
+      });
       if (resumed.length > 0) io.warn(`chronicle: resumed ${resumed.length} unfinished session(s): ${resumed.join(', ')}`);
-      const result = await work(runtime, store, { heldBy });
+      const result = await work(runtime, store, { heldBy, waiting });
       await untilSessionsIdle(runtime, resumed);
       await runtime.settled();
       // A command that folded much of the log leaves a checkpoint, so the next one (here or elsewhere) folds less.

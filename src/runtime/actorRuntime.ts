@@ -258,9 +258,10 @@ export class ActorRuntime {
   }
 
   /** Effects the actor's log shows as started and not finished: armed timers and model requests without outcome. */
-  async outstandingEffects(streamId: string): Promise<{ timers: number; modelRequests: number }> {
+  async outstandingEffects(streamId: string): Promise<{ timers: number; modelRequests: number; timersDue: { key: string; dueAt: number }[] }> {
     const { tracking } = await this.actor(streamId);
-    return { timers: tracking.activeTimers.size, modelRequests: tracking.pendingRequests.size };
+    const timersDue = [...tracking.activeTimers.values()].map(({ key, dueAt }) => ({ key, dueAt }));
+    return { timers: tracking.activeTimers.size, modelRequests: tracking.pendingRequests.size, timersDue };
   }
 
   /** Resolves when the actor's snapshot satisfies `check` (now or after a later step). */
@@ -284,7 +285,12 @@ export class ActorRuntime {
   async rehydrate(streamId: string): Promise<void> {
     const actor = await this.actor(streamId);
     const { activeTimers, pendingRequests, sentMessages } = actor.tracking;
-    for (const [timerId, timer] of activeTimers) this.arm(actor, timerId, timer.key, timer.dueAt);
+    const now = this.clock.now();
+    const overdue: [timerId: string, key: string][] = [];
+    for (const [timerId, timer] of activeTimers) {
+      if (timer.dueAt > now) this.arm(actor, timerId, timer.key, timer.dueAt);
+      else overdue.push([timerId, timer.key]);
+    }
     const ledger = await this.ledgers.host(actor.sessionId);
     for (const [requestId, request] of pendingRequests) {
       if (request.cancelled) this.cancelModelCall(actor.streamId, requestId);
@@ -292,6 +298,10 @@ export class ActorRuntime {
       else if (!ledger.state.reservations[requestId]) this.refuseModelCall(actor.streamId, requestId, 'budget: no reservation was granted for this call');
       else this.callModel(actor.streamId, requestId, request);
     }
+    // Timers that came due while no process hosted them fire now, after the calls they may time out are under way
+    // again (as when they were armed on the clock), and tracked from this moment: `settled`, and with it a short
+    // command such as `resume`, waits for them, where a clock timer could still be pending when the command exits.
+    for (const [timerId, key] of overdue) if (!this.stopped) this.background(() => this.fireTimer(actor, timerId, key), actor.streamId);
     await Promise.all([...sentMessages].map(([messageId, message]) =>
       this.deliver(message.to, { type: message.messageType, data: message.data, eventId: deliveredMessageId(messageId), causationId: message.recordEventId })));
   }
@@ -843,9 +853,13 @@ export class ActorRuntime {
     if (this.stopped || actor.armed.has(timerId)) return;
     const handle = this.clock.setTimer(dueAt - this.clock.now(), () => {
       actor.armed.delete(timerId);
-      this.background(() => this.deliver(actor.streamId, { type: 'timer.fired', data: { timerId, key }, eventId: derivedId(`${timerId}/fired`), causationId: timerId }), actor.streamId);
+      this.background(() => this.fireTimer(actor, timerId, key), actor.streamId);
     });
     actor.armed.set(timerId, handle);
+  }
+
+  private fireTimer(actor: HostedActor, timerId: string, key: string): Promise<unknown> {
+    return this.deliver(actor.streamId, { type: 'timer.fired', data: { timerId, key }, eventId: derivedId(`${timerId}/fired`), causationId: timerId });
   }
 
   private disarm(actor: HostedActor, timerId: string): void {

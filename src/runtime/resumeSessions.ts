@@ -3,39 +3,65 @@ import { MachineVersionError } from './actorFold.ts';
 import type { ActorRuntime } from './actorRuntime.ts';
 import { listSessionIds, sessionStream } from './sessionStreams.ts';
 
+/** A session rehydrated only to wait: its one unfinished effect is a timer due later (a breaker's cool-down). */
+export interface WaitingSession {
+  sessionId: string;
+  /** The earliest of its timers: when it next has work. */
+  dueAt: number;
+  key: string;
+}
+
+export interface ResumeOptions {
+  /** A session this build cannot resume (written by another machine version), and why. */
+  onSkipped?: (sessionId: string, reason: string) => void;
+  /** The live worker holding a session, if any: such a session is that worker's to run. */
+  heldBy?: (sessionId: string) => string | null;
+  /** Each session resumed whose only work is timers due later: a short-lived process will exit before they fire. */
+  onWaiting?: (session: WaitingSession) => void;
+}
+
 /**
  * Finds every session with unfinished work — a turn in progress, queued queries, or an actor with a started timer
  * or a model request that has no outcome — and rehydrates all of its actors, so the session goes on as if the
- * process that ran it had never stopped. Returns the ids it resumed.
+ * process that ran it had never stopped. Returns the ids of those with work now; those that only wait on a timer
+ * due later are rehydrated too (a long-lived process fires it when due) and reported through `onWaiting`.
  */
-export async function resumeUnfinishedSessions(runtime: ActorRuntime, onSkipped: (sessionId: string, reason: string) => void = () => {}, heldBy: (sessionId: string) => string | null = () => null): Promise<string[]> {
+export async function resumeUnfinishedSessions(runtime: ActorRuntime, options: ResumeOptions = {}): Promise<string[]> {
   const resumed: string[] = [];
   for (const sessionId of await listSessionIds(runtime.store)) {
     // A session a live worker holds is that worker's to run: resuming it here too would call its models twice.
-    if (heldBy(sessionId) !== null) continue;
+    if ((options.heldBy?.(sessionId) ?? null) !== null) continue;
     try {
-      if (await resumeSessionIfUnfinished(runtime, sessionId)) resumed.push(sessionId);
+      const work = await resumeSessionIfUnfinished(runtime, sessionId);
+      if (work?.waiting) options.onWaiting?.(work.waiting);
+      else if (work) resumed.push(sessionId);
     } catch (error) {
       // A session written by another machine version cannot be resumed by this build; the others still can.
       if (!(error instanceof MachineVersionError)) throw error;
-      onSkipped(sessionId, error.message);
+      options.onSkipped?.(sessionId, error.message);
     }
   }
   return resumed;
 }
 
-/** Rehydrates every actor of one session when it has unfinished work; false when it has none. */
-export async function resumeSessionIfUnfinished(runtime: ActorRuntime, sessionId: string): Promise<boolean> {
+/**
+ * Rehydrates every actor of one session when it has unfinished work; null when it has none. `waiting` is set when
+ * all there is to do is a timer due later (overdue timers are work now: rehydrating fires them at once).
+ */
+export async function resumeSessionIfUnfinished(runtime: ActorRuntime, sessionId: string): Promise<{ waiting?: WaitingSession } | null> {
   const stream = sessionStream(sessionId);
   const session = await runtime.snapshotOf(stream);
   const context = session.context as SessionContext;
   const streams = [stream, ...Object.values(context.agents)];
   const outstanding = await Promise.all(streams.map((s) => runtime.outstandingEffects(s)));
   if (context.transition !== null && context.transition !== undefined) streams.push(context.transition);
-  const unfinished = session.matches('turn') || session.matches('handingOff') || context.queued.length > 0 || outstanding.some((o) => o.timers + o.modelRequests > 0);
-  if (!unfinished) return false;
+  const timers = outstanding.flatMap((o) => o.timersDue).sort((a, b) => a.dueAt - b.dueAt);
+  const now = runtime.clock.now();
+  const workNow = session.matches('turn') || session.matches('handingOff') || context.queued.length > 0
+    || outstanding.some((o) => o.modelRequests > 0) || timers.some((t) => t.dueAt <= now);
+  if (!workNow && timers.length === 0) return null;
   for (const s of streams) await runtime.rehydrate(s);
-  return true;
+  return workNow ? {} : { waiting: { sessionId, dueAt: timers[0]!.dueAt, key: timers[0]!.key } };
 }
 
 /** Resolves when none of the sessions has a turn running or queued. */

@@ -351,9 +351,18 @@ describe('chronicle CLI', () => {
     for (const name of ['session', 'agent', 'transition']) expect(existsSync(join(out, `${name}.json`))).toBe(true);
   });
 
-  it('resume with nothing unfinished says so and exits 0', async () => {
+  it('resume with nothing unfinished says so and exits 0; a breaker cool-down still to come is reported as such, not as work done', async () => {
     const result = await chronicle(['resume', '--store', store], dir);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/no unfinished work left/);
+
+    // Every call fails, so the breaker opens and the turn fails: its 60 s cool-down is all that is left.
+    const failing = `sqlite:${join(dir, 'failing.db')}`;
+    const run = await chronicle(['run', 'Will it hold?', '--region', 'KE', '--purpose', 'climate_adaptation', '--model', 'scripted:failRate=1', '--json', '--store', failing], dir);
+    const { sessionId } = JSON.parse(run.stdout) as { sessionId: string };
+    const waiting = await chronicle(['resume', '--store', failing], dir);
+    expect(waiting.code, waiting.stderr).toBe(0);
+    expect(waiting.stdout).not.toMatch(/resumed|no unfinished work left/);
+    expect(waiting.stdout.trim()).toMatch(new RegExp(`^chronicle: nothing to do until a timer comes due; 1 session\\(s\\) wait: ${sessionId} \\(breakerCooldown at \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z\\)\\.`));
   });
 });
