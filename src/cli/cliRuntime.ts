@@ -1,7 +1,7 @@
 import { ActorRuntime, type RuntimeOptions } from '../runtime/actorRuntime.ts';
 import { systemClock } from '../runtime/clock.ts';
 import { modelResolver } from '../runtime/modelResolver.ts';
-import { resumeUnfinishedSessions, untilSessionsIdle, type WaitingSession } from '../runtime/resumeSessions.ts';
+import { resumeUnfinishedSessions, untilSessionsIdle, type InFlightSession, type WaitingSession } from '../runtime/resumeSessions.ts';
 import type { EventStore } from '../store/eventStore.ts';
 import { openEventStore } from '../store/openEventStore.ts';
 import { holderOf, workBoardOf } from '../worker/workBoardReader.ts';
@@ -24,6 +24,8 @@ export interface ResumeState {
 export interface CliRuntimeOptions {
   /** Stream every actor step to the Stately inspector on this port (0: any free port), after waiting up to `viewerWaitMs` for a viewer. */
   inspect?: { port: number; viewerWaitMs: number };
+  /** Resume sessions whose model call is still within its timeout too, rather than leave them to a process that may be running them. */
+  takeOverInFlight?: boolean;
 }
 
 /**
@@ -54,6 +56,11 @@ export async function withCliRuntime<T>(storeUri: string | undefined, io: Comman
         onSkipped: (sessionId, reason) => io.warn(`chronicle: not resuming session ${sessionId}: ${reason}`),
         heldBy,
         onWaiting: (session) => waiting.push(session),
+        // `resume` is asked to take over what a stopped process left; any other command leaves a call that may still
+        // be awaited by the process that made it (another terminal's `run`) to that process, until its timeout.
+        ...(options.takeOverInFlight ? {} : {
+          leaveInFlight: ({ sessionId, timeoutAt }: InFlightSession) => io.warn(`chronicle: left session ${sessionId} to the process running it: its model call is awaited until ${new Date(timeoutAt).toISOString()} (if that process has stopped, \`chronicle resume\` takes the session over now)`),
+        }),
       });
       if (resumed.length > 0) io.warn(`chronicle: resumed ${resumed.length} unfinished session(s): ${resumed.join(', ')}`);
       const result = await work(runtime, store, { heldBy, waiting });

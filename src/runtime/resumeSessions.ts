@@ -1,3 +1,4 @@
+import { MODEL_TIMEOUT } from '../../machines/agentMachine.ts';
 import type { SessionContext } from '../../machines/sessionMachine.ts';
 import { MachineVersionError } from './actorFold.ts';
 import type { ActorRuntime } from './actorRuntime.ts';
@@ -11,6 +12,16 @@ export interface WaitingSession {
   key: string;
 }
 
+/**
+ * A session with a model call whose timeout is still ahead: the process that made the call may be alive and waiting
+ * for the answer (another terminal's `chronicle run`), or may have stopped; the log cannot tell which.
+ */
+export interface InFlightSession {
+  sessionId: string;
+  /** When the call times out: from then on no live process is waiting for it. */
+  timeoutAt: number;
+}
+
 export interface ResumeOptions {
   /** A session this build cannot resume (written by another machine version), and why. */
   onSkipped?: (sessionId: string, reason: string) => void;
@@ -18,6 +29,11 @@ export interface ResumeOptions {
   heldBy?: (sessionId: string) => string | null;
   /** Each session resumed whose only work is timers due later: a short-lived process will exit before they fire. */
   onWaiting?: (session: WaitingSession) => void;
+  /**
+   * Given, sessions with a model call still within its timeout are left to the process that may be running them
+   * (not rehydrated, so their calls are not made twice) and reported here; without it they are taken over at once.
+   */
+  leaveInFlight?: (session: InFlightSession) => void;
 }
 
 /**
@@ -32,8 +48,9 @@ export async function resumeUnfinishedSessions(runtime: ActorRuntime, options: R
     // A session a live worker holds is that worker's to run: resuming it here too would call its models twice.
     if ((options.heldBy?.(sessionId) ?? null) !== null) continue;
     try {
-      const work = await resumeSessionIfUnfinished(runtime, sessionId);
-      if (work?.waiting) options.onWaiting?.(work.waiting);
+      const work = await resumeSessionIfUnfinished(runtime, sessionId, { leaveInFlight: options.leaveInFlight !== undefined });
+      if (work?.inFlight) options.leaveInFlight?.(work.inFlight);
+      else if (work?.waiting) options.onWaiting?.(work.waiting);
       else if (work) resumed.push(sessionId);
     } catch (error) {
       // A session written by another machine version cannot be resumed by this build; the others still can.
@@ -46,9 +63,10 @@ export async function resumeUnfinishedSessions(runtime: ActorRuntime, options: R
 
 /**
  * Rehydrates every actor of one session when it has unfinished work; null when it has none. `waiting` is set when
- * all there is to do is a timer due later (overdue timers are work now: rehydrating fires them at once).
+ * all there is to do is a timer due later (overdue timers are work now: rehydrating fires them at once). With
+ * `leaveInFlight`, a session with a model call still within its timeout is not rehydrated but returned as `inFlight`.
  */
-export async function resumeSessionIfUnfinished(runtime: ActorRuntime, sessionId: string): Promise<{ waiting?: WaitingSession } | null> {
+export async function resumeSessionIfUnfinished(runtime: ActorRuntime, sessionId: string, options: { leaveInFlight?: boolean } = {}): Promise<{ waiting?: WaitingSession; inFlight?: InFlightSession } | null> {
   const stream = sessionStream(sessionId);
   const session = await runtime.snapshotOf(stream);
   const context = session.context as SessionContext;
@@ -60,6 +78,12 @@ export async function resumeSessionIfUnfinished(runtime: ActorRuntime, sessionId
   const workNow = session.matches('turn') || session.matches('handingOff') || context.queued.length > 0
     || outstanding.some((o) => o.modelRequests > 0) || timers.some((t) => t.dueAt <= now);
   if (!workNow && timers.length === 0) return null;
+  const callTimeout = timers.find((t) => t.key === MODEL_TIMEOUT && t.dueAt > now);
+  if (options.leaveInFlight && callTimeout && outstanding.some((o) => o.modelRequests > 0)) {
+    // Loaded only to look: dropped again, so nothing of it is hosted here while another process may extend it.
+    runtime.forgetSession(sessionId);
+    return { inFlight: { sessionId, timeoutAt: callTimeout.dueAt } };
+  }
   for (const s of streams) await runtime.rehydrate(s);
   return workNow ? {} : { waiting: { sessionId, dueAt: timers[0]!.dueAt, key: timers[0]!.key } };
 }

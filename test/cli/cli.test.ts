@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -349,6 +349,41 @@ describe('chronicle CLI', () => {
     const result = await chronicle(['machines', 'export', '--out', out], dir);
     expect(result.code, result.stderr).toBe(0);
     for (const name of ['session', 'agent', 'transition']) expect(existsSync(join(out, `${name}.json`))).toBe(true);
+  });
+
+  it('a run started while another process awaits a model call leaves that session alone, neither calling its model again nor waiting for it', async () => {
+    const shared = join(dir, 'shared.db');
+    const first = spawn(process.execPath, [main, 'run', 'Which embankments fail first in a cyclone?', '--region', 'BD', '--purpose', 'disaster_response', '--model', 'scripted:latency=6000', '--json', '--store', `sqlite:${shared}`], { cwd: dir, env: { ...process.env, CHRONICLE_STORE: '' } });
+    let firstOut = '';
+    first.stdout.on('data', (chunk: Buffer) => (firstOut += chunk.toString()));
+    const firstDone = new Promise<number>((resolve) => first.on('exit', (code) => resolve(code ?? -1)));
+    let firstExited = false;
+    void firstDone.then(() => (firstExited = true));
+    // Until the first process has recorded its model request (and is waiting for the answer).
+    const requested = () => {
+      if (!existsSync(shared)) return undefined;
+      const db = new DatabaseSync(shared, { readOnly: true });
+      try {
+        return db.prepare("SELECT stream_id FROM events WHERE type = 'model.requested'").get() as { stream_id: string } | undefined;
+      } catch {
+        return undefined; // the schema is not written yet
+      } finally {
+        db.close();
+      }
+    };
+    while (!requested()) await new Promise((resolve) => setTimeout(resolve, 50));
+    const sessionId = requested()!.stream_id.replace(/^agent-/, '').replace(/\.express\.0$/, '');
+
+    const second = await chronicle(['run', 'Which crops resist drought?', '--region', 'KE', '--purpose', 'sustainable_agriculture', '--store', `sqlite:${shared}`], dir);
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stderr).toMatch(new RegExp(`^chronicle: left session ${sessionId} to the process running it: its model call is awaited until \\S+Z \\(if that process has stopped, \`chronicle resume\` takes the session over now\\)`));
+    expect(second.stderr).not.toMatch(/resumed/);
+    expect(firstExited, 'the second run finished without waiting for the first session').toBe(false);
+
+    expect(await firstDone).toBe(0);
+    expect(JSON.parse(firstOut)).toMatchObject({ sessionId, status: 'answered' });
+    const audit = await chronicle(['audit', '--all', '--store', `sqlite:${shared}`], dir);
+    expect(audit.stdout, audit.stderr).toMatch(/ok: 2 session\(s\), every check passes/);
   });
 
   it('resume with nothing unfinished says so and exits 0; a breaker cool-down still to come is reported as such, not as work done', async () => {

@@ -8,7 +8,6 @@ import { ActorRuntime } from '../../src/runtime/actorRuntime.ts';
 import { SimulatedClock } from '../../src/runtime/clock.ts';
 import { seededIds } from '../../src/runtime/ids.ts';
 import { replayStream } from '../../src/runtime/replay.ts';
-import { resumeUnfinishedSessions, type WaitingSession } from '../../src/runtime/resumeSessions.ts';
 import { agentConfigFor, startSession } from '../../src/runtime/sessionService.ts';
 import { collect } from '../../src/store/eventStore.ts';
 import { MemoryEventStore } from '../../src/store/memoryEventStore.ts';
@@ -142,42 +141,6 @@ describe('circuit breaker', () => {
     const session = (await runtime.snapshotOf('session-b2')).context as SessionContext;
     expect(session.recentOutcomes.map((o) => o.status)).toEqual(['failed', 'failed']);
     expect(session.recentOutcomes[1]!.text).toMatch(/circuit breaker open/);
-  });
-
-  it('a restarted process fires a cool-down that came due while nothing ran, and reports one still to come instead of claiming work', async () => {
-    const store = new MemoryEventStore();
-    const clock = new SimulatedClock();
-    const models = providers(clock, 2);
-    const first = new ActorRuntime({ store, clock, ids: seededIds('restart'), models });
-    await startSession(first, 'c1', agentConfigFor({ model: 'primary', breakerThreshold: 2, maxAttempts: 2, breakerCooldownMs: 60_000 }, models));
-    await first.deliver('session-c1', { type: 'query.received', data: { text: 'Which dykes first?', region: 'BD', purpose: 'climate_adaptation' }, causationId: null });
-    while (((await first.snapshotOf('session-c1')).context as SessionContext).turn < 1) await clock.advance(50);
-    await first.settled();
-    first.stop(); // the process ends with the turn failed and the breaker open: its cool-down is the only work left
-    const cooldown = (await collect(store.readStream('agent-c1.express.0'))).find((e) => e.type === 'timer.started' && (e.data as { key: string }).key === 'breakerCooldown')!;
-    const dueAt = Date.parse((cooldown.data as { dueAt: string }).dueAt);
-
-    // Restarted before the cool-down is due: nothing to run now, and the caller learns when there will be.
-    await clock.advance(30_000);
-    const early = new ActorRuntime({ store, clock, ids: seededIds('early'), models });
-    const waiting: WaitingSession[] = [];
-    expect(await resumeUnfinishedSessions(early, { onWaiting: (w) => waiting.push(w) })).toEqual([]);
-    expect(waiting).toEqual([{ sessionId: 'c1', key: 'breakerCooldown', dueAt }]);
-    await early.settled();
-    early.stop();
-
-    // Restarted after it: the timer fires at once, and `settled` — all a short command waits for — covers it.
-    await clock.advance(60_000);
-    const late = new ActorRuntime({ store, clock, ids: seededIds('late'), models });
-    expect(await resumeUnfinishedSessions(late, { onWaiting: () => expect.unreachable('the cool-down is overdue, so it is work now') })).toEqual(['c1']);
-    await late.settled();
-    late.stop();
-    const agent = await collect(store.readStream('agent-c1.express.0'));
-    expect(agent.filter((e) => e.type === 'timer.fired').map((e) => e.data)).toEqual([{ key: 'breakerCooldown', timerId: (cooldown.data as { timerId: string }).timerId }]);
-    expect((replayStream('agent-c1.express.0', agent).context as AgentContext).breaker.state).toBe('halfOpen');
-    const again = new ActorRuntime({ store, clock, ids: seededIds('again'), models });
-    expect(await resumeUnfinishedSessions(again, { onWaiting: () => expect.unreachable('nothing is left') })).toEqual([]);
-    again.stop();
   });
 
   it('a timed-out call is abandoned: aborted at the provider, recorded once, and a late answer changes nothing', async () => {

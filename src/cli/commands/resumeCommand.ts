@@ -11,13 +11,13 @@ export const resumeUsage = 'resume [--store <uri>]';
 /** Resumes every unfinished session (start-up does the same for any command that runs sessions) and waits for them. */
 export async function resumeCommand(args: string[], io: CommandIo): Promise<number> {
   const { values } = commandOptions('resume', args, { store: { type: 'string' } }, schema);
-  const waiting = await withCliRuntime(values.store, { out: io.out, warn: io.out }, async (_runtime, _store, { waiting }) => waiting);
+  const waiting = await withCliRuntime(values.store, { out: io.out, warn: io.out }, async (_runtime, _store, { waiting }) => waiting, { takeOverInFlight: true });
   if (waiting.length === 0) {
     io.out('chronicle: no unfinished work left');
     return 0;
   }
   // A timer due later cannot fire in a command that exits now: say when each session next has work, and who takes it.
-  io.out(`chronicle: nothing to do until a timer comes due; ${waiting.length} session(s) wait: ${waiting.map(describeWait).join(', ')}. The first command run after then (or a running worker or dashboard) fires it.`);
+  io.out(`chronicle: nothing to do until a timer comes due; ${waiting.length} session(s) wait: ${waiting.map(describeWait).join(', ')}. The first command run after then fires it.`);
   return 0;
 }
 

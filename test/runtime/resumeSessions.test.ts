@@ -1,0 +1,119 @@
+import { describe, expect, it } from 'vitest';
+import type { AgentContext } from '../../machines/agentMachine.ts';
+import type { SessionContext } from '../../machines/sessionMachine.ts';
+import { ModelCallError } from '../../src/models/modelCallError.ts';
+import { createScriptedModel } from '../../src/models/scriptedModel.ts';
+import { ActorRuntime } from '../../src/runtime/actorRuntime.ts';
+import { SimulatedClock } from '../../src/runtime/clock.ts';
+import { seededIds } from '../../src/runtime/ids.ts';
+import { replayStream } from '../../src/runtime/replay.ts';
+import { resumeUnfinishedSessions, type InFlightSession, type WaitingSession } from '../../src/runtime/resumeSessions.ts';
+import { agentConfigFor, startSession } from '../../src/runtime/sessionService.ts';
+import { collect } from '../../src/store/eventStore.ts';
+import { MemoryEventStore } from '../../src/store/memoryEventStore.ts';
+import type { LanguageModel } from '../../src/models/languageModel.ts';
+
+/**
+ * One session asked one query on a runtime that then stops (a process ending, or killed), with the store left as it
+ * was. `firstModels` serve that runtime alone: a call of theirs still under way when it stops must never answer, as
+ * a killed process's would not.
+ */
+async function stoppedAfter(clock: SimulatedClock, firstModels: (spec: string) => LanguageModel, config: Parameters<typeof agentConfigFor>[0], until: (session: SessionContext) => boolean) {
+  const store = new MemoryEventStore();
+  const runtime = new ActorRuntime({ store, clock, ids: seededIds('first'), models: firstModels });
+  await startSession(runtime, 's1', agentConfigFor(config, firstModels));
+  await runtime.deliver('session-s1', { type: 'query.received', data: { text: 'Which dykes first?', region: 'BD', purpose: 'climate_adaptation' }, causationId: null });
+  while (!until((await runtime.snapshotOf('session-s1')).context as SessionContext)) await clock.advance(50);
+  runtime.stop();
+  return store;
+}
+
+/** The model of a process about to be killed: it never answers. */
+const neverAnswers = (spec: string) => () => createScriptedModel({ spec, latencyMs: 1_000, wait: () => new Promise<void>(() => {}) });
+
+const timerStarted = async (store: MemoryEventStore, key: string) =>
+  (await collect(store.readStream('agent-s1.express.0'))).find((e) => e.type === 'timer.started' && (e.data as { key: string }).key === key)!.data as { timerId: string; dueAt: string };
+
+describe('resuming what a stopped process left', () => {
+  it('fires a breaker cool-down that came due while nothing ran, and reports one still to come instead of claiming work', async () => {
+    const clock = new SimulatedClock();
+    const wait = (ms: number, signal?: AbortSignal) => clock.wait(ms, signal);
+    const down = createScriptedModel({ spec: 'primary', latencyMs: 20, wait, replies: () => new ModelCallError('server', 'HTTP 503 from the provider', { statusCode: 503 }) });
+    const models = () => down;
+    // The turn fails and the breaker opens: its cool-down is the only work the stopped process leaves.
+    const store = await stoppedAfter(clock, models, { model: 'primary', breakerThreshold: 2, maxAttempts: 2, breakerCooldownMs: 60_000 }, (s) => s.turn >= 1);
+    const cooldown = await timerStarted(store, 'breakerCooldown');
+
+    // Restarted before the cool-down is due: nothing to run now, and the caller learns when there will be.
+    await clock.advance(30_000);
+    const early = new ActorRuntime({ store, clock, ids: seededIds('early'), models });
+    const waiting: WaitingSession[] = [];
+    expect(await resumeUnfinishedSessions(early, { onWaiting: (w) => waiting.push(w) })).toEqual([]);
+    expect(waiting).toEqual([{ sessionId: 's1', key: 'breakerCooldown', dueAt: Date.parse(cooldown.dueAt) }]);
+    await early.settled();
+    early.stop();
+
+    // Restarted after it: the timer fires at once, and `settled`, all a short command waits for, covers it.
+    await clock.advance(60_000);
+    const late = new ActorRuntime({ store, clock, ids: seededIds('late'), models });
+    expect(await resumeUnfinishedSessions(late, { onWaiting: () => expect.unreachable('the cool-down is overdue: work now') })).toEqual(['s1']);
+    await late.settled();
+    late.stop();
+    const agent = await collect(store.readStream('agent-s1.express.0'));
+    expect(agent.filter((e) => e.type === 'timer.fired').map((e) => e.data)).toEqual([{ key: 'breakerCooldown', timerId: cooldown.timerId }]);
+    expect((replayStream('agent-s1.express.0', agent).context as AgentContext).breaker.state).toBe('halfOpen');
+    const again = new ActorRuntime({ store, clock, ids: seededIds('again'), models });
+    expect(await resumeUnfinishedSessions(again, { onWaiting: () => expect.unreachable('nothing is left') })).toEqual([]);
+    again.stop();
+  });
+
+  it('leaves a model call still within its timeout to the process that may be awaiting it, when asked to; takes it over when not', async () => {
+    const clock = new SimulatedClock();
+    const wait = (ms: number, signal?: AbortSignal) => clock.wait(ms, signal);
+    let calls = 0;
+    const slow = createScriptedModel({ spec: 'slow', latencyMs: 2_000, wait, replies: () => `answer ${++calls}` });
+    const models = () => slow;
+    // Stopped with the call made and no answer: from the log alone, the process could be alive and waiting.
+    const store = await stoppedAfter(clock, neverAnswers('slow'), { model: 'slow', modelTimeoutMs: 10_000 }, () => clock.now() > Date.parse('2026-01-01T00:00:00.500Z'));
+    const timeout = await timerStarted(store, 'modelTimeout');
+    const requests = async () => (await collect(store.readStream('agent-s1.express.0'))).filter((e) => e.type === 'model.requested').length;
+    expect(await requests()).toBe(1);
+
+    const other = new ActorRuntime({ store, clock, ids: seededIds('other'), models });
+    const left: InFlightSession[] = [];
+    expect(await resumeUnfinishedSessions(other, { leaveInFlight: (s) => left.push(s) })).toEqual([]);
+    expect(left).toEqual([{ sessionId: 's1', timeoutAt: Date.parse(timeout.dueAt) }]);
+    await clock.advance(5_000);
+    await other.settled();
+    expect(calls, 'a process that leaves the session calls nothing for it').toBe(0);
+    other.stop();
+
+    // Without `leaveInFlight` (the `resume` command) the call is re-issued at once, under the same request id.
+    const takeOver = new ActorRuntime({ store, clock, ids: seededIds('take'), models });
+    expect(await resumeUnfinishedSessions(takeOver)).toEqual(['s1']);
+    while (((await takeOver.snapshotOf('session-s1')).context as SessionContext).turn < 1) await clock.advance(50);
+    await takeOver.settled();
+    takeOver.stop();
+    expect(calls).toBe(1);
+    expect(await requests()).toBe(1);
+    const session = (await collect(store.readStream('session-s1'))).filter((e) => e.type === 'agent.answered').map((e) => (e.data as { text: string }).text);
+    expect(session).toEqual(['answer 1']);
+  });
+
+  it('takes over a call whose timeout passed while nothing ran, even when leaving calls in flight: no process still awaits it', async () => {
+    const clock = new SimulatedClock();
+    const wait = (ms: number, signal?: AbortSignal) => clock.wait(ms, signal);
+    let calls = 0;
+    const slow = createScriptedModel({ spec: 'slow', latencyMs: 2_000, wait, replies: () => `answer ${++calls}` });
+    const models = () => slow;
+    const store = await stoppedAfter(clock, neverAnswers('slow'), { model: 'slow', modelTimeoutMs: 10_000 }, () => clock.now() > Date.parse('2026-01-01T00:00:00.500Z'));
+    await clock.advance(20_000);
+    const later = new ActorRuntime({ store, clock, ids: seededIds('later'), models });
+    expect(await resumeUnfinishedSessions(later, { leaveInFlight: () => expect.unreachable('the call timed out: no one awaits it') })).toEqual(['s1']);
+    while (((await later.snapshotOf('session-s1')).context as SessionContext).turn < 1) await clock.advance(50);
+    await later.settled();
+    later.stop();
+    const outcomes = (await collect(store.readStream('agent-s1.express.0'))).filter((e) => e.type === 'model.responded' || e.type === 'model.failed').map((e) => e.type === 'model.failed' ? `failed: ${(e.data as { kind: string }).kind}` : 'responded');
+    expect(outcomes).toEqual(['failed: timeout', 'responded']);
+  });
+});
