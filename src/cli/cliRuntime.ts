@@ -46,6 +46,13 @@ export async function withCliRuntime<T>(storeUri: string | undefined, io: Comman
   let stop: (error: Error) => void = () => undefined;
   const stopped = new Promise<never>((_, reject) => (stop = reject));
   const runtime = createCliRuntime(store, { onStep: inspection?.onStep, onBackgroundFailure: (error) => (stop(error), false) });
+  // Ctrl-C mid-run: exit between writes, never inside one, and say what becomes of the work (without a handler Node
+  // exits silently). The log already holds every step taken, so nothing is lost; an unanswered call is `resume`'s.
+  const interrupted = () => {
+    io.warn('chronicle: interrupted; every step recorded so far is kept, and `chronicle resume` finishes what was under way');
+    process.exit(130);
+  };
+  process.once('SIGINT', interrupted);
   try {
     const finished = (async () => {
       const board = await workBoardOf(store);
@@ -73,6 +80,7 @@ export async function withCliRuntime<T>(storeUri: string | undefined, io: Comman
     finished.catch(() => undefined); // once stopped, what it was waiting for is abandoned; its own error is not news
     return await Promise.race([finished, stopped]);
   } finally {
+    process.off('SIGINT', interrupted);
     runtime.stop();
     await inspection?.close();
     await store.close();

@@ -22,6 +22,27 @@ async function chronicle(args: string[], cwd: string): Promise<{ code: number; s
 
 const jsonLines = (text: string) => text.trim().split('\n').map((line) => JSON.parse(line));
 
+/** Waits until a process running a session on the SQLite file at `path` has recorded its first model request; its session id. */
+async function firstModelRequest(path: string): Promise<string> {
+  const requested = () => {
+    if (!existsSync(path)) return undefined;
+    const db = new DatabaseSync(path, { readOnly: true });
+    try {
+      return db.prepare("SELECT stream_id FROM events WHERE type = 'model.requested'").get() as { stream_id: string } | undefined;
+    } catch {
+      return undefined; // the schema is not written yet
+    } finally {
+      db.close();
+    }
+  };
+  let found = requested();
+  while (!found) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    found = requested();
+  }
+  return found.stream_id.replace(/^agent-/, '').replace(/\.express\.0$/, '');
+}
+
 describe('chronicle CLI', () => {
   let dir: string;
   let store: string;
@@ -359,20 +380,7 @@ describe('chronicle CLI', () => {
     const firstDone = new Promise<number>((resolve) => first.on('exit', (code) => resolve(code ?? -1)));
     let firstExited = false;
     void firstDone.then(() => (firstExited = true));
-    // Until the first process has recorded its model request (and is waiting for the answer).
-    const requested = () => {
-      if (!existsSync(shared)) return undefined;
-      const db = new DatabaseSync(shared, { readOnly: true });
-      try {
-        return db.prepare("SELECT stream_id FROM events WHERE type = 'model.requested'").get() as { stream_id: string } | undefined;
-      } catch {
-        return undefined; // the schema is not written yet
-      } finally {
-        db.close();
-      }
-    };
-    while (!requested()) await new Promise((resolve) => setTimeout(resolve, 50));
-    const sessionId = requested()!.stream_id.replace(/^agent-/, '').replace(/\.express\.0$/, '');
+    const sessionId = await firstModelRequest(shared);
 
     const second = await chronicle(['run', 'Which crops resist drought?', '--region', 'KE', '--purpose', 'sustainable_agriculture', '--store', `sqlite:${shared}`], dir);
     expect(second.code, second.stderr).toBe(0);
@@ -384,6 +392,25 @@ describe('chronicle CLI', () => {
     expect(JSON.parse(firstOut)).toMatchObject({ sessionId, status: 'answered' });
     const audit = await chronicle(['audit', '--all', '--store', `sqlite:${shared}`], dir);
     expect(audit.stdout, audit.stderr).toMatch(/ok: 2 session\(s\), every check passes/);
+  });
+
+  it('Ctrl-C during a model call exits 130 saying what becomes of the work; resume answers the call once', async () => {
+    const path = join(dir, 'interrupted.db');
+    const run = spawn(process.execPath, [main, 'run', 'How high should the new sea wall be?', '--region', 'BD', '--purpose', 'climate_adaptation', '--model', 'scripted:latency=3000', '--store', `sqlite:${path}`], { cwd: dir, env: { ...process.env, CHRONICLE_STORE: '' } });
+    let stderr = '';
+    run.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => run.on('exit', (code) => resolve(code)));
+    const sessionId = await firstModelRequest(path);
+    run.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(stderr.trim()).toBe('chronicle: interrupted; every step recorded so far is kept, and `chronicle resume` finishes what was under way');
+
+    const resumed = await chronicle(['resume', '--store', `sqlite:${path}`], dir);
+    expect(resumed.stdout, resumed.stderr).toBe(`chronicle: resumed 1 unfinished session(s): ${sessionId}\nchronicle: no unfinished work left\n`);
+    const events = jsonLines((await chronicle(['events', sessionId, '--json', '--store', `sqlite:${path}`], dir)).stdout) as { type: string }[];
+    expect(events.filter((e) => e.type === 'model.requested')).toHaveLength(1);
+    expect(events.filter((e) => e.type === 'model.responded')).toHaveLength(1);
+    expect(events.filter((e) => e.type === 'agent.answered')).toHaveLength(1);
   });
 
   it('resume with nothing unfinished says so and exits 0; a breaker cool-down still to come is reported as such, not as work done', async () => {
