@@ -8,6 +8,8 @@ import type { SessionLog } from './sessionLog.ts';
 export interface CoveredState {
   checkpoint: RecordedEvent;
   state: { value: unknown; context: unknown; status: string };
+  /** Where the checkpoint says the effects still open at it begin (rehydration reads the stream from there). */
+  openFrom: string | undefined;
 }
 
 /**
@@ -53,7 +55,7 @@ export function checkpointCoverage(log: SessionLog, checkpoints: readonly Record
       if (!state) continue;
       const atRevision = states.get(streamId) ?? new Map<bigint, CoveredState[]>();
       states.set(streamId, atRevision);
-      atRevision.set(revision, [...(atRevision.get(revision) ?? []), { checkpoint, state }]);
+      atRevision.set(revision, [...(atRevision.get(revision) ?? []), { checkpoint, state, openFrom: data.openFrom?.[streamId] }]);
     }
   }
   return { states, problems };

@@ -2,7 +2,7 @@ import type { AnyMachineSnapshot } from 'xstate';
 import { streamCategory, type RecordedEvent } from '../events/envelope.ts';
 import { initialSnapshot, machineEventOf, persistedState, stepActor } from '../runtime/actorFold.ts';
 import { actorKinds, type ActorKind } from '../runtime/actorKinds.ts';
-import { emptyTracking, trackEvent } from '../runtime/actorTracking.ts';
+import { emptyTracking, openEffectsFrom, trackEvent, type ActorTracking } from '../runtime/actorTracking.ts';
 import { describePlace, shortJson, type AuditProblem, type StateDifference } from './auditProblem.ts';
 import { checkpointCoverage, type CoveredState } from './checkpointCoverage.ts';
 import { EFFECT_RECORD_TYPES, expectedRecords, recordedEffects, triageAskedFor } from './effectRecords.ts';
@@ -78,6 +78,8 @@ function refoldStream(events: readonly RecordedEvent[], kind: ActorKind, boundar
     interval.push({ event, state });
     for (const boundary of boundaries.get(event.revision) ?? []) {
       comparisons++;
+      const openProblem = openEffectsProblem(event, boundary, tracking);
+      if (openProblem) return { steps, comparisons, problem: openProblem };
       const diff = stateDiff(boundary.state, state);
       if (diff.length === 0) {
         agreed = state;
@@ -92,6 +94,18 @@ function refoldStream(events: readonly RecordedEvent[], kind: ActorKind, boundar
     return { steps, comparisons, problem: problemAt(event, 'effects-diverged', `refolding it through its machine emits ${list(expected)}, but the log records ${list(found)} for it (the machine behaves differently from the one that ran)`, expected, found) };
   }
   return { steps, comparisons, problem: undefined };
+}
+
+/**
+ * A checkpoint's `openFrom` must name where the effects open at it begin, as the refold's tracking finds them: a
+ * rehydration trusts it to read no earlier, so one too late would lose a timer or a model request.
+ */
+function openEffectsProblem(at: RecordedEvent, boundary: CoveredState, tracking: ActorTracking): AuditProblem | undefined {
+  if (boundary.openFrom === undefined) return undefined;
+  const expected = openEffectsFrom(tracking, at.revision);
+  if (expected !== undefined && String(expected) === boundary.openFrom) return undefined;
+  const c = boundary.checkpoint;
+  return problemAt(at, 'checkpoint-open-effects', `the checkpoint at ${c.streamId} revision ${c.revision} (position ${c.position}) says the effects open at this revision begin at revision ${boundary.openFrom}, but refolding the stream finds ${expected === undefined ? 'an open effect it cannot place' : `revision ${expected}`}: a rehydration from that checkpoint would miss a timer or a model request`, expected === undefined ? null : String(expected), boundary.openFrom);
 }
 
 function divergence(at: RecordedEvent, boundary: CoveredState, refolded: PersistedState, diff: StateDifference[], effects: { event: RecordedEvent; expected: string[]; found: string[] } | undefined, interval: Step[], agreed: PersistedState): AuditProblem {

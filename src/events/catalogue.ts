@@ -195,6 +195,9 @@ export const catalogue = {
     covered: z.record(z.string(), z.strictObject({ revision: z.string().regex(/^\d+$/), position: z.string().regex(/^\d+$/) })),
     actors: z.record(z.string(), z.strictObject({ value: z.unknown(), context: z.unknown(), status: z.string() })),
     projections: z.record(z.string(), z.unknown()),
+    // Per actor stream, the revision a rehydration reads it from to know every effect (timer, model request) still
+    // open at the checkpoint: the earliest one's, or just past the covered revision. Absent: read the whole stream.
+    openFrom: z.record(z.string(), z.string().regex(/^\d+$/)).optional(),
   }),
 } as const;
 

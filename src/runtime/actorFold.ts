@@ -79,12 +79,13 @@ export class MachineVersionError extends Error {
 }
 
 /**
- * Folds a stream's events through its machine, refusing events written under another machine version. `consume`:
+ * Folds a stream's events through its machine (from its initial state, or `from`), refusing events written under
+ * another machine version. `consume`:
  * the events were read for this fold alone, so each one's data becomes its machine event in place (gaining `type`)
  * instead of being copied; a replay of many streams saves ~0.4 µs an event.
  */
-export function foldActor(kind: ActorKind, events: Iterable<RecordedEvent>, onStep?: (event: RecordedEvent, snapshot: AnyMachineSnapshot) => void, options: { consume?: boolean } = {}): AnyMachineSnapshot {
-  let snapshot = initialSnapshot(kind);
+export function foldActor(kind: ActorKind, events: Iterable<RecordedEvent>, onStep?: (event: RecordedEvent, snapshot: AnyMachineSnapshot) => void, options: { consume?: boolean; from?: AnyMachineSnapshot } = {}): AnyMachineSnapshot {
+  let snapshot = options.from ?? initialSnapshot(kind);
   const scope = inertScope(kind.machine);
   const eventOf = options.consume ? consumedMachineEvent : machineEventOf;
   for (const event of events) {

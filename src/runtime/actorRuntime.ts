@@ -3,11 +3,12 @@ import type { Effect } from '../../machines/effects.ts';
 import { streamCategory, type EventToAppend } from '../events/envelope.ts';
 import type { LanguageModel, ModelReply } from '../models/languageModel.ts';
 import { ModelCallError } from '../models/modelCallError.ts';
-import { DuplicateEventIdError, StreamNotFoundError, WrongExpectedVersionError } from '../store/errors.ts';
-import { mayHaveEvents, type EventStore } from '../store/eventStore.ts';
-import { foldActor, initialSnapshot, machineEventOf, stepActor } from './actorFold.ts';
+import { DuplicateEventIdError, WrongExpectedVersionError } from '../store/errors.ts';
+import type { EventStore } from '../store/eventStore.ts';
+import { machineEventOf, stepActor } from './actorFold.ts';
 import { actorKindOf, actorKinds, sessionIdOf, type ActorKind } from './actorKinds.ts';
-import { activeTimerWithKey, copyTracking, emptyTracking, settleTracking, trackEvent, type ActorTracking } from './actorTracking.ts';
+import { activeTimerWithKey, copyTracking, openEffectsFrom, settleTracking, trackEvent, type ActorTracking } from './actorTracking.ts';
+import { loadActor } from './actorLoad.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { derivedId, randomIds, type IdSource } from './ids.ts';
 import { defaultFactorSet } from '../policy/climate/factorSets.ts';
@@ -364,22 +365,7 @@ export class ActorRuntime {
 
   private async load(streamId: string): Promise<HostedActor> {
     const kind = actorKindOf(streamId);
-    const tracking = emptyTracking();
-    let revision = -1n;
-    const events = [];
-    try {
-      // Most loads are of actors about to be created: no read, and no error to construct, where the store can tell.
-      if (await mayHaveEvents(this.store, streamId)) {
-        for await (const event of this.store.readStream(streamId)) {
-          events.push(event);
-          trackEvent(tracking, event);
-          revision = event.revision;
-        }
-      }
-    } catch (error) {
-      if (!(error instanceof StreamNotFoundError)) throw error;
-    }
-    const snapshot = events.length > 0 ? foldActor(kind, events) : initialSnapshot(kind);
+    const { snapshot, revision, tracking } = await loadActor(this.store, kind, streamId);
     return { streamId, kind, sessionId: sessionIdOf(streamId), snapshot, revision, tracking, armed: new Map() };
   }
 
@@ -519,7 +505,8 @@ export class ActorRuntime {
         s.events.push(event);
         s.snapshot = step.snapshot;
         s.snapshots.push(step.snapshot);
-        trackEvent(s.tracking, event);
+        // Written with the expected revision the actor had, so each staged event's revision is known now.
+        trackEvent(s.tracking, event, actor.revision + BigInt(s.events.length));
         if (actor.kind.category === 'market') ledger.onMarketEvent(event);
         else ledger.onActorEvent(actor.sessionId, actor.streamId, event);
         // A triage model answered (or failed): the turn's triage facts follow in the same append.
@@ -617,17 +604,23 @@ export class ActorRuntime {
     const ledgerCovered = hosted.covered[ledgerStream(sessionId)];
     if (ledgerCovered === undefined || BigInt(ledgerCovered.revision) !== ledger.revision) return undefined;
     const actors: CheckpointData['actors'] = {};
+    const openFrom: Record<string, string> = {};
     for (const [streamId, covered] of Object.entries(hosted.covered).sort(([a], [b]) => (a < b ? -1 : 1))) {
       if (actorKinds[streamCategory(streamId)] === undefined) continue;
       const actor = this.actors.get(streamId);
       if (!actor || actor.revision !== BigInt(covered.revision)) return undefined;
       actors[streamId] = { value: actor.snapshot.value, context: actor.snapshot.context, status: actor.snapshot.status };
+      const from = openEffectsFrom(actor.tracking, actor.revision);
+      if (from !== undefined) openFrom[streamId] = String(from);
     }
     const { usage } = ledger.state;
     return {
       reason, usageTokens: usage.total.inputTokens + usage.total.outputTokens, covered: { ...hosted.covered }, actors,
       // The keeper folds ledger events without their positions; the projection records its last one's.
       projections: { ledger: { ...ledger.state, position: ledgerCovered.position }, ...hosted.states },
+      // Where a store may write a group's streams one by one, a message can be left undelivered behind the
+      // checkpoint, which `openFrom` does not cover: such stores rehydrate from whole streams.
+      ...(this.store.atomicMultiStreamAppend ? { openFrom } : {}),
     };
   }
 

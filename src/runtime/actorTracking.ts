@@ -5,8 +5,9 @@
  */
 export interface ActorTracking {
   eventIds: GrowOnlySet;
-  activeTimers: Map<string, { key: string; dueAt: number }>;
-  pendingRequests: Map<string, { model: string; prompt: string; attempt: number; cancelled: boolean }>;
+  /** `opened`: the revision of the `timer.started` / `model.requested` (where known), so a checkpoint can say where open effects begin. */
+  activeTimers: Map<string, { key: string; dueAt: number; opened?: bigint }>;
+  pendingRequests: Map<string, { model: string; prompt: string; attempt: number; cancelled: boolean; opened?: bigint }>;
   sentMessages: GrowOnlyMap<SentMessage>;
 }
 
@@ -96,20 +97,20 @@ class LayeredMap<V> implements GrowOnlyMap<V> {
   }
 }
 
-/** Applies one event (as written or read) to the tracking; mutates it. */
-export function trackEvent(tracking: ActorTracking, event: { eventId: string; type: string; data: unknown }): void {
+/** Applies one event (as written or read, with its revision where known) to the tracking; mutates it. */
+export function trackEvent(tracking: ActorTracking, event: { eventId: string; type: string; data: unknown; revision?: bigint }, revision = event.revision): void {
   tracking.eventIds.add(event.eventId);
   const data = event.data as Record<string, unknown>;
   switch (event.type) {
     case 'timer.started':
-      tracking.activeTimers.set(data.timerId as string, { key: data.key as string, dueAt: Date.parse(data.dueAt as string) });
+      tracking.activeTimers.set(data.timerId as string, { key: data.key as string, dueAt: Date.parse(data.dueAt as string), opened: revision });
       break;
     case 'timer.fired':
     case 'timer.cancelled':
       tracking.activeTimers.delete(data.timerId as string);
       break;
     case 'model.requested':
-      tracking.pendingRequests.set(data.requestId as string, { model: data.model as string, prompt: data.prompt as string, attempt: data.attempt as number, cancelled: false });
+      tracking.pendingRequests.set(data.requestId as string, { model: data.model as string, prompt: data.prompt as string, attempt: data.attempt as number, cancelled: false, opened: revision });
       break;
     case 'model.cancelled': {
       const request = tracking.pendingRequests.get(data.requestId as string);
@@ -126,6 +127,21 @@ export function trackEvent(tracking: ActorTracking, event: { eventId: string; ty
       });
       break;
   }
+}
+
+/**
+ * The revision a rehydration must read the stream from to know every effect still open after `revision` (the
+ * earliest `timer.started` or `model.requested` not yet closed, else the next revision); undefined when an open
+ * effect's revision is not known. Messages are not counted: a message and its delivery are written in one atomic
+ * append, so none is ever left undelivered behind a checkpoint on a store that appends atomically.
+ */
+export function openEffectsFrom(tracking: ActorTracking, revision: bigint): bigint | undefined {
+  let from = revision + 1n;
+  for (const open of [...tracking.activeTimers.values(), ...tracking.pendingRequests.values()]) {
+    if (open.opened === undefined) return undefined;
+    if (open.opened < from) from = open.opened;
+  }
+  return from;
 }
 
 export function activeTimerWithKey(tracking: ActorTracking, key: string): string | undefined {

@@ -6,7 +6,9 @@ import { streamCategory, type EventToAppend } from '../events/envelope.ts';
 import type { LanguageModel } from '../models/languageModel.ts';
 import { StreamNotFoundError } from '../store/errors.ts';
 import { mayHaveEvents, type EventStore, type StreamAppend } from '../store/eventStore.ts';
+import { newestCheckpointAt } from './checkpoints.ts';
 import type { IdSource } from './ids.ts';
+import type { CheckpointData } from './stateAt.ts';
 import { ledgerStream } from './sessionStreams.ts';
 
 /** Recorded as every ledger event's `machineVersion`: the ledger is a projection the runtime writes, not a machine. */
@@ -64,11 +66,18 @@ export class LedgerKeeper {
     if (host) return host;
     let state = initialLedgerState;
     let revision = -1n;
+    const streamId = ledgerStream(sessionId);
     try {
-      if (await mayHaveEvents(this.store, ledgerStream(sessionId))) {
-        for await (const event of this.store.readStream(ledgerStream(sessionId))) {
-          state = applyLedgerEvent(state, event.type, event.data);
-          revision = event.revision;
+      if (await mayHaveEvents(this.store, streamId)) {
+        // From the session's newest checkpoint, when it covers the ledger: a long session's postings are not refolded.
+        const checkpoint = await newestCheckpointAt(this.store, sessionId, undefined, ['ledger']);
+        const folded = checkpoint && await this.foldFrom(streamId, checkpoint);
+        if (folded) ({ state, revision } = folded);
+        else {
+          for await (const event of this.store.readStream(streamId)) {
+            state = applyLedgerEvent(state, event.type, event.data);
+            revision = event.revision;
+          }
         }
       }
     } catch (error) {
@@ -77,6 +86,25 @@ export class LedgerKeeper {
     host = this.hosts.get(sessionId) ?? { sessionId, state, revision };
     this.hosts.set(sessionId, host);
     return host;
+  }
+
+  /**
+   * The checkpoint's ledger folded on through the stream's later events; undefined when it does not cover the ledger
+   * or the stream does not hold the covered event where the checkpoint says (then the whole stream is folded).
+   */
+  private async foldFrom(streamId: string, checkpoint: CheckpointData): Promise<{ state: LedgerState; revision: bigint } | undefined> {
+    const covered = checkpoint.covered[streamId];
+    if (!covered) return undefined;
+    const cut = BigInt(covered.revision);
+    // The keeper folds without positions (a whole-stream fold leaves it null); the projection's is in the checkpoint.
+    let state: LedgerState = { ...checkpoint.projections.ledger as LedgerState, position: null };
+    let revision = -1n;
+    for await (const event of this.store.readStream(streamId, { fromRevision: cut })) {
+      if (revision < 0n && (event.revision !== cut || String(event.position) !== covered.position)) return undefined;
+      if (event.revision > cut) state = applyLedgerEvent(state, event.type, event.data);
+      revision = event.revision;
+    }
+    return revision < cut ? undefined : { state, revision };
   }
 
   forget(sessionId: string): void {
