@@ -208,9 +208,22 @@ export type AgentConfig = z.infer<typeof agentConfig>;
 /** An event as a machine receives it: the type and the data's fields side by side. */
 export type MachineEvent<T extends CatalogueType = CatalogueType> = T extends CatalogueType ? { type: T } & EventData<T> : never;
 
+/**
+ * Types past their first version: the current one, and how each older version's data is lifted to the next. A
+ * build reading a version newer than it knows says so (upgrade Chronicle) instead of calling the data invalid.
+ */
+const laterVersions: Partial<Record<CatalogueType, { current: number; upcasters: Record<number, (data: unknown) => unknown> }>> = {
+  // v2 added `openFrom`; a v1 checkpoint has none, and rehydration then reads whole streams.
+  'checkpoint.recorded': { current: 2, upcasters: { 1: (data) => data } },
+};
+
 /** A registry holding the whole catalogue; callers may define more types on it. */
 export function createEventRegistry(): EventRegistry {
   const registry = new EventRegistry();
-  for (const [type, schema] of Object.entries(catalogue)) registry.define(type, schema);
+  for (const [type, schema] of Object.entries(catalogue)) {
+    const versions = laterVersions[type as CatalogueType];
+    registry.define(type, schema, { schemaVersion: versions?.current ?? 1 });
+    for (const [from, upcast] of Object.entries(versions?.upcasters ?? {})) registry.upcaster(type, Number(from), upcast);
+  }
   return registry;
 }

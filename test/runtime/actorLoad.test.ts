@@ -7,7 +7,10 @@ import { foldActor, persistedState } from '../../src/runtime/actorFold.ts';
 import { actorKindOf } from '../../src/runtime/actorKinds.ts';
 import { loadActor, type LoadedActor } from '../../src/runtime/actorLoad.ts';
 import { emptyTracking, trackEvent } from '../../src/runtime/actorTracking.ts';
-import { checkpointStream } from '../../src/runtime/checkpoints.ts';
+import { checkpointEvent, checkpointOfStore, checkpointStream } from '../../src/runtime/checkpoints.ts';
+import { seededIds } from '../../src/runtime/ids.ts';
+import { catalogue, createEventRegistry } from '../../src/events/catalogue.ts';
+import { EventRegistry } from '../../src/events/eventRegistry.ts';
 import { modelResolver } from '../../src/runtime/modelResolver.ts';
 import { agentConfigFor, startSession } from '../../src/runtime/sessionService.ts';
 import { sessionStream } from '../../src/runtime/sessionStreams.ts';
@@ -109,6 +112,33 @@ describe('rehydrating an actor from its session\'s newest checkpoint', () => {
       expect(loaded.fromCheckpoint).not.toBeNull();
       await expectSameAsWholeFold(store, streamId, loaded);
     }
+  });
+
+  it('folds whole streams where the newest checkpoint does not say where open effects begin (v1, or composed from the store)', async () => {
+    const store = new MemoryEventStore();
+    const system = simulatedSystem({ store, seed: 'v1', checkpointEveryTokens: 150 });
+    await system.start('s3', { model: 'scripted:latency=100,seed=6' });
+    await system.ask('s3', query('Which mangroves protect coasts best?'));
+    await system.runUntilAnswered(['s3'], 1);
+    // The newest checkpoint as an older build wrote it: folded from the store, without `openFrom`.
+    const data = await checkpointOfStore(store, 's3', 'manual', {});
+    expect(data.openFrom).toBeUndefined();
+    await store.appendToStream(checkpointStream('s3'), [checkpointEvent('s3', data, { ids: seededIds('v1-checkpoint'), recordedAt: '2026-11-24T10:00:00.000Z' })]);
+    for (const streamId of [sessionStream('s3'), 'agent-s3.express.0']) {
+      const loaded = await loadActor(store, actorKindOf(streamId), streamId);
+      expect(loaded.fromCheckpoint).toBeNull();
+      await expectSameAsWholeFold(store, streamId, loaded);
+    }
+  });
+
+  it('reads v1 checkpoints (before openFrom) by upcasting them; a build that knows only v1 asks for an upgrade rather than calling v2 invalid', () => {
+    const current = createEventRegistry();
+    const place = { streamId: checkpointStream('s'), revision: 0n, position: 0n };
+    const v1 = { reason: 'tokens', usageTokens: 10, covered: {}, actors: {}, projections: {} };
+    expect(current.parseRecorded('checkpoint.recorded', 1, v1, place)).toEqual(v1);
+    const older = new EventRegistry();
+    for (const [type, schema] of Object.entries(catalogue)) older.define(type, type === 'checkpoint.recorded' ? catalogue['checkpoint.recorded'].omit({ openFrom: true }) : schema);
+    expect(() => older.parseRecorded('checkpoint.recorded', 2, { ...v1, openFrom: {} }, place)).toThrow(/newer than this build knows \(v1\)[\s\S]*Upgrade Chronicle/);
   });
 
   it('is checked by the audit: a checkpoint whose openFrom would skip an open effect is named', async () => {
