@@ -3,6 +3,7 @@ import { DatabaseSync } from 'node:sqlite';
 import type { BenchResult } from './fixtures.ts';
 import { benchModelCallOverhead, type OverheadResult } from './modelCallOverhead.ts';
 import { benchPointInTime } from './pointInTime.ts';
+import { benchRehydration, type RehydrationResult } from './rehydration.ts';
 import { benchReadAll } from './readAll.ts';
 import { benchReplay } from './replay.ts';
 import { benchSqliteAppend } from './sqliteAppend.ts';
@@ -39,6 +40,7 @@ const throughput: BenchResult[] = [];
 for (const bench of THROUGHPUT_BENCHES) throughput.push(...await timed(bench.title, bench.run));
 const latency: OverheadResult[] = [];
 for (const bench of LATENCY_BENCHES) latency.push(...await timed(bench.title, bench.run));
+const rehydration: RehydrationResult[] = await timed('rehydration of a long session: newest checkpoint vs whole stream', benchRehydration);
 // Its own cross-checks (checkpoint state against an independent fold) can fail; the other results still print.
 let pointInTimeFailure: Error | undefined;
 const [pointInTime] = await timed('point-in-time (sessionStateAt) and projection folds, one 100 000-event session', async () => [await benchPointInTime()])
@@ -63,6 +65,11 @@ console.log('overhead = end-to-end − bare model. "in appendToStream" is part o
 console.log('raw INSERTs in the same transactions (events and appends are per model call), the floor for that many commits.');
 console.log('"no checkpoints" and "memory store" are the overhead of the same case run again with checkpointEveryTokens 0,');
 console.log('and on MemoryEventStore (every event validated, sealed and hash-chained, no SQLite): what is left without each.');
+
+const rehydrationHeader = ['case (ms to rebuild on a freshly opened store)', 'events', 'from newest checkpoint', 'whole stream', 'faster'];
+console.log(`\n${table(rehydrationHeader, rehydration.map((r) => [r.name, int(r.events), ms(r.fromCheckpointMs), ms(r.wholeStreamMs), `${(r.wholeStreamMs / r.fromCheckpointMs).toFixed(0)}×`]))}`);
+console.log('What `resume` or `run --session` in a new process pays per actor: the checkpoint\'s snapshot folded on from where');
+console.log('its open effects begin, against the stream read and folded from its start (how actors were rebuilt before).');
 
 if (pointInTime) printPointInTime(pointInTime);
 else {
