@@ -259,10 +259,9 @@ export class ActorRuntime {
   }
 
   /** Effects the actor's log shows as started and not finished: armed timers and model requests without outcome. */
-  async outstandingEffects(streamId: string): Promise<{ timers: number; modelRequests: number; timersDue: { key: string; dueAt: number }[] }> {
+  async outstandingEffects(streamId: string): Promise<{ timers: { key: string; dueAt: number }[]; modelRequests: number }> {
     const { tracking } = await this.actor(streamId);
-    const timersDue = [...tracking.activeTimers.values()].map(({ key, dueAt }) => ({ key, dueAt }));
-    return { timers: tracking.activeTimers.size, modelRequests: tracking.pendingRequests.size, timersDue };
+    return { timers: [...tracking.activeTimers.values()].map(({ key, dueAt }) => ({ key, dueAt })), modelRequests: tracking.pendingRequests.size };
   }
 
   /** Resolves when the actor's snapshot satisfies `check` (now or after a later step). */

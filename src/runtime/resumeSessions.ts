@@ -73,7 +73,7 @@ export async function resumeSessionIfUnfinished(runtime: ActorRuntime, sessionId
   const streams = [stream, ...Object.values(context.agents)];
   const outstanding = await Promise.all(streams.map((s) => runtime.outstandingEffects(s)));
   if (context.transition !== null && context.transition !== undefined) streams.push(context.transition);
-  const timers = outstanding.flatMap((o) => o.timersDue).sort((a, b) => a.dueAt - b.dueAt);
+  const timers = outstanding.flatMap((o) => o.timers).sort((a, b) => a.dueAt - b.dueAt);
   const now = runtime.clock.now();
   const workNow = session.matches('turn') || session.matches('handingOff') || context.queued.length > 0
     || outstanding.some((o) => o.modelRequests > 0) || timers.some((t) => t.dueAt <= now);

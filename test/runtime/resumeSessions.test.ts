@@ -31,6 +31,19 @@ async function stoppedAfter(clock: SimulatedClock, firstModels: (spec: string) =
 /** The model of a process about to be killed: it never answers. */
 const neverAnswers = (spec: string) => () => createScriptedModel({ spec, latencyMs: 1_000, wait: () => new Promise<void>(() => {}) });
 
+/**
+ * A session stopped with its model call made and no answer: from the log alone, the process could be alive and
+ * waiting. `models` serve the processes started afterwards: a slow model that counts its calls.
+ */
+async function stoppedMidCall() {
+  const clock = new SimulatedClock();
+  const wait = (ms: number, signal?: AbortSignal) => clock.wait(ms, signal);
+  let calls = 0;
+  const slow = createScriptedModel({ spec: 'slow', latencyMs: 2_000, wait, replies: () => `answer ${++calls}` });
+  const store = await stoppedAfter(clock, neverAnswers('slow'), { model: 'slow', modelTimeoutMs: 10_000 }, () => clock.now() > Date.parse('2026-01-01T00:00:00.500Z'));
+  return { clock, store, models: () => slow, calls: () => calls };
+}
+
 const timerStarted = async (store: MemoryEventStore, key: string) =>
   (await collect(store.readStream('agent-s1.express.0'))).find((e) => e.type === 'timer.started' && (e.data as { key: string }).key === key)!.data as { timerId: string; dueAt: string };
 
@@ -68,13 +81,7 @@ describe('resuming what a stopped process left', () => {
   });
 
   it('leaves a model call still within its timeout to the process that may be awaiting it, when asked to; takes it over when not', async () => {
-    const clock = new SimulatedClock();
-    const wait = (ms: number, signal?: AbortSignal) => clock.wait(ms, signal);
-    let calls = 0;
-    const slow = createScriptedModel({ spec: 'slow', latencyMs: 2_000, wait, replies: () => `answer ${++calls}` });
-    const models = () => slow;
-    // Stopped with the call made and no answer: from the log alone, the process could be alive and waiting.
-    const store = await stoppedAfter(clock, neverAnswers('slow'), { model: 'slow', modelTimeoutMs: 10_000 }, () => clock.now() > Date.parse('2026-01-01T00:00:00.500Z'));
+    const { clock, store, models, calls } = await stoppedMidCall();
     const timeout = await timerStarted(store, 'modelTimeout');
     const requests = async () => (await collect(store.readStream('agent-s1.express.0'))).filter((e) => e.type === 'model.requested').length;
     expect(await requests()).toBe(1);
@@ -85,7 +92,7 @@ describe('resuming what a stopped process left', () => {
     expect(left).toEqual([{ sessionId: 's1', timeoutAt: Date.parse(timeout.dueAt) }]);
     await clock.advance(5_000);
     await other.settled();
-    expect(calls, 'a process that leaves the session calls nothing for it').toBe(0);
+    expect(calls(), 'a process that leaves the session calls nothing for it').toBe(0);
     other.stop();
 
     // Without `leaveInFlight` (the `resume` command) the call is re-issued at once, under the same request id.
@@ -94,19 +101,14 @@ describe('resuming what a stopped process left', () => {
     while (((await takeOver.snapshotOf('session-s1')).context as SessionContext).turn < 1) await clock.advance(50);
     await takeOver.settled();
     takeOver.stop();
-    expect(calls).toBe(1);
+    expect(calls()).toBe(1);
     expect(await requests()).toBe(1);
     const session = (await collect(store.readStream('session-s1'))).filter((e) => e.type === 'agent.answered').map((e) => (e.data as { text: string }).text);
     expect(session).toEqual(['answer 1']);
   });
 
   it('takes over a call whose timeout passed while nothing ran, even when leaving calls in flight: no process still awaits it', async () => {
-    const clock = new SimulatedClock();
-    const wait = (ms: number, signal?: AbortSignal) => clock.wait(ms, signal);
-    let calls = 0;
-    const slow = createScriptedModel({ spec: 'slow', latencyMs: 2_000, wait, replies: () => `answer ${++calls}` });
-    const models = () => slow;
-    const store = await stoppedAfter(clock, neverAnswers('slow'), { model: 'slow', modelTimeoutMs: 10_000 }, () => clock.now() > Date.parse('2026-01-01T00:00:00.500Z'));
+    const { clock, store, models } = await stoppedMidCall();
     await clock.advance(20_000);
     const later = new ActorRuntime({ store, clock, ids: seededIds('later'), models });
     expect(await resumeUnfinishedSessions(later, { leaveInFlight: () => expect.unreachable('the call timed out: no one awaits it') })).toEqual(['s1']);
