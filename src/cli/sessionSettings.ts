@@ -2,6 +2,9 @@ import { z } from 'zod';
 import { purposeSchema, regionSchema } from '../policy/requestOrigin.ts';
 import { cliConfigSchema, type CliConfig } from './cliConfig.ts';
 import { UsageError } from './usageError.ts';
+import type { SessionContext } from '../../machines/sessionMachine.ts';
+import type { ActorRuntime } from '../runtime/actorRuntime.ts';
+import { sessionStream } from '../runtime/sessionStreams.ts';
 
 /** The flags of a command that records a query (`run`, `submit`), as node:util declares them. */
 export const queryFlags = {
@@ -32,4 +35,27 @@ export function sessionSettingsOf(command: string, config: CliConfig, flags: { m
     model: parsed.data.model ?? config.model ?? 'scripted',
     fallbackModel: parsed.data.fallbackModel ?? config.fallbackModel ?? null,
   };
+}
+
+/**
+ * A session keeps the models it was started with (its agents are configured from `session.started`), so a
+ * `--model` or `--fallback-model` naming another model on a later turn would be silently ignored: refuse it
+ * instead, naming what the session uses. Flags that repeat the session's own models are accepted.
+ */
+export async function assertSessionModels(
+  command: string,
+  runtime: ActorRuntime,
+  sessionId: string,
+  flags: { model?: string | undefined; 'fallback-model'?: string | undefined },
+): Promise<void> {
+  if (flags.model === undefined && flags['fallback-model'] === undefined) return;
+  const agent = ((await runtime.snapshotOf(sessionStream(sessionId))).context as SessionContext).agent;
+  // A session that was never started has no models yet; asking it reports the unknown session.
+  if (agent === null) return;
+  const differs = (flags.model !== undefined && flags.model !== agent.model) || (flags['fallback-model'] !== undefined && flags['fallback-model'] !== agent.fallbackModel);
+  if (!differs) return;
+  throw new UsageError(
+    `${command}: session ${sessionId} was started with --model ${agent.model} and ${agent.fallbackModel === null ? 'no --fallback-model' : `--fallback-model ${agent.fallbackModel}`}, ` +
+      'and a session keeps its models; leave those flags out to ask it again, or leave out --session to start a new session with other models',
+  );
 }

@@ -61,7 +61,8 @@ const DEFAULT_TOPIC = 'the question';
 
 /** The most telling words of the prompt (longest first, ties by first appearance), to echo it back. */
 function topicOf(prompt: string): string {
-  const words = prompt.match(/[A-Za-z][A-Za-z-]{5,}/g) ?? [];
+  // Letters of any script, so "Überschwemmungen" is echoed whole rather than as "berschwemmungen".
+  const words = prompt.match(/\p{L}[\p{L}\p{M}-]{5,}/gu) ?? [];
   const seen = new Set<string>();
   const distinct = words.filter((w) => {
     const key = w.toLowerCase();

@@ -82,7 +82,7 @@ describe('chronicle CLI', () => {
     expect((await chronicle(['emergency', 'list', '--store', `sqlite:${join(dir, '.chronicle', 'chronicle.db')}`], dir)).stdout.trim()).toBe('no climate emergency is in force');
   });
 
-  it('run answers a query as a session turn; a further turn continues the same session', async () => {
+  it('run answers a query as a session turn; a further turn continues the same session, with the models it started with', async () => {
     const first = await chronicle(['run', 'Which mangrove species protect coasts best?', '--region', 'bd', '--purpose', 'climate_adaptation', '--json', '--store', store], dir);
     expect(first.code).toBe(0);
     const answer = JSON.parse(first.stdout);
@@ -91,6 +91,12 @@ describe('chronicle CLI', () => {
     expect(answer.tokens.input).toBeGreaterThan(0);
     const second = JSON.parse((await chronicle(['run', 'And how fast do they grow?', '--session', answer.sessionId, '--region', 'BD', '--purpose', 'climate_adaptation', '--json', '--store', store], dir)).stdout);
     expect(second).toMatchObject({ sessionId: answer.sessionId, turn: 1, status: 'answered' });
+    // A later turn cannot switch the session's models: said so, nothing recorded, rather than silently ignored.
+    const switched = await chronicle(['run', 'Again, with a fallback?', '--session', answer.sessionId, '--fallback-model', 'scripted:seed=2', '--region', 'BD', '--purpose', 'climate_adaptation', '--store', store], dir);
+    expect(switched.code).toBe(2);
+    expect(switched.stderr).toContain(`chronicle run: session ${answer.sessionId} was started with --model scripted and no --fallback-model, and a session keeps its models`);
+    const same = JSON.parse((await chronicle(['run', 'Same model again?', '--session', answer.sessionId, '--model', 'scripted', '--region', 'BD', '--purpose', 'climate_adaptation', '--json', '--store', store], dir)).stdout);
+    expect(same).toMatchObject({ turn: 2, status: 'answered' });
     const human = await chronicle(['run', 'One more?', '--region', 'KE', '--purpose', 'general_ai_research', '--store', store], dir);
     expect(human.stdout).toMatch(/session [0-9a-f]{8}, turn 0 \(express\), scripted-small; tokens in the session so far: \d+ in, \d+ out/);
   });

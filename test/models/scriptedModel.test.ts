@@ -70,6 +70,10 @@ describe('scripted model: determinism', () => {
     const { text } = await createModel('scripted:seed=3').call(request('Which flood defences should Mombasa build first?'));
     expect(text).toMatch(/defences|Mombasa/);
     expect(text).toMatch(/^[A-Z].*\.$/s);
+    // Words of any script are echoed whole, not cut at their first non-ASCII letter.
+    const { text: german } = await createModel('scripted:seed=3').call(request('Wie schützen wir Dhaka vor Überschwemmungen?'));
+    expect(german).toContain('Überschwemmungen');
+    expect(german).not.toMatch(/(^|[^Ü])berschwemmungen/);
   });
 
   it('stops at maxOutputTokens as a real model would', async () => {

@@ -6,7 +6,7 @@ import { agentConfigFor, askInSession, startSession } from '../../runtime/sessio
 import { readSessionEvents } from '../../runtime/sessionStreams.ts';
 import { withCliRuntime } from '../cliRuntime.ts';
 import { loadCliConfig } from '../cliConfig.ts';
-import { queryFlags, queryFlagsSchema, sessionSettingsOf } from '../sessionSettings.ts';
+import { assertSessionModels, queryFlags, queryFlagsSchema, sessionSettingsOf } from '../sessionSettings.ts';
 import { commandOptions } from '../commandOptions.ts';
 import type { CommandIo } from '../commandIo.ts';
 import { toJson } from '../output.ts';
@@ -41,6 +41,7 @@ export async function runCommand(args: string[], io: CommandIo): Promise<number>
     const holder = values.session === undefined ? null : heldBy(sessionId);
     if (holder !== null) throw new UsageError(`run: session ${sessionId} is held by worker ${holder}; hand it the query with \`chronicle submit --session ${sessionId} --wait\``);
     if (values.session === undefined) await startSession(runtime, sessionId, agentConfigFor(settings, modelResolver(systemClock)), config.budgetTokens);
+    else await assertSessionModels('run', runtime, sessionId, values);
     const outcome = await askInSession(runtime, sessionId, { text, region: values.region, purpose: values.purpose });
     await runtime.settled();
     const usage = (await readSessionEvents(store, sessionId))

@@ -13,7 +13,7 @@ import { loadCliConfig } from '../cliConfig.ts';
 import { commandOptions } from '../commandOptions.ts';
 import type { CommandIo } from '../commandIo.ts';
 import { toJson } from '../output.ts';
-import { queryFlags, queryFlagsSchema, sessionSettingsOf } from '../sessionSettings.ts';
+import { assertSessionModels, queryFlags, queryFlagsSchema, sessionSettingsOf } from '../sessionSettings.ts';
 import { UsageError } from '../usageError.ts';
 
 const schema = queryFlagsSchema.extend({
@@ -40,6 +40,7 @@ export async function submitCommand(args: string[], io: CommandIo): Promise<numb
     const runtime = createCliRuntime(store, { effects: 'record' });
     const sessionId = values.session ?? randomUUID().slice(0, 8);
     if (values.session === undefined) await startSession(runtime, sessionId, agentConfigFor(settings, modelResolver(systemClock)), config.budgetTokens);
+    else await assertSessionModels('submit', runtime, sessionId, values);
     const turn = await submitQuery(runtime, sessionId, { text, region: values.region, purpose: values.purpose });
     await runtime.settled();
     if (!values.wait) {
