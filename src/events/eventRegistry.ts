@@ -55,14 +55,23 @@ export class EventRegistry {
     return [...this.types.keys()];
   }
 
-  /** Validates data about to be appended; returns the data to store (the schema's output). */
+  /**
+   * Validates data about to be appended; returns the data to store (the schema's output). An older version is
+   * accepted only as a copy of a recorded event (fork, import), which must keep its bytes for its hash to hold: it
+   * is checked as a read would check it (upcast, then validated) and stored as given, so every reader of this build
+   * can read it. New facts are written at the current version.
+   */
   parseForAppend(type: string, schemaVersion: number | undefined, data: unknown, place: EventPlace): { data: unknown; schemaVersion: number } {
     const entry = this.entry(type, place);
+    if (schemaVersion !== undefined && schemaVersion < entry.currentVersion && schemaVersion >= 1 && Number.isSafeInteger(schemaVersion)) {
+      this.parseRecorded(type, schemaVersion, data, place);
+      return { data, schemaVersion };
+    }
     if (schemaVersion !== undefined && schemaVersion !== entry.currentVersion) {
       throw new EventSchemaError({
         place, eventType: type, schemaVersion,
-        problems: [{ path: 'metadata.schemaVersion', message: `is ${schemaVersion} but writers must write the current version ${entry.currentVersion}` }],
-        fix: 'Omit metadata.schemaVersion or set it to the current version.',
+        problems: [{ path: 'metadata.schemaVersion', message: `is ${schemaVersion} but this build writes versions 1 to ${entry.currentVersion} of it` }],
+        fix: 'Omit metadata.schemaVersion or set it to the current version; a newer version needs a newer Chronicle.',
       });
     }
     const fast = validFast(entry, data);

@@ -25,6 +25,17 @@ describe('event registry', () => {
     expect(upcast!.metadata.schemaVersion).toBe(1);
   });
 
+  it('takes a copy of an event recorded under an older version as it was recorded, checked through its upcasters', () => {
+    const registry = new EventRegistry()
+      .define('task.assigned', z.strictObject({ turn: z.number(), query: z.string(), language: z.string() }), { schemaVersion: 2 })
+      .upcaster('task.assigned', 1, (data) => ({ ...(data as object), language: 'en' }));
+    // Fork and import copy recorded events with their versions, so their hashes still hold: v1 data stays v1.
+    const v1 = { turn: 0, query: 'Which crops?' };
+    expect(registry.parseForAppend('task.assigned', 1, v1, { streamId: 's-1' })).toEqual({ data: v1, schemaVersion: 1 });
+    expect(() => registry.parseForAppend('task.assigned', 1, { turn: 'first', query: 'Which crops?' }, { streamId: 's-1' })).toThrow(EventSchemaError);
+    expect(registry.parseForAppend('task.assigned', undefined, { ...v1, language: 'sw' }, { streamId: 's-1' }).schemaVersion).toBe(2);
+  });
+
   it('says which upcaster is missing and which version is too new', () => {
     const registry = new EventRegistry().define('query.received', z.object({ turn: z.number() }), { schemaVersion: 2 });
     expect(() => registry.parseRecorded('query.received', 1, { turn: 1 }, { streamId: 's-1', revision: 4n, position: 9n }))
@@ -32,7 +43,7 @@ describe('event registry', () => {
     expect(() => registry.parseRecorded('query.received', 3, {}, { streamId: 's-1' })).toThrow(/newer than this build knows/);
   });
 
-  it('names nested field paths and refuses writes under an old version', () => {
+  it('names nested field paths and refuses writes under an unknown version', () => {
     const registry = new EventRegistry().define('model.responded', z.strictObject({ usage: z.strictObject({ inputTokens: z.number().int() }) }));
     const error = (() => {
       try {
@@ -42,7 +53,8 @@ describe('event registry', () => {
       }
     })();
     expect(error?.fieldPaths).toEqual(['data.usage.inputTokens']);
-    expect(() => registry.parseForAppend('model.responded', 0, {}, { streamId: 'agent-1' })).toThrow(/writers must write the current version 1/);
+    expect(() => registry.parseForAppend('model.responded', 0, {}, { streamId: 'agent-1' })).toThrow(/is 0 but this build writes versions 1 to 1 of it/);
+    expect(() => registry.parseForAppend('model.responded', 2, { usage: { inputTokens: 1 } }, { streamId: 'agent-1' })).toThrow(/needs a newer Chronicle/);
     expect(() => new EventRegistry().define('Bad Type', z.object({}))).toThrow(/dotted lower-camel/);
   });
 });
