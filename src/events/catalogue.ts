@@ -125,6 +125,8 @@ export const catalogue = {
     requestId: id, text: z.string(), usage, latencyMs: z.number().nonnegative(), model: z.string().min(1), provider: z.string().min(1), region: z.string().min(1),
     usageSource: z.enum(['provider', 'tiktoken']).default('tiktoken'),
     estimatedUsage: usage.optional(),
+    /** The model stopped at the output limit it was given (the tokens reserved for its answer): the text is cut short. */
+    truncated: z.boolean().optional(),
   }),
   'model.failed': z.strictObject({
     requestId: id, reason: z.string().min(1), retryable: z.boolean(), model: z.string().min(1).optional(),
@@ -215,6 +217,8 @@ export type MachineEvent<T extends CatalogueType = CatalogueType> = T extends Ca
 const laterVersions: Partial<Record<CatalogueType, { current: number; upcasters: Record<number, (data: unknown) => unknown> }>> = {
   // v2 added `openFrom`; a v1 checkpoint has none, and rehydration then reads whole streams.
   'checkpoint.recorded': { current: 2, upcasters: { 1: (data) => data } },
+  // v2 added `truncated`; a v1 answer was never marked, as no output limit was sent with the call.
+  'model.responded': { current: 2, upcasters: { 1: (data) => data } },
 };
 
 /** A registry holding the whole catalogue; callers may define more types on it. */

@@ -87,7 +87,12 @@ export class AiSdkModel implements LanguageModel {
       if (result.finishReason === 'content-filter') {
         throw new ModelCallError('refused', `${this.spec} stopped its answer on a content filter`);
       }
-      return this.#reply(request, result.text, result.usage, latencyMs);
+      // No text is no answer, whatever the status: recorded as a failure, so the fallback (or the turn's failure)
+      // takes over rather than an empty answer passing for one.
+      if (result.text.trim() === '') {
+        throw new ModelCallError('malformed', `${this.spec} returned no text (finish reason ${result.finishReason}${result.finishReason === 'length' ? ': the output limit was used up before any text' : ''})`);
+      }
+      return this.#reply(request, result.text, result.usage, latencyMs, result.finishReason === 'length');
     } catch (error) {
       // The endpoint URL goes into the reason beside the label, so the label need not repeat the base URL.
       throw toModelCallError(error, { label: `${this.provider}:${this.id}`, signal: request.abortSignal, secrets: [key] });
@@ -106,13 +111,13 @@ export class AiSdkModel implements LanguageModel {
     }
   }
 
-  #reply(request: ModelRequest, text: string, reported: { inputTokens: number | undefined; outputTokens: number | undefined }, latencyMs: number): ModelReply {
+  #reply(request: ModelRequest, text: string, reported: { inputTokens: unknown; outputTokens: unknown }, latencyMs: number, truncated: boolean): ModelReply {
     const estimatedUsage = estimateUsage(request, text, this.#encoding);
-    const { inputTokens, outputTokens } = reported;
     // Usage is taken whole from one source, so a ledger never mixes a provider count with an estimate.
-    const usage: TokenUsage | undefined = inputTokens !== undefined && outputTokens !== undefined ? { inputTokens, outputTokens } : undefined;
+    const usage = plausibleUsage(reported, estimatedUsage);
     return {
       text,
+      ...(truncated ? { truncated } : {}),
       usage: usage ?? estimatedUsage,
       usageSource: usage ? 'provider' : 'tiktoken',
       estimatedUsage,
@@ -122,4 +127,19 @@ export class AiSdkModel implements LanguageModel {
       region: this.region,
     };
   }
+}
+
+const isCount = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) >= 0;
+
+/**
+ * The provider's counts, when they are counts at all: whole, non-negative, and not zero for a side our estimate
+ * finds tokens on. Servers report usage unevenly — some send null or leave a field out, which the AI SDK's
+ * OpenAI-compatible adapter turns into 0, and some send fractions — and a call recorded at 0 tokens would be
+ * charged nothing in the ledger and cost no energy in the climate report. Otherwise undefined: the estimate is used.
+ */
+function plausibleUsage(reported: { inputTokens: unknown; outputTokens: unknown }, estimated: TokenUsage): TokenUsage | undefined {
+  const { inputTokens, outputTokens } = reported;
+  if (!isCount(inputTokens) || !isCount(outputTokens)) return undefined;
+  if ((inputTokens === 0 && estimated.inputTokens > 0) || (outputTokens === 0 && estimated.outputTokens > 0)) return undefined;
+  return { inputTokens, outputTokens };
 }

@@ -21,7 +21,9 @@ export function apiKeyFor(provider: HostedProvider, env: Record<string, string |
   throw new ModelCallError('auth', `${variable} is not set; export it to call ${modelSpec}`);
 }
 
-const KEY_SHAPES = [/\bsk-[A-Za-z0-9_-]{8,}/g, /\bBearer\s+[A-Za-z0-9._~+/=-]{8,}/gi];
+// A bearer token of any length: a short key (a local server's "k3y") is below the exact-key rule's floor, and a
+// provider echoing the Authorization header would otherwise put it in the log.
+const KEY_SHAPES = [/\bsk-[A-Za-z0-9_-]{8,}/g, /\bBearer\s+[A-Za-z0-9._~+/=-]+/gi];
 
 /**
  * Removes credentials from text bound for the log: the exact keys we hold, and anything shaped like an OpenAI or

@@ -29,6 +29,8 @@ export interface TokenUsage {
 /** What `model.responded` records, plus how the usage was obtained. */
 export interface ModelReply {
   text: string;
+  /** Present when the model stopped at `maxOutputTokens` (a provider's finish reason "length"): the text is cut short. */
+  truncated?: true;
   usage: TokenUsage;
   /** `provider` when the provider reported both counts, else `tiktoken` (then `usage` equals `estimatedUsage`). */
   usageSource: 'provider' | 'tiktoken';

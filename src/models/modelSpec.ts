@@ -66,6 +66,9 @@ const modelIdSchema = z.string().min(1, 'the model name is missing').regex(/^\S+
 
 const baseUrlSchema = z.url({ protocol: /^https?$/, error: 'the base URL must be an http(s) URL such as http://localhost:11434/v1' })
   .refine((url) => { const u = new URL(url); return u.username === '' && u.password === ''; }, 'put credentials in OPENAI_COMPATIBLE_API_KEY, not in the URL')
+  // The spec is recorded in every event that names the model, and the SDK appends its path after the base URL,
+  // so a query string would both be kept in the log (an `api_key=` in plain text) and break the endpoint's URL.
+  .refine((url) => new URL(url).search === '' && !url.includes('?'), 'the base URL cannot carry a query string (it would be recorded in the log, and the endpoint path goes after it); put a key in OPENAI_COMPATIBLE_API_KEY')
   .transform((url) => url.replace(/\/+$/, ''));
 
 function firstProblem(error: z.ZodError): string {

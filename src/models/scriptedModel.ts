@@ -153,11 +153,14 @@ export class ScriptedModel implements LanguageModel {
 
   #reply(request: ModelRequest, outcome: { text: string; usage?: TokenUsage }, latencyMs: number): ModelReply {
     const encoding = this.profile.encoding;
-    // A real model stops at its output limit; so does this one.
-    const text = request.maxOutputTokens === undefined ? outcome.text : truncateToTokens(outcome.text, request.maxOutputTokens, encoding);
-    const estimatedUsage = estimateUsage(request, text, encoding);
+    let text = outcome.text;
+    let estimatedUsage = estimateUsage(request, text, encoding);
+    // A real model stops at its output limit, and says so; so does this one. Counted first: most replies fit.
+    const truncated = request.maxOutputTokens !== undefined && estimatedUsage.outputTokens > request.maxOutputTokens;
+    if (truncated) estimatedUsage = estimateUsage(request, text = truncateToTokens(text, request.maxOutputTokens!, encoding), encoding);
     return {
       text,
+      ...(truncated ? { truncated } : {}),
       usage: outcome.usage ?? estimatedUsage,
       usageSource: outcome.usage ? 'provider' : 'tiktoken',
       estimatedUsage,

@@ -1,9 +1,11 @@
 import type { AnyMachineSnapshot } from 'xstate';
 import type { Effect } from '../../machines/effects.ts';
+import type { SessionContext } from '../../machines/sessionMachine.ts';
 import { streamCategory, type EventToAppend } from '../events/envelope.ts';
 import type { LanguageModel, ModelReply } from '../models/languageModel.ts';
 import { ModelCallError } from '../models/modelCallError.ts';
 import { DuplicateEventIdError, WrongExpectedVersionError } from '../store/errors.ts';
+import { EventSchemaError } from '../events/eventSchemaError.ts';
 import type { EventStore } from '../store/eventStore.ts';
 import { machineEventOf, stepActor } from './actorFold.ts';
 import { actorKindOf, actorKinds, sessionIdOf, type ActorKind } from './actorKinds.ts';
@@ -146,6 +148,15 @@ interface StagedActor {
 const MAX_GROUP_DELIVERIES = 256;
 /** Tokens reserved for a triage model's answer: a short JSON object. */
 const TRIAGE_OUTPUT_TOKENS = 256;
+
+/** A model call as the runtime performs it: the recorded request and the limits it is made under. */
+interface ModelCallRequest {
+  model: string;
+  prompt: string;
+  attempt: number;
+  maxOutputTokens?: number;
+  deadlineMs?: number;
+}
 /** Added to an emergency's priority for admission: above any priority the policy can give an ordinary request. */
 const EMERGENCY_ADMISSION = 1_000_000;
 const MAX_GROUP_EVENTS = 20_000;
@@ -292,11 +303,14 @@ export class ActorRuntime {
       else overdue.push([timerId, timer.key]);
     }
     const ledger = await this.ledgers.host(actor.sessionId);
+    // The agent's model timeout passed while no process ran: firing it (below) gives up its call, so calling the
+    // provider again now would pay for an answer nobody waits for, and race the timeout to record it.
+    const timedOut = overdue.some(([, key]) => key === MODEL_TIMEOUT);
     for (const [requestId, request] of pendingRequests) {
       if (request.cancelled) this.cancelModelCall(actor.streamId, requestId);
       // A request the ledger never reserved was refused before the process stopped: record that, do not call.
       else if (!ledger.state.reservations[requestId]) this.refuseModelCall(actor.streamId, requestId, 'budget: no reservation was granted for this call');
-      else this.callModel(actor.streamId, requestId, request);
+      else if (!timedOut) this.callModel(actor.streamId, requestId, { ...request, ...this.callLimits(actor, ledger.state.reservations[requestId]!.amount - request.estimatedInputTokens) });
     }
     // Timers that came due while no process hosted them fire now, after the calls they may time out are under way
     // again (as when they were armed on the clock), and tracked from this moment: `settled`, and with it a short
@@ -681,12 +695,13 @@ export class ActorRuntime {
       case 'model.call': {
         const request = { model: effect.model, prompt: effect.prompt, attempt: effect.attempt };
         const estimatedInputTokens = this.estimateTokens(effect.model, effect.promptParts);
+        const limits = this.callLimits(actor, effect.outputReserveTokens);
         // No call without a reservation: a refused one is answered with a recorded refusal, never sent.
         const grant = ledger.reserve(actor.sessionId, actor.streamId, { requestId: eventId, amount: estimatedInputTokens + effect.outputReserveTokens, model: effect.model, turn: effect.turn }, causeId);
         return {
           input: { type: 'model.requested', eventId, causationId: causeId, data: { requestId: eventId, ...request, estimatedInputTokens } },
           perform: grant.granted
-            ? () => this.callModel(actor.streamId, eventId, request)
+            ? () => this.callModel(actor.streamId, eventId, { ...request, ...limits })
             : () => this.refuseModelCall(actor.streamId, eventId, grant.reason),
         };
       }
@@ -720,7 +735,7 @@ export class ActorRuntime {
           const grant = ledger.reserve(actor.sessionId, actor.streamId, { requestId: eventId, amount: estimatedInputTokens + TRIAGE_OUTPUT_TOKENS, model: this.triageModel, turn: effect.turn }, causeId);
           return {
             input: { type: 'model.requested', eventId, causationId: causeId, data: { requestId: eventId, ...request, estimatedInputTokens } },
-            perform: grant.granted ? () => this.callModel(actor.streamId, eventId, request) : () => this.refuseModelCall(actor.streamId, eventId, grant.reason),
+            perform: grant.granted ? () => this.callModel(actor.streamId, eventId, { ...request, ...this.callLimits(actor, TRIAGE_OUTPUT_TOKENS) }) : () => this.refuseModelCall(actor.streamId, eventId, grant.reason),
           };
         }
         const [decided, ...follow] = triageTurn(effect, this.triageInputs(ledger)).map((fact) => ({ ...fact, eventId: this.ids.next(), causationId: causeId }));
@@ -790,14 +805,32 @@ export class ActorRuntime {
     }
   }
 
-  private callModel(streamId: string, requestId: string, request: { model: string; prompt: string; attempt: number }): void {
+  /**
+   * What bounds a call besides its prompt. `maxOutputTokens`: the tokens reserved for its answer (the reservation
+   * less the input estimate, both recorded), so a provider cannot answer past what the ledger set aside. `deadlineMs`:
+   * a triage call (on a session's stream) has no agent timer to time it out, so it is given the session's model
+   * timeout, after which triage falls back to its rules; an agent's call is timed out by its recorded timer.
+   */
+  private callLimits(actor: HostedActor, outputTokens: number): { maxOutputTokens?: number; deadlineMs?: number } {
+    const timeoutMs = actor.kind.category === 'session' ? (actor.snapshot.context as SessionContext).agent?.modelTimeoutMs : undefined;
+    return { ...(outputTokens > 0 ? { maxOutputTokens: outputTokens } : {}), ...(timeoutMs === undefined ? {} : { deadlineMs: timeoutMs }) };
+  }
+
+  private callModel(streamId: string, requestId: string, request: ModelCallRequest): void {
     if (this.inFlightCalls.has(requestId) || this.stopped) return;
     const abandon = new AbortController();
     this.inFlightCalls.set(requestId, { abandon, sessionId: sessionIdOf(streamId) });
     this.background(async () => {
       try {
         const outcome = await this.performModelCall(requestId, request, abandon.signal);
-        await this.recordOutcome(streamId, requestId, outcome);
+        await this.recordOutcome(streamId, requestId, outcome).catch((error: unknown) => {
+          // An answer the log refuses (a model whose usage is not token counts, say) would leave the request open,
+          // to be called again, and refused again, by every process that takes the session over: it is recorded as
+          // the malformed answer it is, and the agent retries or falls back as after any other.
+          if (outcome.type !== 'model.responded' || !(error instanceof EventSchemaError)) throw error;
+          const reason = `malformed: ${request.model} answered with data that cannot be recorded (${error.fieldPaths.join(', ')}): ${error.message}`;
+          return this.recordOutcome(streamId, requestId, { type: 'model.failed', data: { requestId, model: request.model, reason: reason.slice(0, 500), retryable: false, kind: 'malformed' } });
+        });
       } finally {
         this.inFlightCalls.delete(requestId);
       }
@@ -813,7 +846,9 @@ export class ActorRuntime {
   private cancelModelCall(streamId: string, requestId: string, timedOut = false): void {
     const running = this.inFlightCalls.get(requestId);
     if (running) return running.abandon.abort(timedOut ? new DOMException('the agent\'s model timeout fired before the model answered', 'TimeoutError') : new Error('the agent stopped waiting for this call'));
-    const outcome = { type: 'model.failed', data: { requestId, reason: 'aborted: the agent stopped waiting before the call was re-issued', retryable: false, kind: 'aborted' } };
+    const outcome = timedOut
+      ? { type: 'model.failed', data: { requestId, reason: 'timeout: the agent\'s model timeout passed while no process was running the call', retryable: true, kind: 'timeout' } }
+      : { type: 'model.failed', data: { requestId, reason: 'aborted: the agent stopped waiting before the call was re-issued', retryable: false, kind: 'aborted' } };
     this.background(() => this.recordOutcome(streamId, requestId, outcome), streamId);
   }
 
@@ -821,16 +856,19 @@ export class ActorRuntime {
     return this.deliver(streamId, { ...outcome, eventId: derivedId(`${requestId}/outcome`), causationId: requestId });
   }
 
-  private async performModelCall(requestId: string, request: { model: string; prompt: string; attempt: number }, abandoned: AbortSignal): Promise<{ type: string; data: unknown }> {
+  private async performModelCall(requestId: string, request: ModelCallRequest, abandoned: AbortSignal): Promise<{ type: string; data: unknown }> {
     try {
       const model = this.models(request.model);
-      const abortSignal = AbortSignal.any([abandoned, AbortSignal.timeout(this.providerDeadlineMs)]);
-      const reply: ModelReply = await model.call({ requestId, prompt: request.prompt, attempt: request.attempt, abortSignal });
+      const abortSignal = AbortSignal.any([abandoned, AbortSignal.timeout(Math.min(this.providerDeadlineMs, request.deadlineMs ?? Infinity))]);
+      const reply: ModelReply = await model.call({
+        requestId, prompt: request.prompt, attempt: request.attempt, abortSignal,
+        ...(request.maxOutputTokens === undefined ? {} : { maxOutputTokens: request.maxOutputTokens }),
+      });
       return {
         type: 'model.responded',
         data: {
           requestId, text: reply.text, usage: reply.usage, latencyMs: reply.latencyMs, model: reply.model, provider: reply.provider,
-          region: reply.region, usageSource: reply.usageSource, estimatedUsage: reply.estimatedUsage,
+          region: reply.region, usageSource: reply.usageSource, estimatedUsage: reply.estimatedUsage, ...(reply.truncated ? { truncated: true } : {}),
         },
       };
     } catch (error) {

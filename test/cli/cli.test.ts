@@ -95,10 +95,12 @@ describe('chronicle CLI', () => {
     const switched = await chronicle(['run', 'Again, with a fallback?', '--session', answer.sessionId, '--fallback-model', 'scripted:seed=2', '--region', 'BD', '--purpose', 'climate_adaptation', '--store', store], dir);
     expect(switched.code).toBe(2);
     expect(switched.stderr).toContain(`chronicle run: session ${answer.sessionId} was started with --model scripted and no --fallback-model, and a session keeps its models`);
-    const same = JSON.parse((await chronicle(['run', 'Same model again?', '--session', answer.sessionId, '--model', 'scripted', '--region', 'BD', '--purpose', 'climate_adaptation', '--json', '--store', store], dir)).stdout);
-    expect(same).toMatchObject({ turn: 2, status: 'answered' });
     const human = await chronicle(['run', 'One more?', '--region', 'KE', '--purpose', 'general_ai_research', '--store', store], dir);
     expect(human.stdout).toMatch(/session [0-9a-f]{8}, turn 0 \(express\), scripted-small; tokens in the session so far: \d+ in, \d+ out/);
+    // Naming the model the session already uses is no switch.
+    const humanSession = /session ([0-9a-f]{8}), turn 0/.exec(human.stdout)![1]!;
+    const same = JSON.parse((await chronicle(['run', 'Same model again?', '--session', humanSession, '--model', 'scripted', '--region', 'KE', '--purpose', 'general_ai_research', '--json', '--store', store], dir)).stdout);
+    expect(same).toMatchObject({ sessionId: humanSession, turn: 1, status: 'answered' });
   });
 
   it('events <sessionId> lists every event of the session (actors and ledger) in global order; replay --at shows each actor at that point', async () => {

@@ -52,6 +52,22 @@ describe('AI SDK model against a local OpenAI-compatible server', () => {
     expect(reply.usage.outputTokens).toBe(countTokens(FAKE_TEXT));
   });
 
+  it.each(['fractional-usage', 'negative-usage', 'null-usage', 'half-usage'])('records the tiktoken estimate when the provider\'s usage is not whole counts for both sides (%s)', async (model) => {
+    const reply = await compatible(model).call(request());
+    expect(reply.usageSource).toBe('tiktoken');
+    expect(reply.usage).toEqual(reply.estimatedUsage);
+    expect(reply.usage.inputTokens).toBeGreaterThan(0);
+    expect(reply.usage.outputTokens).toBe(countTokens(FAKE_TEXT));
+  });
+
+  it('takes an empty answer for a malformed one, and marks an answer cut at the output limit', async () => {
+    const empty = await failure(compatible('empty').call(request()));
+    expect(empty).toMatchObject({ kind: 'malformed', retryable: false });
+    expect(empty.reason).toMatch(/returned no text \(finish reason stop\)/);
+    expect(await compatible('cut-short').call(request({ maxOutputTokens: 13 }))).toMatchObject({ text: FAKE_TEXT, truncated: true, usageSource: 'provider' });
+    expect(await compatible('ok').call(request())).not.toHaveProperty('truncated');
+  });
+
   it('calls without a key when none is set, as local servers need none', async () => {
     await compatible('ok', {}).call(request());
     expect(server.requests.at(-1)!.headers.authorization).toBeUndefined();
@@ -90,6 +106,12 @@ describe('AI SDK model against a local OpenAI-compatible server', () => {
     const error = await failure(compatible('denied', { OPENAI_COMPATIBLE_API_KEY: 'vllm-token-4242' }).call(request()));
     expect(error.reason).toContain('[redacted]');
     expect(error.reason).not.toContain('vllm-token-4242');
+  });
+
+  it('redacts a short key echoed as a bearer token', async () => {
+    const error = await failure(compatible('denied-bearer', { OPENAI_COMPATIBLE_API_KEY: 'k3y' }).call(request()));
+    expect(error.reason).toMatch(/Incorrect API key provided: \[redacted\]/);
+    expect(error.reason).not.toContain('k3y');
   });
 
   it('maps a content-filter stop to refused', async () => {

@@ -38,6 +38,19 @@ function answerChat(res: ServerResponse, model: string, headers: IncomingHttpHea
       return json(res, 200, chatCompletion(model, FAKE_TEXT, { prompt_tokens: 21, completion_tokens: 13, total_tokens: 34 }));
     case 'no-usage':
       return json(res, 200, chatCompletion(model, FAKE_TEXT, undefined));
+    // Usage some servers really send: counts that are not counts, or not all there.
+    case 'fractional-usage':
+      return json(res, 200, chatCompletion(model, FAKE_TEXT, { prompt_tokens: 12.5, completion_tokens: 13, total_tokens: 25.5 }));
+    case 'negative-usage':
+      return json(res, 200, chatCompletion(model, FAKE_TEXT, { prompt_tokens: -5, completion_tokens: 13, total_tokens: 8 }));
+    case 'null-usage':
+      return json(res, 200, chatCompletion(model, FAKE_TEXT, { prompt_tokens: null, completion_tokens: null, total_tokens: null }));
+    case 'half-usage':
+      return json(res, 200, chatCompletion(model, FAKE_TEXT, { prompt_tokens: 21 }));
+    case 'empty':
+      return json(res, 200, chatCompletion(model, '', { prompt_tokens: 21, completion_tokens: 0, total_tokens: 21 }));
+    case 'cut-short':
+      return json(res, 200, chatCompletion(model, FAKE_TEXT, { prompt_tokens: 21, completion_tokens: 13, total_tokens: 34 }, 'length'));
     case 'filtered':
       return json(res, 200, chatCompletion(model, '', { prompt_tokens: 21, completion_tokens: 0, total_tokens: 21 }, 'content_filter'));
     case 'boom':
@@ -47,6 +60,8 @@ function answerChat(res: ServerResponse, model: string, headers: IncomingHttpHea
     case 'denied':
       // Providers echo (part of) the key they refused; it must not reach our error.
       return json(res, 401, { error: { message: `Incorrect API key provided: ${String(headers.authorization ?? '').replace(/^Bearer /, '')}.`, type: 'invalid_request_error' } });
+    case 'denied-bearer':
+      return json(res, 401, { error: { message: `Incorrect API key provided: ${String(headers.authorization ?? '')}.`, type: 'invalid_request_error' } });
     case 'unknown-model':
       return json(res, 404, { error: { message: 'The model `unknown-model` does not exist.', type: 'invalid_request_error' } });
     case 'garbled':

@@ -62,6 +62,7 @@ describe('parseModelSpec: malformed specs', () => {
     ['openai-compatible:localhost:11434#llama3', /http\(s\) URL/],
     ['openai-compatible:ftp://host/v1#llama3', /http\(s\) URL/],
     ['openai-compatible:http://user:secret@host/v1#llama3', /OPENAI_COMPATIBLE_API_KEY/],
+    ['openai-compatible:http://localhost:11434/v1?api_key=secret#llama3', /cannot carry a query string .*OPENAI_COMPATIBLE_API_KEY/],
     ['scripted:latency=-5', /negative/],
     ['scripted:latency=fast', /latency must be a number/],
     ['scripted:failRate=1.5', /failRate must be from 0 to 1/],

@@ -76,12 +76,16 @@ describe('scripted model: determinism', () => {
     expect(german).not.toMatch(/(^|[^Ü])berschwemmungen/);
   });
 
-  it('stops at maxOutputTokens as a real model would', async () => {
+  it('stops at maxOutputTokens as a real model would, and says so', async () => {
     const m = createModel('scripted:seed=2');
     const full = await m.call(request(PROMPT));
     const cut = await m.call(request(PROMPT, { maxOutputTokens: 12 }));
     expect(cut.usage.outputTokens).toBeLessThanOrEqual(12);
     expect(full.text.startsWith(cut.text)).toBe(true);
+    expect(cut.truncated).toBe(true);
+    const roomy = await m.call(request(PROMPT, { maxOutputTokens: full.usage.outputTokens }));
+    expect(roomy).toMatchObject({ text: full.text });
+    expect(roomy).not.toHaveProperty('truncated');
   });
 });
 

@@ -254,6 +254,59 @@ describe('provider faults: each is recorded, retried as configured, trips the br
     }, { providerDeadlineMs: 1_000 });
   });
 
+  it('sends the tokens reserved for the answer as its output limit, on the first call and on a re-issue; an answer stopped there is recorded as cut short', async () => {
+    await run('output-limit', [{ type: 'cut-at-limit' }], async (faulty) => {
+      await faulty.start({ ...BREAKER, modelTimeoutMs: 5_000, outputReserveTokens: 300 });
+      expect(await faulty.ask()).toMatchObject({ status: 'answered', text: PROVIDER_TEXT });
+      expect(await faulty.ask()).toMatchObject({ status: 'answered', text: PROVIDER_TEXT });
+      expect(faulty.provider.requests.map((r) => r.body.max_tokens)).toEqual([300, 300]);
+      const log = await faulty.log();
+      const responded = log.filter((e) => e.type === 'model.responded').map((e) => e.data as { truncated?: boolean });
+      expect(responded.map((d) => d.truncated ?? false)).toEqual([true, false]);
+      // The limit is what the ledger set aside for the answer: the reservation less the recorded input estimate.
+      const requested = log.find((e) => e.type === 'model.requested')!.data as { requestId: string; estimatedInputTokens: number };
+      const reserved = log.find((e) => e.type === 'tokens.reserved' && (e.data as { requestId: string }).requestId === requested.requestId)!.data as { amount: number };
+      expect(reserved.amount - requested.estimatedInputTokens).toBe(300);
+    });
+    // A call recorded by a process that stopped before making it (here: one that only records) is re-issued by the
+    // next with the same limit, read back from the log.
+    await run('output-limit-resumed', [], async (faulty) => {
+      const recorder = new ActorRuntime({ store: faulty.store, models: modelResolver(systemClock), checkpointEveryTokens: 0, effects: 'record' });
+      await startSession(recorder, faulty.name, agentConfigFor({ model: faulty.primary, fallbackModel: FALLBACK, ...BREAKER, modelTimeoutMs: 5_000, outputReserveTokens: 300 }, modelResolver(systemClock)));
+      await recorder.deliver(`session-${faulty.name}`, { type: 'query.received', data: { text: 'Which clinics lose power first?', region: 'BD', purpose: 'disaster_response' }, causationId: null });
+      await recorder.settled();
+      recorder.stop();
+      expect(faulty.provider.requests).toHaveLength(0);
+      await faulty.runtime.rehydrate(`agent-${faulty.name}.express.0`);
+      await within(5_000, 'the re-issued call', faulty.runtime.settled());
+      expect(faulty.provider.requests.map((r) => r.body.max_tokens)).toEqual([300]);
+      faulty.turns.set(faulty.name, 1);
+    });
+  });
+
+  it('a triage model that never answers is given up after the session\'s model timeout, and the rules triage the turn', async () => {
+    const provider = await startFaultyProvider();
+    provider.script({ type: 'hang' });
+    const faulty = new FaultyRun('triage-timeout', provider, { triageModel: `openai-compatible:${provider.baseURL}#triage` });
+    try {
+      await faulty.start({ ...BREAKER, modelTimeoutMs: 800 });
+      const outcome = await faulty.ask();
+      expect(outcome).toMatchObject({ status: 'answered', text: PROVIDER_TEXT });
+      expect(outcome.elapsedMs).toBeLessThan(4_000);
+      const session = (await faulty.log()).filter((e) => e.streamId === 'session-triage-timeout');
+      const failed = session.find((e) => e.type === 'model.failed')!.data as { kind: string };
+      expect(failed.kind).toBe('timeout');
+      const decided = session.find((e) => e.type === 'triage.decided')!.data as { decidedBy: { by: string; fallback?: string } };
+      expect(decided.decidedBy).toMatchObject({ fallback: expect.stringMatching(/timeout/) });
+      expect(provider.requests[0]!.clientGaveUp).toBe(true);
+      await faulty.finish();
+    } finally {
+      faulty.runtime.stop();
+      await faulty.store.close();
+      await provider.close();
+    }
+  });
+
   it('retries as configured: a 503, a 429 (whose retry-after is waited out) and a dropped connection in a row, then the provider answers on the fourth attempt', async () => {
     // An HTTP date two seconds ahead (one-second resolution): between one and two seconds to wait.
     const retryAt = new Date(Math.ceil(Date.now() / 1000) * 1000 + 2_000).toUTCString();

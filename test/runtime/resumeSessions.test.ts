@@ -108,7 +108,7 @@ describe('resuming what a stopped process left', () => {
   });
 
   it('takes over a call whose timeout passed while nothing ran, even when leaving calls in flight: no process still awaits it', async () => {
-    const { clock, store, models } = await stoppedMidCall();
+    const { clock, store, models, calls } = await stoppedMidCall();
     await clock.advance(20_000);
     const later = new ActorRuntime({ store, clock, ids: seededIds('later'), models });
     expect(await resumeUnfinishedSessions(later, { leaveInFlight: () => expect.unreachable('the call timed out: no one awaits it') })).toEqual(['s1']);
@@ -117,5 +117,11 @@ describe('resuming what a stopped process left', () => {
     later.stop();
     const outcomes = (await collect(store.readStream('agent-s1.express.0'))).filter((e) => e.type === 'model.responded' || e.type === 'model.failed').map((e) => e.type === 'model.failed' ? `failed: ${(e.data as { kind: string }).kind}` : 'responded');
     expect(outcomes).toEqual(['failed: timeout', 'responded']);
+    // The timed-out request is given up without calling the provider for it again: one call, the retry's.
+    expect(calls()).toBe(1);
+    const [first, retry] = (await collect(store.readStream('agent-s1.express.0'))).filter((e) => e.type === 'model.requested').map((e) => (e.data as { requestId: string }).requestId);
+    const ledger = await collect(store.readStream('ledger-s1'));
+    expect(ledger.filter((e) => e.type === 'tokens.settled').map((e) => (e.data as { requestId: string }).requestId)).toEqual([retry]);
+    expect(ledger.filter((e) => e.type === 'tokens.released').map((e) => (e.data as { requestId: string }).requestId)).toEqual([first]);
   });
 });

@@ -21,6 +21,8 @@ export type Fault =
   | { type: 'wrong-shape' }
   /** 200 with a well-formed completion that has no choices. */
   | { type: 'empty-choices' }
+  /** 200 with a good completion whose finish reason is "length": the answer stopped at the output limit. */
+  | { type: 'cut-at-limit' }
   /** 200 headers at once, then a good completion one byte every `byteEveryMs`: a stream slower than anyone waits for. */
   | { type: 'dribble'; byteEveryMs: number }
   /** 200 headers and half the body, then the connection is dropped. */
@@ -103,6 +105,8 @@ function misbehave(fault: Fault, req: IncomingMessage, res: ServerResponse, mode
       return sendJson(res, 200, JSON.stringify({ result: PROVIDER_TEXT, status: 'ok' }));
     case 'empty-choices':
       return sendJson(res, 200, completion(model, []));
+    case 'cut-at-limit':
+      return sendJson(res, 200, completion(model, [{ index: 0, message: { role: 'assistant', content: PROVIDER_TEXT }, finish_reason: 'length' }]));
     case 'dribble':
       return dribble(res, goodCompletion(model), fault.byteEveryMs);
     case 'cut-off': {
