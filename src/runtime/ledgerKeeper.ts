@@ -222,20 +222,24 @@ export class LedgerStage {
         // Anything still held by the turn's agents goes back to the pool: the next turn's budget is drawn afresh.
         for (const agentStream of d.agents) this.releaseAgent(ledger, agentStream, d.turn, event.eventId);
         this.repaySessions(ledger, event.eventId);
-        this.reconcile(ledger, d.turn, event.eventId);
+        this.reconcile(ledger, d.turn, event.eventId, d.status === 'answered');
         break;
       }
     }
   }
 
-  /** A turn's reservations and its budget by mode, each against what the turn used. */
-  private reconcile(ledger: StagedLedger, turnNumber: number, causeId: string): void {
+  /**
+   * A turn's reservations and its budget by mode, each against what the turn used. A turn that failed (its calls
+   * refused, timed out or broken) used what it used for want of an answer, not for want of tokens: its budget
+   * error is left out, so learning does not shrink the next budgets after an outage or an empty pool.
+   */
+  private reconcile(ledger: StagedLedger, turnNumber: number, causeId: string, answered: boolean): void {
     const turn = ledger.state.turns[turnNumber] ?? { estimated: 0, actual: 0 };
     const pct = (estimate: number) => Math.round(((turn.actual - estimate) / estimate) * 10_000) / 100;
     // Learning measures the formula's estimate; what memory allocated instead is reported beside it.
     const formula = turn.estimatedByFormula ?? turn.budgeted;
     const allocated = turn.estimatedByFormula !== undefined && turn.budgeted !== undefined && turn.budgeted > 0 ? { allocated: turn.budgeted, allocatedErrorPct: pct(turn.budgeted) } : {};
-    const budget = formula !== undefined && formula > 0 && turn.mode !== undefined
+    const budget = answered && formula !== undefined && formula > 0 && turn.mode !== undefined
       ? { mode: turn.mode, roles: turn.roles, confidence: turn.confidence, budgeted: formula, budgetErrorPct: pct(formula), ...allocated }
       : {};
     this.post(ledger, 'budget.reconciled', { turn: turnNumber, estimated: turn.estimated, actual: turn.actual, errorPct: turn.estimated === 0 ? 0 : pct(turn.estimated), ...budget }, causeId);

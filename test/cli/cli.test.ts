@@ -187,6 +187,8 @@ describe('chronicle CLI', () => {
     const cases: [string[], number, RegExp][] = [
       [['replay', 'nosuchsession', '--store', store], 1, /UnknownSessionError: No session "nosuchsession"/],
       [['replay', 'x', '--at', 'yesterday', '--store', store], 2, /--at "yesterday" is neither a position/],
+      // A day past the month's end is refused, not rolled over into the next month.
+      [['ledger', 'x', '--at', '2026-11-31T06:59:41Z', '--store', store], 2, /--at "2026-11-31T06:59:41Z": 2026-11-31 is not a date \(2026-11 has 30 days\)/],
       [['run', 'q', '--region', 'KE', '--purpose', 'world_domination', '--store', store], 2, /--purpose: must be one of: climate_adaptation/],
       [['run', 'q', '--region', 'XX', '--purpose', 'climate_adaptation', '--store', store], 2, /"XX" is not an ISO 3166-1/],
       [['run', 'q', '--region', 'KE', '--purpose', 'climate_adaptation', '--model', 'gpt9', '--store', store], 2, /^chronicle run: --model: .*openai:<model>/s],

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { SessionContext } from '../../machines/sessionMachine.ts';
+import { budgetOutcomeOf } from '../../projections/budgetLearning/budgetLearning.ts';
 import { applyLedgerEvent } from '../../projections/tokenLedger/evolveLedger.ts';
 import { ledgerViolations } from '../../projections/tokenLedger/ledgerInvariants.ts';
 import { initialLedgerState } from '../../projections/tokenLedger/ledgerState.ts';
@@ -54,6 +55,11 @@ describe('ledger enforcement in the runtime', () => {
     const ledgerTypes = (await collect(store.readStream('ledger-s2'))).map((e) => e.type);
     expect(ledgerTypes).toContain('tokens.refused');
     expect(ledgerTypes).not.toContain('tokens.reserved');
+    // A turn that got no answer teaches budget learning nothing: its reconciliation carries no budget error.
+    const reconciled = (await collect(store.readStream('ledger-s2'))).find((e) => e.type === 'budget.reconciled')!.data;
+    expect(reconciled).toMatchObject({ turn: 0, actual: 0 });
+    expect(reconciled).not.toHaveProperty('budgetErrorPct');
+    expect(budgetOutcomeOf(reconciled)).toBeUndefined();
     const outcome = ((await runtime.snapshotOf('session-s2')).context as SessionContext).recentOutcomes[0]!;
     expect(outcome).toMatchObject({ status: 'failed' });
     expect(outcome.text).toMatch(/refused: budget: the call needs \d+ tokens/);
