@@ -77,6 +77,14 @@ export async function runCli(argv: string[], io: CommandIo = processIo): Promise
     io.warn(`chronicle: unknown command "${name}". Commands: ${Object.keys(commands).join(', ')}. Run "chronicle help".`);
     return 2;
   }
+  // The event loop can drain while a command still waits: for an outcome another process is recording (a second
+  // `run` on a session whose call is under way elsewhere). Node would exit 13 with a warning about top-level await;
+  // say instead what happened to the work, and exit EX_TEMPFAIL. Only in a real process: tests call runCli in-process.
+  const onDrained = () => {
+    io.warn(`chronicle ${name}: stopped waiting: the work this command waited for is under way in another process (a session's model call, or a turn it is answering), and nothing in this one can finish it. What was recorded stays recorded: \`chronicle sessions\` shows where it stands, and \`chronicle resume\` finishes it if that process has stopped.`);
+    process.exit(EXIT_WAITING_ON_ANOTHER_PROCESS);
+  };
+  if (io === processIo) process.once('beforeExit', onDrained);
   try {
     return await command.run(args, io);
   } catch (error) {
@@ -84,14 +92,19 @@ export async function runCli(argv: string[], io: CommandIo = processIo): Promise
       io.warn(`chronicle ${usageLine(name, error)}\nusage: chronicle ${command.usage}`);
       return 2;
     }
-    const known = ['UnknownSessionError', 'SessionClosedError', 'LedgerViolationError', 'MachineVersionError', 'WrongExpectedVersionError', 'StreamNotFoundError', 'StreamDeletedError', 'CorruptEventError', 'EventSchemaError', 'StoreUnavailableError', 'DuplicateEventIdError'];
+    const known = ['UnknownSessionError', 'SessionClosedError', 'LedgerViolationError', 'MachineVersionError', 'WrongExpectedVersionError', 'StreamNotFoundError', 'StreamDeletedError', 'CorruptEventError', 'EventSchemaError', 'StoreUnavailableError', 'DuplicateEventIdError', 'WorkerIdInUseError'];
     if (error instanceof Error && known.includes(error.name)) {
       io.warn(oneLine(`chronicle ${name}: ${error.name}: ${error.message}`));
       return 1;
     }
     throw error;
+  } finally {
+    process.off('beforeExit', onDrained);
   }
 }
+
+/** EX_TEMPFAIL (sysexits.h): nothing failed, and trying again later (or `chronicle resume`) finishes the work. */
+const EXIT_WAITING_ON_ANOTHER_PROCESS = 75;
 
 /**
  * The error as "<command>: <problem>". Usage errors mostly name their command already; a bad store URI or model

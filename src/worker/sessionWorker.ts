@@ -6,7 +6,7 @@ import { CheckpointedFold, type FoldDefinition } from '../runtime/checkpointedFo
 import type { Clock } from '../runtime/clock.ts';
 import type { IdSource } from '../runtime/ids.ts';
 import { resumeSessionIfUnfinished } from '../runtime/resumeSessions.ts';
-import { WrongExpectedVersionError } from '../store/errors.ts';
+import { StreamNotFoundError, WrongExpectedVersionError } from '../store/errors.ts';
 import type { EventStore } from '../store/eventStore.ts';
 import { preferredWorker } from './rendezvous.ts';
 import { leaseStream, workerStream } from './workerEvents.ts';
@@ -90,7 +90,18 @@ export class SessionWorker {
   /** Joins the group and starts taking sessions; resolves once running (see `done`). */
   async start(): Promise<void> {
     this.board = await CheckpointedFold.load(this.options.store, workBoardDefinition);
-    const joined = await recordWorkerFact(this.who, 'worker.joined', this.identity(), 'no_stream');
+    // A worker id is a name an operator reuses (a service unit, a pod): it may join again once its previous run has
+    // left or gone silent past its lease; while that one still heartbeats, a second would share its leases.
+    await this.board.catchUp();
+    const id = this.options.workerId;
+    const previous = this.board.state.workers[id];
+    if (previous && isAlive(this.board.state, id, this.options.clock.now())) {
+      throw new WorkerIdInUseError(`worker ${id} is already running (pid ${previous.pid} on ${previous.host}, last heard from at ${previous.lastSeen}); give this one another --id, or stop that one first`);
+    }
+    // Joined at the stream's head as read: of two processes starting under one id at once, one is refused.
+    const joined = await recordWorkerFact(this.who, 'worker.joined', this.identity(), await streamHead(this.options.store, workerStream(id))).catch((error: unknown) => {
+      throw error instanceof WrongExpectedVersionError ? new WorkerIdInUseError(`worker ${id} was started by another process at the same moment; give this one another --id`) : error;
+    });
     // Only the newest heartbeats matter; each says who the worker is, so older ones can go.
     if (joined.nextExpectedRevision === 0n) await this.options.store.setStreamMetadata(workerStream(this.options.workerId), { maxCount: WORKER_STREAM_KEPT });
     await this.board.catchUp();
@@ -282,4 +293,18 @@ export class SessionWorker {
     this.scheduleReconcile();
     if (!this.stopping) this.scheduleHeartbeat();
   }
+}
+
+export class WorkerIdInUseError extends Error {
+  override readonly name = 'WorkerIdInUseError';
+}
+
+/** The revision of a stream's newest event, or `no_stream`: what appending right after it expects. */
+async function streamHead(store: EventStore, streamId: string): Promise<bigint | 'no_stream'> {
+  try {
+    for await (const event of store.readStream(streamId, { fromRevision: 'end', direction: 'backwards', maxCount: 1 })) return event.revision;
+  } catch (error) {
+    if (!(error instanceof StreamNotFoundError)) throw error;
+  }
+  return 'no_stream';
 }

@@ -8,7 +8,9 @@ import { workBoardDefinition } from './sessionWorker.ts';
  * the board would only cost a scan of every session's events).
  */
 export async function workBoardOf(store: EventStore): Promise<WorkBoard | undefined> {
-  for await (const _ of store.readAll({ maxCount: 1, filter: { streamNamePrefix: 'worker-', eventTypePrefix: 'worker.joined' } })) {
+  // Any worker fact, not only `worker.joined`: a worker stream keeps its newest heartbeats alone ($maxCount), so a
+  // worker that has run for a minute has no `worker.joined` left, and every heartbeat says who it is.
+  for await (const _ of store.readAll({ maxCount: 1, filter: { streamNamePrefix: 'worker-', eventTypePrefix: 'worker.' } })) {
     return (await CheckpointedFold.load(store, workBoardDefinition)).state;
   }
   return undefined;

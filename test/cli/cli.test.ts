@@ -404,6 +404,22 @@ describe('chronicle CLI', () => {
     expect(audit.stdout, audit.stderr).toMatch(/ok: 2 session\(s\), every check passes/);
   });
 
+  it('runs asking one session at once: each query is answered once; a run whose turn another process answers says so and exits 75, not 13', async () => {
+    const shared = join(dir, 'parallel.db');
+    const first = JSON.parse((await chronicle(['run', 'Which mangroves protect coasts best?', '--region', 'BD', '--purpose', 'climate_adaptation', '--model', 'scripted:latency=1500', '--json', '--store', `sqlite:${shared}`], dir)).stdout);
+    const followUps = await Promise.all([1, 2, 3].map((i) => chronicle(['run', `Follow-up ${i}: how fast do they grow?`, '--session', first.sessionId, '--region', 'BD', '--purpose', 'climate_adaptation', '--store', `sqlite:${shared}`], dir)));
+    for (const run of followUps) {
+      expect([0, 75], run.stderr).toContain(run.code);
+      if (run.code === 75) expect(run.stderr.trim()).toMatch(/^chronicle run: stopped waiting: the work this command waited for is under way in another process .*`chronicle resume` finishes it if that process has stopped\.$/s);
+      expect(run.stderr).not.toMatch(/top-level await/);
+    }
+    expect(followUps.some((run) => run.code === 0)).toBe(true);
+    const [session] = jsonLines((await chronicle(['sessions', '--json', '--store', `sqlite:${shared}`], dir)).stdout);
+    expect(session).toMatchObject({ turns: 4, status: 'ready', lastOutcome: { status: 'answered' } });
+    const audit = await chronicle(['audit', '--all', '--store', `sqlite:${shared}`], dir);
+    expect(audit.stdout, audit.stderr).toMatch(/ok: 1 session\(s\), every check passes/);
+  });
+
   it('Ctrl-C during a model call exits 130 saying what becomes of the work; resume answers the call once', async () => {
     const path = join(dir, 'interrupted.db');
     const run = spawn(process.execPath, [main, 'run', 'How high should the new sea wall be?', '--region', 'BD', '--purpose', 'climate_adaptation', '--model', 'scripted:latency=3000', '--store', `sqlite:${path}`], { cwd: dir, env: { ...process.env, CHRONICLE_STORE: '' } });

@@ -11,6 +11,7 @@ import { collect, type EventStore } from '../../src/store/eventStore.ts';
 import { SqliteEventStore } from '../../src/store/sqliteEventStore.ts';
 import { SessionWorker, workBoardDefinition, type SessionAssignments } from '../../src/worker/sessionWorker.ts';
 import { leaseStream } from '../../src/worker/workerEvents.ts';
+import { holderOf, workBoardOf } from '../../src/worker/workBoardReader.ts';
 import { emptyWorkBoard, evolveWorkBoard } from '../../projections/workBoard/workBoard.ts';
 import { logProblems } from '../support/logInvariants.ts';
 
@@ -70,6 +71,23 @@ describe('session workers sharing one store', () => {
     expect(a.worker.sessions.length).toBeGreaterThan(0);
     expect(b.worker.sessions.length).toBeGreaterThan(0);
     expect(a.worker.sessions.length + b.worker.sessions.length).toBe(ids.length);
+  });
+
+  it('is still seen holding its sessions once its stream keeps heartbeats alone; its id joins again after it leaves, and not while it runs', async () => {
+    const store = new SqliteEventStore(':memory:');
+    const first = await startWorker(store, 'wk', { leaseTtlMs: 200 });
+    await submit(store, 'held', 'scripted:latency=60000');
+    while (first.worker.sessions.length === 0) await sleep(20);
+    // The worker stream keeps its newest 20 facts: after ~20 heartbeats `worker.joined` is gone from it.
+    while ((await collect(store.readStream('worker-wk')))[0]!.type === 'worker.joined') await sleep(50);
+    expect(holderOf(await workBoardOf(store), 'held', Date.now())).toBe('wk');
+
+    await expect(startWorker(store, 'wk', { leaseTtlMs: 200 })).rejects.toThrow(/^worker wk is already running \(pid \d+ on .*, last heard from at .*\); give this one another --id, or stop that one first$/);
+    await first.worker.stop('restarting', 0);
+    running.splice(running.indexOf(first.worker), 1);
+    const again = await startWorker(store, 'wk', { leaseTtlMs: 200 });
+    while (again.worker.sessions.length === 0) await sleep(20);
+    expect(holderOf(await workBoardOf(store), 'held', Date.now())).toBe('wk');
   });
 
   it('takes over the sessions of a worker that stopped heartbeating, and that worker can no longer extend them', async () => {
