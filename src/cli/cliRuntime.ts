@@ -19,6 +19,8 @@ const STORE_FOLD_CHECKPOINT_GAP = 2_000;
 export interface ResumeState {
   heldBy: (sessionId: string) => string | null;
   waiting: readonly WaitingSession[];
+  /** Sessions left to the live workers holding them, with their workers. */
+  held: readonly { sessionId: string; workerId: string }[];
 }
 
 export interface CliRuntimeOptions {
@@ -59,9 +61,11 @@ export async function withCliRuntime<T>(storeUri: string | undefined, io: Comman
       // The live worker holding a session, if any: such a session is that worker's to run, not this command's.
       const heldBy = (sessionId: string) => holderOf(board, sessionId, Date.now());
       const waiting: WaitingSession[] = [];
+      const held: { sessionId: string; workerId: string }[] = [];
       const resumed = await resumeUnfinishedSessions(runtime, {
         onSkipped: (sessionId, reason) => io.warn(`chronicle: not resuming session ${sessionId}: ${reason}`),
         heldBy,
+        onHeld: (sessionId, workerId) => held.push({ sessionId, workerId }),
         onWaiting: (session) => waiting.push(session),
         // `resume` is asked to take over what a stopped process left; any other command leaves a call that may still
         // be awaited by the process that made it (another terminal's `run`) to that process, until its timeout.
@@ -70,7 +74,7 @@ export async function withCliRuntime<T>(storeUri: string | undefined, io: Comman
         }),
       });
       if (resumed.length > 0) io.warn(`chronicle: resumed ${resumed.length} unfinished session(s): ${resumed.join(', ')}`);
-      const result = await work(runtime, store, { heldBy, waiting });
+      const result = await work(runtime, store, { heldBy, waiting, held });
       await untilSessionsIdle(runtime, resumed);
       await runtime.settled();
       // A command that folded much of the log leaves a checkpoint, so the next one (here or elsewhere) folds less.

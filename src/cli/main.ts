@@ -92,9 +92,15 @@ export async function runCli(argv: string[], io: CommandIo = processIo): Promise
       io.warn(`chronicle ${usageLine(name, error)}\nusage: chronicle ${command.usage}`);
       return 2;
     }
-    const known = ['UnknownSessionError', 'SessionClosedError', 'LedgerViolationError', 'MachineVersionError', 'WrongExpectedVersionError', 'StreamNotFoundError', 'StreamDeletedError', 'CorruptEventError', 'EventSchemaError', 'StoreUnavailableError', 'DuplicateEventIdError', 'WorkerIdInUseError'];
+    const known = ['UnknownSessionError', 'SessionClosedError', 'LedgerViolationError', 'MachineVersionError', 'WrongExpectedVersionError', 'StreamNotFoundError', 'StreamDeletedError', 'CorruptEventError', 'EventSchemaError', 'StoreUnavailableError', 'DuplicateEventIdError', 'WorkerIdInUseError', 'StoreNotFoundError'];
     if (error instanceof Error && known.includes(error.name)) {
       io.warn(oneLine(`chronicle ${name}: ${error.name}: ${error.message}`));
+      return 1;
+    }
+    // node:sqlite's own error from a read (writes and opens are explained by the store): the file, not the command.
+    if (error instanceof Error && (error as { code?: unknown }).code === 'ERR_SQLITE_ERROR') {
+      const damaged = [11, 26].includes(Number((error as { errcode?: unknown }).errcode) & 0xff);
+      io.warn(oneLine(`chronicle ${name}: the SQLite store could not be read: ${error.message}${damaged ? '. The file is damaged: restore it from a backup (`chronicle verify` reports what it finds)' : ''}`));
       return 1;
     }
     throw error;

@@ -27,6 +27,8 @@ export interface ResumeOptions {
   onSkipped?: (sessionId: string, reason: string) => void;
   /** The live worker holding a session, if any: such a session is that worker's to run. */
   heldBy?: (sessionId: string) => string | null;
+  /** Each session left to the live worker holding it. */
+  onHeld?: (sessionId: string, workerId: string) => void;
   /** Each session resumed whose only work is timers due later: a short-lived process will exit before they fire. */
   onWaiting?: (session: WaitingSession) => void;
   /**
@@ -46,7 +48,11 @@ export async function resumeUnfinishedSessions(runtime: ActorRuntime, options: R
   const resumed: string[] = [];
   for (const sessionId of await listSessionIds(runtime.store)) {
     // A session a live worker holds is that worker's to run: resuming it here too would call its models twice.
-    if ((options.heldBy?.(sessionId) ?? null) !== null) continue;
+    const holder = options.heldBy?.(sessionId) ?? null;
+    if (holder !== null) {
+      options.onHeld?.(sessionId, holder);
+      continue;
+    }
     try {
       const work = await resumeSessionIfUnfinished(runtime, sessionId, { leaveInFlight: options.leaveInFlight !== undefined });
       if (work?.inFlight) options.leaveInFlight?.(work.inFlight);

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import type { EventRegistry } from '../events/eventRegistry.ts';
@@ -64,17 +65,29 @@ export function configuredStoreUri(): string {
   return process.env.CHRONICLE_STORE || DEFAULT_STORE_URI;
 }
 
-/** Opens the store a URI names. KurrentDB's gRPC client is loaded only when asked for. */
-export async function openEventStore(uri: string = configuredStoreUri(), options: { registry?: EventRegistry } = {}): Promise<EventStore> {
+export class StoreNotFoundError extends Error {
+  override readonly name = 'StoreNotFoundError';
+}
+
+/**
+ * Opens the store a URI names. KurrentDB's gRPC client is loaded only when asked for. `existing`: for commands that
+ * only read, a SQLite file that is not there is an error, not a new empty store (a typo'd path would otherwise be
+ * created, and `verify` would call its zero events intact).
+ */
+export async function openEventStore(uri: string = configuredStoreUri(), options: { registry?: EventRegistry; existing?: boolean } = {}): Promise<EventStore> {
   const location = parseStoreUri(uri);
+  const { existing, ...storeOptions } = options;
   switch (location.kind) {
     case 'memory':
-      return new MemoryEventStore(options);
+      return new MemoryEventStore(storeOptions);
     case 'sqlite':
-      return new SqliteEventStore(location.path, { ...options, synchronous: location.synchronous, maxBytes: location.maxBytes, readAheadMinEvents: location.readAheadMinEvents });
+      if (existing && location.path !== ':memory:' && !existsSync(location.path)) {
+        throw new StoreNotFoundError(`No store at ${location.path}: nothing has been recorded there. Check --store or CHRONICLE_STORE; \`chronicle run\` or \`chronicle demo\` creates one.`);
+      }
+      return new SqliteEventStore(location.path, { ...storeOptions, synchronous: location.synchronous, maxBytes: location.maxBytes, readAheadMinEvents: location.readAheadMinEvents });
     case 'kurrentdb': {
       const { KurrentDbEventStore } = await import('./kurrentdbEventStore.ts');
-      return new KurrentDbEventStore(location.connectionString, options);
+      return new KurrentDbEventStore(location.connectionString, storeOptions);
     }
   }
 }

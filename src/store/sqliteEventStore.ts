@@ -101,7 +101,16 @@ export class SqliteEventStore implements EventStore {
       throw new RangeError(`maxBytes must be a positive whole number of bytes, not ${options.maxBytes}`);
     }
     this.maxBytes = options.maxBytes;
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    if (path !== ':memory:') {
+      try {
+        mkdirSync(dirname(path), { recursive: true });
+      } catch (error) {
+        // A parent that is a file, or a directory that refuses: said in the store's terms, not as a stack.
+        const code = (error as NodeJS.ErrnoException).code;
+        const why = code === 'EEXIST' || code === 'ENOTDIR' ? 'part of that path is a file, not a directory' : (error as Error).message;
+        throw new StoreUnavailableError(`The SQLite store at ${path} cannot be opened: its directory ${dirname(path)} cannot be made (${why}). Nothing was written. To fix: choose another path with --store or CHRONICLE_STORE.`, { cause: error, reason: 'unopenable', storePath: path });
+      }
+    }
     try {
       this.db = new DatabaseSync(path, { timeout: options.busyTimeoutMs ?? 10_000 });
       this.db.exec('PRAGMA journal_mode = WAL');
@@ -400,6 +409,33 @@ export class SqliteEventStore implements EventStore {
     this.closed = true;
     this.db.close();
     await Promise.all([this.checkpointer?.close(), this.readAhead?.close()]);
+  }
+
+  /**
+   * What reading every event cannot see: damage to the file's own structure (SQLite's quick_check, which also finds
+   * an index or page a scan never touches), and a live stream whose recorded head is not its last stored event (a
+   * tail deleted behind the store's back). One line per problem; `[]` when there are none.
+   */
+  checkIntegrity(): string[] {
+    const problems = (this.db.prepare('PRAGMA quick_check').all() as { quick_check: string }[])
+      .filter((row) => row.quick_check !== 'ok')
+      .map((row) => `the file's structure is damaged (SQLite quick_check): ${row.quick_check}`);
+    const heads = this.db.prepare(`SELECT s.stream_id, s.last_revision, s.last_position, s.last_hash, s.truncate_before, e.revision, e.position, json_extract(e.metadata, '$.hash') AS hash
+      FROM streams s LEFT JOIN events e ON e.stream_id = s.stream_id AND e.revision = (SELECT MAX(revision) FROM events WHERE stream_id = s.stream_id)
+      WHERE s.status = 'live' AND s.last_revision >= 0`);
+    heads.setReadBigInts(true);
+    type HeadCheck = { stream_id: string; last_revision: bigint; last_position: bigint; last_hash: string; truncate_before: bigint | null; revision: bigint | null; position: bigint | null; hash: string | null };
+    for (const h of heads.all() as HeadCheck[]) {
+      // A stream truncated past its head has no events to hold, rightly.
+      if (h.truncate_before !== null && h.truncate_before > h.last_revision) continue;
+      const head = `its recorded head is revision ${h.last_revision} at position ${h.last_position}`;
+      if (h.revision === null) problems.push(`stream "${h.stream_id}": ${head}, and none of its events is stored`);
+      else if (h.revision !== h.last_revision || h.position !== h.last_position || h.hash !== h.last_hash) {
+        const missing = h.revision < h.last_revision ? `; revisions ${h.revision + 1n}–${h.last_revision} are missing` : '';
+        problems.push(`stream "${h.stream_id}": ${head}, but its last stored event is revision ${h.revision} at position ${h.position}${missing}`);
+      }
+    }
+    return problems;
   }
 
   /** The newest position in the store, 0n when empty. */

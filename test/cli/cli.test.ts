@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -170,10 +170,19 @@ describe('chronicle CLI', () => {
     expect(bad.stderr).toMatch(/not a known factor set; known sets: ecologits-2025.1-ember-2024/);
   });
 
-  it('verify passes on an intact store and names the edited event on a tampered one', async () => {
+  it('verify passes on an intact store and names the edited event on a tampered one, and a stream whose newest events were deleted', async () => {
     const copy = join(dir, 'tamper.db');
     await chronicle(['run', 'Tamper with me', '--region', 'KE', '--purpose', 'climate_adaptation', '--store', `sqlite:${copy}`], dir);
     expect((await chronicle(['verify', '--store', `sqlite:${copy}`], dir)).stdout).toMatch(/^ok: \d+ events in 3 streams/);
+    // Every chain that is left is intact; only the store's own record of the stream's head shows the loss.
+    const cut = join(dir, 'cut.db');
+    copyFileSync(copy, cut);
+    const cutDb = new DatabaseSync(cut);
+    cutDb.prepare("DELETE FROM events WHERE position = (SELECT MAX(position) FROM events WHERE stream_id LIKE 'agent-%')").run();
+    cutDb.close();
+    const lost = await chronicle(['verify', '--store', `sqlite:${cut}`], dir);
+    expect(lost.code).toBe(1);
+    expect(lost.stdout).toMatch(/^BROKEN: every event read has an intact chain \(\d+ events\), but the store is damaged:\n {2}stream "agent-\w+\.express\.0": its recorded head is revision (\d+) at position \d+, but its last stored event is revision \d+ at position \d+; revisions \1–\1 are missing/);
     const db = new DatabaseSync(copy);
     db.prepare("UPDATE events SET data = json_set(data, '$.text', 'a different answer') WHERE type = 'model.responded'").run();
     const position = (db.prepare("SELECT position FROM events WHERE type = 'model.responded'").get() as { position: number }).position;
@@ -186,6 +195,10 @@ describe('chronicle CLI', () => {
   it('errors are one clear line and a non-zero exit', async () => {
     const cases: [string[], number, RegExp][] = [
       [['replay', 'nosuchsession', '--store', store], 1, /UnknownSessionError: No session "nosuchsession"/],
+      // A command that only reads does not create the store a typo names.
+      [['sessions', '--store', `sqlite:${join(dir, 'typo', 'nothere.db')}`], 1, /^chronicle sessions: StoreNotFoundError: No store at \S+nothere\.db: nothing has been recorded there/],
+      [['verify', '--store', `sqlite:${join(dir, 'typo.db')}`], 1, /^chronicle verify: StoreNotFoundError: No store at /],
+      [['run', 'q', '--region', 'KE', '--purpose', 'climate_adaptation', '--store', `sqlite:${join(dir, 'a-file', 'x.db')}`], 1, /^chronicle run: StoreUnavailableError: The SQLite store at \S+x\.db cannot be opened: its directory \S+a-file cannot be made \(part of that path is a file, not a directory\)/],
       [['replay', 'x', '--at', 'yesterday', '--store', store], 2, /--at "yesterday" is neither a position/],
       // A day past the month's end is refused, not rolled over into the next month.
       [['ledger', 'x', '--at', '2026-11-31T06:59:41Z', '--store', store], 2, /--at "2026-11-31T06:59:41Z": 2026-11-31 is not a date \(2026-11 has 30 days\)/],
@@ -198,7 +211,9 @@ describe('chronicle CLI', () => {
       [['replay'], 2, /give the session id/],
       [['frobnicate'], 2, /unknown command "frobnicate"/],
     ];
+    writeFileSync(join(dir, 'a-file'), 'not a directory');
     const results = await Promise.all(cases.map(([args]) => chronicle(args, dir)));
+    expect(existsSync(join(dir, 'typo')) || existsSync(join(dir, 'typo.db'))).toBe(false);
     results.forEach((result, i) => {
       const [args, code, message] = cases[i]!;
       expect(result.code, args.join(' ')).toBe(code);
@@ -410,7 +425,7 @@ describe('chronicle CLI', () => {
     const followUps = await Promise.all([1, 2, 3].map((i) => chronicle(['run', `Follow-up ${i}: how fast do they grow?`, '--session', first.sessionId, '--region', 'BD', '--purpose', 'climate_adaptation', '--store', `sqlite:${shared}`], dir)));
     for (const run of followUps) {
       expect([0, 75], run.stderr).toContain(run.code);
-      if (run.code === 75) expect(run.stderr.trim()).toMatch(/^chronicle run: stopped waiting: the work this command waited for is under way in another process .*`chronicle resume` finishes it if that process has stopped\.$/s);
+      if (run.code === 75) expect(run.stderr.trim()).toMatch(/(^|\n)chronicle run: stopped waiting: the work this command waited for is under way in another process .*`chronicle resume` finishes it if that process has stopped\.$/s);
       expect(run.stderr).not.toMatch(/top-level await/);
     }
     expect(followUps.some((run) => run.code === 0)).toBe(true);

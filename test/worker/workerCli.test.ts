@@ -62,6 +62,9 @@ describe('chronicle worker, submit and workers, as processes', () => {
       const refused = await chronicle('run', 'And in the long rains?', '--session', answer.sessionId, '--region', 'KE', '--purpose', 'sustainable_agriculture', '--store', store);
       expect(refused.code).toBe(2);
       expect(refused.stderr).toMatch(new RegExp(`session ${answer.sessionId} is held by worker cli1; .*submit --session ${answer.sessionId} --wait`));
+      // `resume` leaves it to the worker, and says so rather than that nothing is left.
+      const resumed = await chronicle('resume', '--store', store);
+      expect(resumed.stdout).toContain(`chronicle: left 1 session(s) to the live workers holding them: ${answer.sessionId} (worker cli1)\nchronicle: no other unfinished work left`);
 
       // A second query to the session the worker holds: the worker sees it in the log and runs the turn.
       const second = await chronicle('submit', 'And in the long rains?', '--session', answer.sessionId, '--region', 'KE', '--purpose', 'sustainable_agriculture', '--wait', '--timeout', '30', '--json', '--store', store);

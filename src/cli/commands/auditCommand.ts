@@ -33,7 +33,7 @@ export async function auditCommand(args: string[], io: CommandIo, options: Audit
   const [sessionId] = positionals;
   if (sessionId !== undefined && values.all) throw new UsageError('audit: give a session id or --all, not both');
   if (values.report !== undefined && sessionId === undefined) throw new UsageError('audit: --report writes the report of one session: give its id');
-  const store = await openEventStore(values.store);
+  const store = await openEventStore(values.store, { existing: true });
   try {
     const audits = await withReader(store, async (reader) => {
       const results: SessionAudit[] = [];

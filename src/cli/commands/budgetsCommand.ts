@@ -37,7 +37,7 @@ export async function budgetHistory(store: EventStore): Promise<{ records: Budge
  */
 export async function budgetsCommand(args: string[], io: CommandIo): Promise<number> {
   const { values } = commandOptions('budgets', args, { window: { type: 'string' }, json: { type: 'boolean' }, store: { type: 'string' } }, schema);
-  const store = await openEventStore(values.store);
+  const store = await openEventStore(values.store, { existing: true });
   try {
     const { records, learning } = await budgetHistory(store);
     const accuracy = budgetAccuracy(records, values.window ?? 5);

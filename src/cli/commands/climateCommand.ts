@@ -32,7 +32,7 @@ export async function climateCommand(args: string[], io: CommandIo): Promise<num
   if (!sessionId === !values.all) throw new UsageError('climate: give one session id, or --all for the whole store');
   const at = pointFlag('climate', values.at);
   const chosen = values.factors === undefined ? undefined : knownFactorSet(values.factors);
-  const store = await openEventStore(values.store);
+  const store = await openEventStore(values.store, { existing: true });
   try {
     const { listing, factors } = sessionId ? await sessionClimate(store, sessionId, at, chosen) : await storeClimate(store, at, chosen ?? defaultFactorSet);
     const report = climateReport(listing, factors);

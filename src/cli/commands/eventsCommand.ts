@@ -43,7 +43,7 @@ export async function eventsCommand(args: string[], io: CommandIo): Promise<numb
   const streamId = values.stream;
   if (extra.length > 0) io.warn(`events: ignoring extra arguments ${extra.join(' ')}`);
   if (values['with-checkpoints'] && !sessionId) throw new UsageError('events: --with-checkpoints adds a session\'s checkpoints; give the session id');
-  const store = await openEventStore(values.store);
+  const store = await openEventStore(values.store, { existing: true });
   try {
     const direction = values.backwards ? 'backwards' : 'forwards';
     const maxCount = values.limit === undefined ? undefined : Number(values.limit);

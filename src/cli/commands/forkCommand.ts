@@ -23,7 +23,7 @@ export async function forkCommand(args: string[], io: CommandIo): Promise<number
   if (!sessionId) throw new UsageError('fork: give the id of the session to fork');
   if (extra.length > 0) throw new UsageError(`fork: unexpected arguments ${extra.join(' ')}`);
   const at = pointFlag('fork', values.at)!;
-  const store = await openEventStore(values.store);
+  const store = await openEventStore(values.store, { existing: true });
   try {
     const fork = await forkSession(store, { sessionId, at, as: values.as });
     if (values.json) {

@@ -43,7 +43,7 @@ export async function inspectCommand(args: string[], io: CommandIo): Promise<num
   const from = pointFlag('inspect', values.from);
   const to = pointFlag('inspect', values.to);
   const waitS = values.wait ?? DEFAULT_VIEWER_WAIT_S;
-  const store = await openEventStore(values.store);
+  const store = await openEventStore(values.store, { existing: true });
   try {
     await assertSessionExists(store, sessionId);
     const server = await startInspectionServer(values.port ?? DEFAULT_INSPECT_PORT).catch((error: unknown) => {

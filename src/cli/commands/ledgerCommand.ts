@@ -12,7 +12,7 @@ export const ledgerUsage = 'ledger <sessionId> [--at <position | ISO time>] [--j
 /** A session's token ledger as of a point: balances, reservations, usage and cost, loans, reconciliation. */
 export async function ledgerCommand(args: string[], io: CommandIo): Promise<number> {
   const { sessionId, at, json, store: storeUri } = sessionPointArgs('ledger', args);
-  const store = await openEventStore(storeUri);
+  const store = await openEventStore(storeUri, { existing: true });
   try {
     const { ledger, position } = await sessionStateAt(store, sessionId, at);
     const violations = ledgerViolations(ledger);

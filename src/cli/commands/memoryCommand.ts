@@ -38,7 +38,7 @@ export async function memoryCommand(args: string[], io: CommandIo): Promise<numb
   }, schema);
   if (values.similar === undefined && (values.region !== undefined || values.purpose !== undefined)) throw new UsageError('memory: --region and --purpose qualify --similar "<query>"');
   const at = pointFlag('memory', values.at);
-  const store = await openEventStore(values.store);
+  const store = await openEventStore(values.store, { existing: true });
   try {
     const memory = await sessionMemoryAt(store, at);
     const query: MemoryQuery | undefined = values.similar === undefined ? undefined : { text: values.similar, region: values.region, purpose: values.purpose };

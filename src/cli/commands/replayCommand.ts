@@ -10,7 +10,7 @@ export const replayUsage = 'replay <sessionId> [--at <position | ISO time>] [--j
 /** Each actor of a session as of a point in the log, folded from its stream; no model is called. */
 export async function replayCommand(args: string[], io: CommandIo): Promise<number> {
   const { sessionId, at, json, store: storeUri } = sessionPointArgs('replay', args);
-  const store = await openEventStore(storeUri);
+  const store = await openEventStore(storeUri, { existing: true });
   try {
     const actors = await replaySession(store, sessionId, at);
     if (json) {

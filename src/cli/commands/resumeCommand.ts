@@ -11,9 +11,11 @@ export const resumeUsage = 'resume [--store <uri>]';
 /** Resumes every unfinished session (start-up does the same for any command that runs sessions) and waits for them. */
 export async function resumeCommand(args: string[], io: CommandIo): Promise<number> {
   const { values } = commandOptions('resume', args, { store: { type: 'string' } }, schema);
-  const waiting = await withCliRuntime(values.store, { out: io.out, warn: io.out }, async (_runtime, _store, { waiting }) => waiting, { takeOverInFlight: true });
+  const { waiting, held } = await withCliRuntime(values.store, { out: io.out, warn: io.out }, async (_runtime, _store, state) => state, { takeOverInFlight: true });
+  // Sessions a live worker holds are its to run, unfinished or not: said, so "nothing left" is not read as all done.
+  if (held.length > 0) io.out(`chronicle: left ${held.length} session(s) to the live workers holding them: ${held.map((h) => `${h.sessionId} (worker ${h.workerId})`).join(', ')}`);
   if (waiting.length === 0) {
-    io.out('chronicle: no unfinished work left');
+    io.out(held.length > 0 ? 'chronicle: no other unfinished work left' : 'chronicle: no unfinished work left');
     return 0;
   }
   // A timer due later cannot fire in a command that exits now: say when each session next has work, and who takes it.

@@ -17,7 +17,7 @@ export const sessionsUsage = 'sessions [--json] [--store <uri>]';
 /** Lists sessions with their status, folded from each session's stream. */
 export async function sessionsCommand(args: string[], io: CommandIo): Promise<number> {
   const { values } = commandOptions('sessions', args, { store: { type: 'string' }, json: { type: 'boolean' } }, schema);
-  const store = await openEventStore(values.store);
+  const store = await openEventStore(values.store, { existing: true });
   try {
     // One read of every session's stream: a store that can reads them ahead while each is folded.
     for await (const { streamId, events } of readWholeStreams(store, (await listSessionIds(store)).map(sessionStream))) {

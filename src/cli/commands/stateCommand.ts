@@ -14,7 +14,7 @@ export const stateUsage = 'state <sessionId | --all> [--at <position | ISO time>
 export async function stateCommand(args: string[], io: CommandIo): Promise<number> {
   if (args.includes('--all')) return wholeStore(args.filter((a) => a !== '--all'), io);
   const { sessionId, at, json, store: storeUri } = sessionPointArgs('state', args);
-  const store = await openEventStore(storeUri);
+  const store = await openEventStore(storeUri, { existing: true });
   try {
     const state = await sessionStateAt(store, sessionId, at, sessionProjections());
     if (json) {
@@ -35,7 +35,7 @@ export async function stateCommand(args: string[], io: CommandIo): Promise<numbe
 
 async function wholeStore(args: string[], io: CommandIo): Promise<number> {
   const { at, json, store: storeUri } = sessionPointArgs('state', ['all', ...args]);
-  const store = await openEventStore(storeUri);
+  const store = await openEventStore(storeUri, { existing: true });
   try {
     const sessions = await storeStateAt(store, at, sessionProjections());
     if (json) {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ChainFollower } from '../../events/hashChain.ts';
 import { openEventStore } from '../../store/openEventStore.ts';
+import { SqliteEventStore } from '../../store/sqliteEventStore.ts';
 import { commandOptions } from '../commandOptions.ts';
 import type { CommandIo } from '../commandIo.ts';
 import { toJson } from '../output.ts';
@@ -15,7 +16,7 @@ export const verifyUsage = 'verify [--json] [--store <uri>]';
  */
 export async function verifyCommand(args: string[], io: CommandIo): Promise<number> {
   const { values } = commandOptions('verify', args, { store: { type: 'string' }, json: { type: 'boolean' } }, schema);
-  const store = await openEventStore(values.store);
+  const store = await openEventStore(values.store, { existing: true });
   const streams = new Set<string>();
   const report = (result: Record<string, unknown>) => io.out(values.json ? toJson(result) : String(result.message));
   try {
@@ -30,6 +31,12 @@ export async function verifyCommand(args: string[], io: CommandIo): Promise<numb
       }
       streams.add(event.streamId);
       checked++;
+    }
+    // The embedded store also checks what no read shows: the file's structure, and each stream's head.
+    const damage = store instanceof SqliteEventStore ? store.checkIntegrity() : [];
+    if (damage.length > 0) {
+      report({ ok: false, checked, problems: damage, message: `BROKEN: every event read has an intact chain (${checked} events), but the store is damaged:\n  ${damage.join('\n  ')}` });
+      return 1;
     }
     report({ ok: true, events: checked, streams: streams.size, message: `ok: ${checked} events in ${streams.size} streams, every hash chain intact` });
     return 0;
