@@ -50,7 +50,8 @@ export class ModelSpecError extends Error {
 const number = (name: string, what: string) => z.string().regex(/^-?\d+(\.\d+)?$/, `${name} must be ${what}`).transform(Number);
 
 const scriptedParamsSchema = z.strictObject({
-  latency: number('latency', 'a number of milliseconds').pipe(z.number().nonnegative('latency cannot be negative')).optional(),
+  // A timer longer than 2^31-1 ms overflows in Node and fires at once: the reply would come at once, not never.
+  latency: number('latency', 'a number of milliseconds').pipe(z.number().nonnegative('latency cannot be negative').max(2_147_483_647, 'latency can be at most 2147483647 ms (about 24.8 days)')).optional(),
   failRate: number('failRate', 'a number from 0 to 1').pipe(z.number().min(0, 'failRate must be from 0 to 1').max(1, 'failRate must be from 0 to 1')).optional(),
   seed: z.string().regex(/^-?\d+$/, 'seed must be an integer').transform(Number).pipe(z.number().safe('seed is too large')).optional(),
   failKinds: z.string().transform((s) => s.split('|')).pipe(z.array(z.enum(SCRIPTED_FAILURE_KINDS, { error: `failKinds must be kinds joined by "|", from: ${SCRIPTED_FAILURE_KINDS.join(', ')}` })).min(1)).optional(),

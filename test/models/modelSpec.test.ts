@@ -64,6 +64,7 @@ describe('parseModelSpec: malformed specs', () => {
     ['openai-compatible:http://user:secret@host/v1#llama3', /OPENAI_COMPATIBLE_API_KEY/],
     ['openai-compatible:http://localhost:11434/v1?api_key=secret#llama3', /cannot carry a query string .*OPENAI_COMPATIBLE_API_KEY/],
     ['scripted:latency=-5', /negative/],
+    ['scripted:latency=99999999999', /at most 2147483647 ms/],
     ['scripted:latency=fast', /latency must be a number/],
     ['scripted:failRate=1.5', /failRate must be from 0 to 1/],
     ['scripted:failRate=lots', /failRate must be a number/],
