@@ -1,6 +1,7 @@
 import { ActorRuntime, type RuntimeOptions } from '../runtime/actorRuntime.ts';
 import { systemClock } from '../runtime/clock.ts';
 import { modelResolver } from '../runtime/modelResolver.ts';
+import type { WorkBoard } from '../../projections/workBoard/workBoard.ts';
 import { resumeUnfinishedSessions, untilSessionsIdle, type InFlightSession, type WaitingSession } from '../runtime/resumeSessions.ts';
 import type { EventStore } from '../store/eventStore.ts';
 import { openEventStore } from '../store/openEventStore.ts';
@@ -21,6 +22,8 @@ export interface ResumeState {
   waiting: readonly WaitingSession[];
   /** Sessions left to the live workers holding them, with their workers. */
   held: readonly { sessionId: string; workerId: string }[];
+  /** The work board as the command started, or undefined when no worker ever joined the store. */
+  board: WorkBoard | undefined;
 }
 
 export interface CliRuntimeOptions {
@@ -74,7 +77,7 @@ export async function withCliRuntime<T>(storeUri: string | undefined, io: Comman
         }),
       });
       if (resumed.length > 0) io.warn(`chronicle: resumed ${resumed.length} unfinished session(s): ${resumed.join(', ')}`);
-      const result = await work(runtime, store, { heldBy, waiting, held });
+      const result = await work(runtime, store, { heldBy, waiting, held, board });
       await untilSessionsIdle(runtime, resumed);
       await runtime.settled();
       // A command that folded much of the log leaves a checkpoint, so the next one (here or elsewhere) folds less.

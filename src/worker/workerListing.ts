@@ -10,7 +10,9 @@ export interface WorkerListing {
 
 /** The board as people read it, at wall-clock `nowMs`: what `chronicle workers` prints and `/api/workers` answers. */
 export function workerListing(board: WorkBoard, nowMs: number): WorkerListing {
-  const workers = Object.entries(board.workers).map(([id, w]) => ({
+  // A chronicle command that held its sessions while it ran (group "interactive") is listed while it runs, not
+  // after: one such entry per command run would otherwise fill the board.
+  const workers = Object.entries(board.workers).filter(([, w]) => !(w.group === 'interactive' && w.left)).map(([id, w]) => ({
     id, group: w.group, host: w.host, pid: w.pid, status: w.left ? 'left' as const : isAlive(board, id, nowMs) ? 'alive' as const : 'silent' as const,
     lastSeen: w.lastSeen, sessions: Object.values(board.leases).filter((l) => l.owner === id).length,
   }));

@@ -29,6 +29,37 @@ async function chronicle(...args: string[]): Promise<{ code: number; stdout: str
 }
 
 describe('chronicle worker, submit and workers, as processes', () => {
+  it('a run on a store workers share holds its session for its length: no worker takes it over or calls its model again', async () => {
+    const shared = `sqlite:${join(dir, 'shared-with-run.db')}`;
+    const worker = spawn(process.execPath, [main, 'worker', '--store', shared, '--id', 'wr', '--lease-ttl', '1000', '--heartbeat', '200'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    const output: string[] = [];
+    worker.stdout.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+    worker.stderr.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => worker.on('exit', resolve));
+    try {
+      while (!output.join('').includes('worker wr joined')) await new Promise((r) => setTimeout(r, 50));
+      // Slower than the worker's lease, so a worker that took unheld sessions with work would take this one mid-call.
+      const run = await chronicle('run', 'Which mangroves protect coasts best?', '--region', 'BD', '--purpose', 'climate_adaptation', '--model', 'scripted:latency=2500', '--json', '--store', shared);
+      expect(run.code, run.stderr + output.join('')).toBe(0);
+      const { sessionId } = JSON.parse(run.stdout) as { sessionId: string };
+      await new Promise((r) => setTimeout(r, 1_500));
+      expect(output.join('')).not.toMatch(new RegExp(`took session ${sessionId}`));
+      const file = new SqliteEventStore(join(dir, 'shared-with-run.db'));
+      try {
+        const leases = await collect(file.readStream(`lease-${sessionId}`));
+        expect(leases.map((e) => [e.type, (e.data as { workerId: string }).workerId])).toEqual([['lease.acquired', expect.stringMatching(/^run\.\d+$/)], ['lease.released', expect.stringMatching(/^run\.\d+$/)]]);
+        const agent = await collect(file.readStream(`agent-${sessionId}.express.0`));
+        expect(agent.filter((e) => e.type === 'model.requested')).toHaveLength(1);
+        expect(agent.filter((e) => e.type === 'model.responded')).toHaveLength(1);
+      } finally {
+        await file.close();
+      }
+    } finally {
+      worker.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+  }, 60_000);
+
   it('refuse bad flags with one line naming the flag, before touching the store', async () => {
     const tooSlow = await chronicle('worker', '--store', store, '--lease-ttl', '1000', '--heartbeat', '600');
     expect(tooSlow.code).toBe(2);

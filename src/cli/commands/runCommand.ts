@@ -13,6 +13,10 @@ import { toJson } from '../output.ts';
 import { UsageError } from '../usageError.ts';
 import { DEFAULT_INSPECT_PORT } from '../../inspect/inspectionServer.ts';
 import { portSchema } from './inspectCommand.ts';
+import { InteractiveHold, isInteractiveHolder } from '../interactiveHold.ts';
+import type { ActorRuntime } from '../../runtime/actorRuntime.ts';
+import type { EventStore } from '../../store/eventStore.ts';
+import { WrongExpectedVersionError } from '../../store/errors.ts';
 
 /** How long `--inspect` waits for a viewer before the run starts anyway: time to open the printed URL. */
 const INSPECT_VIEWER_WAIT_MS = 30_000;
@@ -36,10 +40,24 @@ export async function runCommand(args: string[], io: CommandIo): Promise<number>
   const settings = sessionSettingsOf('run', config, values);
   // --inspect-port alone asks for inspection too: nobody names a port they do not want used.
   const inspect = values.inspect || values['inspect-port'] !== undefined ? { port: values['inspect-port'] ?? DEFAULT_INSPECT_PORT, viewerWaitMs: INSPECT_VIEWER_WAIT_MS } : undefined;
-  return withCliRuntime(values.store ?? config.store, io, async (runtime, store, { heldBy }) => {
+  return withCliRuntime(values.store ?? config.store, io, async (runtime, store, { heldBy, board }) => {
     const sessionId = values.session ?? randomUUID().slice(0, 8);
     const holder = values.session === undefined ? null : heldBy(sessionId);
+    if (holder !== null && isInteractiveHolder(holder)) throw new UsageError(`run: session ${sessionId} is being run by another chronicle command (process ${holder.slice('run.'.length)}); ask it again once that one has answered`);
     if (holder !== null) throw new UsageError(`run: session ${sessionId} is held by worker ${holder}; hand it the query with \`chronicle submit --session ${sessionId} --wait\``);
+    // With workers on the store, the session is held for the run's length, so none of them runs it too.
+    const hold = InteractiveHold.forBoard(store, board);
+    try {
+      await hold?.hold(sessionId).catch((error: unknown) => {
+        throw error instanceof WrongExpectedVersionError ? new UsageError(`run: session ${sessionId} was taken by a worker or another command just now; ask it again once that one has answered`) : error;
+      });
+      return await runTurn(runtime, store, sessionId);
+    } finally {
+      await hold?.release();
+    }
+  }, { inspect });
+
+  async function runTurn(runtime: ActorRuntime, store: EventStore, sessionId: string): Promise<number> {
     if (values.session === undefined) await startSession(runtime, sessionId, agentConfigFor(settings, modelResolver(systemClock)), config.budgetTokens);
     else await assertSessionModels('run', runtime, sessionId, values);
     const outcome = await askInSession(runtime, sessionId, { text, region: values.region, purpose: values.purpose });
@@ -56,5 +74,5 @@ export async function runCommand(args: string[], io: CommandIo): Promise<number>
       io.out(`session ${sessionId}, turn ${outcome.turn} (${outcome.mode}), ${outcome.model ?? 'no model answered'}; tokens in the session so far: ${tokens.input} in, ${tokens.output} out`);
     }
     return outcome.status === 'answered' ? 0 : 1;
-  }, { inspect });
+  }
 }

@@ -1,0 +1,68 @@
+import { hostname } from 'node:os';
+import type { WorkBoard } from '../../projections/workBoard/workBoard.ts';
+import { randomIds } from '../runtime/ids.ts';
+import type { EventStore } from '../store/eventStore.ts';
+import { recordLeaseFact, recordWorkerFact, type WorkerIdentity } from '../worker/workerRecords.ts';
+
+/** Heard from this often, and alive for this long after: a killed command's sessions go to the workers soon after. */
+const HEARTBEAT_MS = 5_000;
+const LEASE_TTL_MS = 15_000;
+
+/** The worker id a command holding sessions goes by: the process, so `workers` shows who it is. */
+export function interactiveHolderId(pid = process.pid): string {
+  return `run.${pid}`;
+}
+
+export function isInteractiveHolder(workerId: string): boolean {
+  return workerId.startsWith('run.');
+}
+
+/**
+ * A command that runs a session itself (`chronicle run`) in a store that workers share holds the session's lease as
+ * a worker of group "interactive" would: joined, heartbeating, released when it is done. The workers then leave the
+ * session to it, where they would take over a session with an unanswered model call and call its model a second
+ * time; a command killed mid-run stops heartbeating, and the workers take its session over once its lease lapses.
+ * In a store no worker has joined there is nobody to tell: nothing is recorded.
+ */
+export class InteractiveHold {
+  readonly #who: WorkerIdentity;
+  readonly #board: WorkBoard;
+  readonly #held = new Map<string, bigint>();
+  #heartbeat: ReturnType<typeof setInterval> | undefined;
+
+  private constructor(who: WorkerIdentity, board: WorkBoard) {
+    this.#who = who;
+    this.#board = board;
+  }
+
+  /** Undefined when no worker ever joined the store (`board` undefined). */
+  static forBoard(store: EventStore, board: WorkBoard | undefined): InteractiveHold | undefined {
+    if (board === undefined) return undefined;
+    return new InteractiveHold({ store, ids: randomIds, now: Date.now, workerId: interactiveHolderId(), group: 'interactive' }, board);
+  }
+
+  /** Takes the session's lease before anything of the session is recorded; refused if another holder got it first. */
+  async hold(sessionId: string): Promise<void> {
+    if (this.#heartbeat === undefined) await this.#join();
+    const lease = this.#board.leases[sessionId];
+    const from = lease?.owner ?? null;
+    const result = await recordLeaseFact(this.#who, sessionId, 'lease.acquired', { group: this.#who.group, from, reason: 'run by a chronicle command' }, lease ? BigInt(lease.revision) : 'no_stream');
+    this.#held.set(sessionId, result.nextExpectedRevision);
+  }
+
+  /** Gives every lease back and leaves: the sessions are anybody's again. Never throws: the command's work is done. */
+  async release(): Promise<void> {
+    clearInterval(this.#heartbeat);
+    if (this.#heartbeat === undefined) return;
+    for (const [sessionId, revision] of this.#held) await recordLeaseFact(this.#who, sessionId, 'lease.released', { reason: 'the command finished' }, revision).catch(() => undefined);
+    await recordWorkerFact(this.#who, 'worker.left', { workerId: this.#who.workerId, reason: 'the command finished' }).catch(() => undefined);
+  }
+
+  async #join(): Promise<void> {
+    const identity = { workerId: this.#who.workerId, group: this.#who.group, pid: process.pid, host: hostname(), leaseTtlMs: LEASE_TTL_MS };
+    await recordWorkerFact(this.#who, 'worker.joined', identity);
+    this.#heartbeat = setInterval(() => void recordWorkerFact(this.#who, 'worker.heartbeat', { ...identity, sessions: this.#held.size }).catch(() => undefined), HEARTBEAT_MS);
+    // The command's own work keeps the process alive; the heartbeat must not keep it waiting at the end.
+    this.#heartbeat.unref();
+  }
+}
