@@ -53,6 +53,32 @@ export async function startSession(runtime: ActorRuntime, sessionId: string, age
 }
 
 /**
+ * Starts a session with its first query in one write, and resolves with that turn's outcome. Started and asked one
+ * after the other, a process stopped between the two writes (or a store that refused the second) would leave a
+ * session with no turn, which nothing resumes. Delivered as one batch: written in one append, and should that fail,
+ * retried whole, never one without the other.
+ */
+export async function startSessionAndAsk(runtime: ActorRuntime, sessionId: string, agent: AgentConfig, budgetTokens: number, query: Query): Promise<TurnOutcome> {
+  const release = await runtime.admission.admit(await runtime.admissionPriority(query));
+  try {
+    await startSessionWithQuery(runtime, sessionId, agent, budgetTokens, query);
+    return await outcomeOfTurn(runtime, sessionId, 0);
+  } finally {
+    release();
+  }
+}
+
+/** Records a new session and its first query (turn 0) in one write, without waiting for the answer (`submit`). */
+export async function startSessionWithQuery(runtime: ActorRuntime, sessionId: string, agent: AgentConfig, budgetTokens: number, query: Query): Promise<void> {
+  const stream = sessionStream(sessionId);
+  const batch = {};
+  await Promise.all([
+    runtime.deliver(stream, { type: 'session.started', data: { sessionId, agent, budgetTokens }, causationId: null }, { batch }),
+    runtime.deliver(stream, { type: 'query.received', data: query, causationId: null }, { batch }),
+  ]);
+}
+
+/**
  * Asks a query in a session and resolves with that turn's outcome once the session has recorded it. When the
  * runtime is saturated (`maxActiveTurns`), the query waits for a slot, admitted by its climate-justice priority.
  */
@@ -104,8 +130,11 @@ function recordQuery(runtime: ActorRuntime, sessionId: string, query: Query): Pr
 }
 
 async function askAdmitted(runtime: ActorRuntime, sessionId: string, query: Query): Promise<TurnOutcome> {
+  return outcomeOfTurn(runtime, sessionId, await recordQuery(runtime, sessionId, query));
+}
+
+async function outcomeOfTurn(runtime: ActorRuntime, sessionId: string, turn: number): Promise<TurnOutcome> {
   const stream = sessionStream(sessionId);
-  const turn = await recordQuery(runtime, sessionId, query);
   // Checked on every step the session takes, and a step finishes at most one turn, so the outcome is still among the recent ones.
   const after = await runtime.waitFor(stream, (s) => (s.context as SessionContext).turn > turn);
   const outcome = (after.context as SessionContext).recentOutcomes.find((o) => o.turn === turn);

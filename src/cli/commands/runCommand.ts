@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { modelResolver } from '../../runtime/modelResolver.ts';
 import { systemClock } from '../../runtime/clock.ts';
-import { agentConfigFor, askInSession, startSession } from '../../runtime/sessionService.ts';
+import { agentConfigFor, askInSession, DEFAULT_BUDGET_TOKENS, startSessionAndAsk } from '../../runtime/sessionService.ts';
 import { readSessionEvents } from '../../runtime/sessionStreams.ts';
 import { withCliRuntime } from '../cliRuntime.ts';
 import { loadCliConfig } from '../cliConfig.ts';
@@ -58,9 +58,11 @@ export async function runCommand(args: string[], io: CommandIo): Promise<number>
   }, { inspect });
 
   async function runTurn(runtime: ActorRuntime, store: EventStore, sessionId: string): Promise<number> {
-    if (values.session === undefined) await startSession(runtime, sessionId, agentConfigFor(settings, modelResolver(systemClock)), config.budgetTokens);
-    else await assertSessionModels('run', runtime, sessionId, values);
-    const outcome = await askInSession(runtime, sessionId, { text, region: values.region, purpose: values.purpose });
+    const query = { text, region: values.region, purpose: values.purpose };
+    if (values.session !== undefined) await assertSessionModels('run', runtime, sessionId, values);
+    const outcome = values.session === undefined
+      ? await startSessionAndAsk(runtime, sessionId, agentConfigFor(settings, modelResolver(systemClock)), config.budgetTokens ?? DEFAULT_BUDGET_TOKENS, query)
+      : await askInSession(runtime, sessionId, query);
     await runtime.settled();
     const usage = (await readSessionEvents(store, sessionId))
       .filter((e) => e.type === 'model.responded')

@@ -4,7 +4,7 @@ import type { SessionContext } from '../../../machines/sessionMachine.ts';
 import { replayStream } from '../../runtime/replay.ts';
 import { systemClock } from '../../runtime/clock.ts';
 import { modelResolver } from '../../runtime/modelResolver.ts';
-import { agentConfigFor, startSession, submitQuery } from '../../runtime/sessionService.ts';
+import { agentConfigFor, DEFAULT_BUDGET_TOKENS, startSessionWithQuery, submitQuery } from '../../runtime/sessionService.ts';
 import { sessionStream } from '../../runtime/sessionStreams.ts';
 import { collect, type EventStore } from '../../store/eventStore.ts';
 import { openEventStore } from '../../store/openEventStore.ts';
@@ -39,9 +39,12 @@ export async function submitCommand(args: string[], io: CommandIo): Promise<numb
   try {
     const runtime = createCliRuntime(store, { effects: 'record' });
     const sessionId = values.session ?? randomUUID().slice(0, 8);
-    if (values.session === undefined) await startSession(runtime, sessionId, agentConfigFor(settings, modelResolver(systemClock)), config.budgetTokens);
-    else await assertSessionModels('submit', runtime, sessionId, values);
-    const turn = await submitQuery(runtime, sessionId, { text, region: values.region, purpose: values.purpose });
+    const query = { text, region: values.region, purpose: values.purpose };
+    if (values.session !== undefined) await assertSessionModels('submit', runtime, sessionId, values);
+    // A new session is recorded with its query in one write, so no stop between the two leaves it without a turn.
+    const turn = values.session === undefined
+      ? (await startSessionWithQuery(runtime, sessionId, agentConfigFor(settings, modelResolver(systemClock)), config.budgetTokens ?? DEFAULT_BUDGET_TOKENS, query), 0)
+      : await submitQuery(runtime, sessionId, query);
     await runtime.settled();
     if (!values.wait) {
       io.out(values.json ? toJson({ sessionId, turn, status: 'submitted' }) : `submitted: session ${sessionId}, turn ${turn}; a worker will answer it (chronicle worker)`);
