@@ -98,6 +98,22 @@ export class SessionFencedError extends Error {
 }
 
 /** A fact for a session this runtime released to another owner: it is not recorded here. */
+/** A fact delivered to a stopped runtime: it records nothing more, as a process that ended would not. */
+export class RuntimeStoppedError extends Error {
+  override readonly name = 'RuntimeStoppedError';
+  constructor() {
+    super('the runtime was stopped, so nothing more is recorded through it; start another on the store (it resumes what was under way)');
+  }
+}
+
+/** A second `session.started` for a session: it would allocate the session's budget again. */
+export class SessionAlreadyStartedError extends Error {
+  override readonly name = 'SessionAlreadyStartedError';
+  constructor(sessionId: string) {
+    super(`session ${sessionId} is already started; ask it with askInSession, or start a session under another id`);
+  }
+}
+
 export class SessionReleasedError extends Error {
   override readonly name = 'SessionReleasedError';
   readonly sessionId: string;
@@ -134,6 +150,8 @@ interface Delivery {
   input: ActorInput;
   resolve: () => void;
   reject: (error: unknown) => void;
+  /** Deliveries given the same batch are written together or not at all, even when their group is retried. */
+  batch?: object;
 }
 
 /** An actor's state while a group is being staged: adopted only if the group's write succeeds. */
@@ -239,13 +257,14 @@ export class ActorRuntime {
    * Addresses a fact to an actor; resolves once it, everything it caused in that actor, and the messages that
    * caused in other hosted actors (and so on) are durable. Facts delivered in the same tick are written together.
    */
-  deliver(streamId: string, input: ActorInput): Promise<void> {
+  deliver(streamId: string, input: ActorInput, options: { batch?: object } = {}): Promise<void> {
     // The id is fixed now, so a retry after a failed write cannot record the same fact twice.
     const fact = { ...input, eventId: input.eventId ?? this.ids.next() };
     const sessionId = sessionIdOf(streamId);
+    if (this.stopped) return Promise.reject(new RuntimeStoppedError());
     if (this.released.has(sessionId)) return Promise.reject(new SessionReleasedError(sessionId));
     return this.track(() => new Promise<void>((resolve, reject) => {
-      this.inbox.push({ streamId, input: fact, resolve, reject });
+      this.inbox.push({ streamId, input: fact, resolve, reject, ...(options.batch === undefined ? {} : { batch: options.batch }) });
       if (!this.draining) {
         this.draining = true;
         queueMicrotask(() => void this.drain());
@@ -385,7 +404,12 @@ export class ActorRuntime {
   /** Writes the inbox group by group: what arrives while one group is being written goes into the next. */
   private async drain(): Promise<void> {
     try {
-      while (this.inbox.length > 0) await this.commitGroup(this.inbox.splice(0, MAX_GROUP_DELIVERIES));
+      while (this.inbox.length > 0) {
+        const group = this.inbox.splice(0, MAX_GROUP_DELIVERIES);
+        // A batch is never cut by the group's size limit.
+        while (this.inbox.length > 0 && this.inbox[0]!.batch !== undefined && this.inbox[0]!.batch === group.at(-1)!.batch) group.push(this.inbox.shift()!);
+        await this.commitGroup(group);
+      }
     } finally {
       this.draining = false;
     }
@@ -433,10 +457,11 @@ export class ActorRuntime {
       for (const delivery of group) delivery.resolve();
       if (!this.stopped && this.performsEffects) for (const perform of stage.performs) perform();
     } catch (error) {
-      if (group.length > 1) {
+      const parts = unbatched(group);
+      if (parts.length > 1) {
         this.retrying = true;
         try {
-          for (const delivery of group) await this.commitGroup([delivery]);
+          for (const part of parts) await this.commitGroup(part);
         } finally {
           this.retrying = false;
         }
@@ -449,7 +474,7 @@ export class ActorRuntime {
       // already recorded by the other writer (the same outcome, under its derived id) are recognised and skipped.
       const sessionId = sessionIdOf(group[0]!.streamId);
       if (error instanceof WrongExpectedVersionError && this.fence?.(sessionId)?.streamId === error.streamId) {
-        group[0]!.reject(new SessionFencedError(sessionId, error));
+        for (const delivery of group) delivery.reject(new SessionFencedError(sessionId, error));
         return;
       }
       if (isConflict(error) && attempt < MAX_CONFLICT_ATTEMPTS && !this.released.has(sessionId)) {
@@ -459,7 +484,7 @@ export class ActorRuntime {
         if (this.store.atomicMultiStreamAppend) for (const streamId of staged?.keys() ?? []) this.background(() => this.rehydrate(streamId), streamId);
         return;
       }
-      group[0]!.reject(error);
+      for (const delivery of group) delivery.reject(error);
       return;
     }
     // A checkpoint that cannot be written costs only speed later, so it never fails the facts already durable.
@@ -508,6 +533,7 @@ export class ActorRuntime {
         staged.set(streamId, s);
       }
       if (isStale(s.tracking, input)) continue;
+      if (input.type === 'session.started' && !s.snapshot.matches('new')) throw new SessionAlreadyStartedError(actor.sessionId);
       // The fact and the effect requests its step produced (and theirs) go into the same append: after a crash the
       // log holds a fact with every request it caused, or neither.
       const steps: ActorInput[] = [input];
@@ -919,6 +945,8 @@ export class ActorRuntime {
       } catch (error) {
         // A fact for a session released to another owner was never meant to be recorded here.
         if (error instanceof SessionReleasedError) return;
+        // An outcome arriving after `stop` is not recorded, as a stopped process records nothing; a later one re-issues it.
+        if (error instanceof RuntimeStoppedError) return;
         const failure = error instanceof Error ? error : new Error(String(error));
         if (this.onBackgroundFailure?.(failure, streamId === undefined ? undefined : sessionIdOf(streamId))) return;
         this.fail(failure);
@@ -1004,6 +1032,17 @@ function isStale(tracking: ActorTracking, input: ActorInput): boolean {
 
 function isModelTimeout(cause: EventToAppend | undefined): boolean {
   return cause?.type === 'timer.fired' && (cause.data as { key?: string }).key === MODEL_TIMEOUT;
+}
+
+/** A failed group's parts to retry one by one: each delivery alone, but a batch's deliveries together. */
+function unbatched(group: Delivery[]): Delivery[][] {
+  const parts: Delivery[][] = [];
+  for (const delivery of group) {
+    const last = parts.at(-1);
+    if (delivery.batch !== undefined && last?.[0]!.batch === delivery.batch) last.push(delivery);
+    else parts.push([delivery]);
+  }
+  return parts;
 }
 
 /** Another writer got to the streams first: its events at the expected place, or some of this very batch's. */

@@ -43,6 +43,18 @@ export type AppendPlan =
   | { kind: 'write'; events: SealedEvent[]; nextExpectedRevision: bigint };
 
 /**
+ * The arguments of an append as plain JavaScript may pass them: a stream id that is not a string would be stored
+ * under another name (SQLite binds 42 as "42.0"), and an expected state of `0` rather than `0n` would be reported as
+ * a conflict that no retry resolves.
+ */
+function checkAppendArguments(streamId: unknown, expectedState: unknown): void {
+  if (typeof streamId !== 'string' || streamId.length === 0) throw new TypeError(`streamId must be a non-empty string, not ${typeof streamId === 'string' ? 'an empty one' : String(streamId)}`);
+  const state = expectedState;
+  if (state === 'any' || state === 'no_stream' || state === 'stream_exists' || (typeof state === 'bigint' && state >= 0n)) return;
+  throw new TypeError(`expectedState for stream "${streamId}" must be 'any', 'no_stream', 'stream_exists' or a revision as a non-negative bigint (e.g. 0n), not ${typeof state === 'string' ? JSON.stringify(state) : `${String(state)} (${typeof state})`}`);
+}
+
+/**
  * Validates every event of a batch and checks it against the stream's head first, so an adapter can apply the
  * plan inside one transaction with nothing left to fail but the write itself (all-or-nothing).
  * Pure: the same head, batch and lookup give the same plan.
@@ -57,6 +69,7 @@ export function planAppend(input: {
   findExisting: (eventIds: string[]) => Map<string, ExistingEvent>;
 }): AppendPlan {
   const { streamId, head, expectedState, events, registry } = input;
+  checkAppendArguments(streamId, expectedState);
   if (head.status === 'tombstoned') throw new StreamDeletedError(streamId);
   const validated = validateBatch(streamId, head, events, registry);
 

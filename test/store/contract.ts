@@ -56,6 +56,18 @@ export function eventStoreContract(adapter: string, open: () => Promise<StoreUnd
         expect((error as WrongExpectedVersionError).actualState).toBe(1n);
       });
 
+      it('refuses, naming the field, a stream id or expected state of the wrong type (as plain JavaScript may pass), and writes nothing', async () => {
+        const id = stream('session');
+        await store.appendToStream(id, batch(id, 1));
+        const plain = store as unknown as { appendToStream(streamId: unknown, events: unknown, options?: { expectedState?: unknown }): Promise<AppendResult> };
+        await expect(plain.appendToStream(id, batch(id, 1, 1), { expectedState: 0 })).rejects.toThrow(/expectedState for stream ".*" must be 'any', 'no_stream', 'stream_exists' or a revision as a non-negative bigint \(e\.g\. 0n\), not 0 \(number\)/);
+        await expect(plain.appendToStream(id, batch(id, 1, 1), { expectedState: 'latest' })).rejects.toThrow(TypeError);
+        await expect(plain.appendToStream(id, batch(id, 1, 1), { expectedState: -1n })).rejects.toThrow(TypeError);
+        await expect(plain.appendToStream(42, batch('42', 1))).rejects.toThrow(/streamId must be a non-empty string, not 42/);
+        await expect(plain.appendToStream('', batch(id, 1, 1))).rejects.toThrow(/streamId must be a non-empty string, not an empty one/);
+        expect(await readStream(id)).toHaveLength(1);
+      });
+
       it('stream_exists fails on a new stream and succeeds on an existing one', async () => {
         const id = stream('session');
         await expect(store.appendToStream(id, batch(id, 1), { expectedState: 'stream_exists' })).rejects.toBeInstanceOf(WrongExpectedVersionError);
