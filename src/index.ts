@@ -1,2 +1,3 @@
 export * from './events/index.ts';
 export * from './store/index.ts';
+export * from './runtime/index.ts';

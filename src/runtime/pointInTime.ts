@@ -33,3 +33,21 @@ export function placeIsAtOrBefore(position: bigint, recordedAt: string, point: P
   if ('position' in point) return position <= point.position;
   return Date.parse(recordedAt) <= Date.parse(point.time);
 }
+
+/**
+ * A point as code may pass it, checked before it is used: a malformed one (a negative or non-bigint position, a time
+ * that is not a date) would otherwise select nothing, and an empty state reads as a real answer ("nothing yet").
+ */
+export function assertPointInTime(at: unknown): asserts at is PointInTime | undefined {
+  if (at === undefined) return;
+  const point = at as Partial<Record<'position' | 'time', unknown>>;
+  if (typeof at === 'object' && at !== null && 'position' in at) {
+    if (typeof point.position === 'bigint' && point.position >= 0n) return;
+    throw new PointInTimeError(`a point's position must be a non-negative bigint (e.g. 42n), not ${String(point.position)} (${typeof point.position})`);
+  }
+  if (typeof at === 'object' && at !== null && 'time' in at) {
+    if (typeof point.time === 'string' && !Number.isNaN(Date.parse(point.time))) return;
+    throw new PointInTimeError(`a point's time must be an ISO 8601 time (e.g. 2026-11-24T10:15:00Z), not ${JSON.stringify(point.time)}`);
+  }
+  throw new PointInTimeError('a point in time is { position: <bigint> } or { time: <ISO 8601 string> }');
+}

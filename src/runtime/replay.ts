@@ -4,7 +4,7 @@ import { readWholeStreams, type EventStore } from '../store/eventStore.ts';
 import { foldActor } from './actorFold.ts';
 import { actorKindOf, actorKinds } from './actorKinds.ts';
 import { streamCategory } from '../events/envelope.ts';
-import { isAtOrBefore, type PointInTime } from './pointInTime.ts';
+import { assertPointInTime, isAtOrBefore, type PointInTime } from './pointInTime.ts';
 import { readSessionStreams } from './sessionStreams.ts';
 
 export interface ActorStateAt {
@@ -23,6 +23,7 @@ export interface ActorStateAt {
  * `transition()`. No model is called and no timer armed; events written under another machine version are refused.
  */
 export async function replaySession(store: EventStore, sessionId: string, at?: PointInTime): Promise<ActorStateAt[]> {
+  assertPointInTime(at);
   const streams = await readSessionStreams(store, sessionId, { ledger: false });
   return [...streams].filter(([streamId]) => streamCategory(streamId) in actorKinds)
     .map(([streamId, events]) => replayStream(streamId, events.filter((e) => isAtOrBefore(e, at))));

@@ -8,7 +8,7 @@ import type { EventStore } from '../store/eventStore.ts';
 import { initialSnapshot, machineEventOf, MachineVersionError, stepActor } from './actorFold.ts';
 import { actorKindOf, actorKinds } from './actorKinds.ts';
 import { newestCheckpointAt } from './checkpoints.ts';
-import { isAtOrBefore, type PointInTime } from './pointInTime.ts';
+import { assertPointInTime, isAtOrBefore, type PointInTime } from './pointInTime.ts';
 import type { ActorStateAt } from './replay.ts';
 import { assertSessionExists, readSessionTail } from './sessionStreams.ts';
 
@@ -34,6 +34,7 @@ export type CheckpointData = EventData<'checkpoint.recorded'>;
  * point that holds every projection asked for, and folds only the tail; the answer is the same either way.
  */
 export async function sessionStateAt(store: EventStore, sessionId: string, at?: PointInTime, extra: ExtraProjections = {}, options: { checkpoints?: boolean } = {}): Promise<SessionStateAt> {
+  assertPointInTime(at);
   const checkpoint = options.checkpoints === false ? undefined : await newestCheckpointAt(store, sessionId, at, ['ledger', ...Object.keys(extra)]);
   // The tail (from the start when there is no checkpoint) holds only events at or before the point.
   const tail = await readSessionTail(store, sessionId, checkpoint?.covered ?? {}, at);
@@ -89,6 +90,7 @@ export function byPosition(a: RecordedEvent, b: RecordedEvent): number {
  * point are absent; each present one is answered from its own newest checkpoint at or before the point.
  */
 export async function storeStateAt(store: EventStore, at?: PointInTime, extra: ExtraProjections = {}, options: { checkpoints?: boolean } = {}): Promise<SessionStateAt[]> {
+  assertPointInTime(at);
   const started: string[] = [];
   for await (const event of store.readAll({ filter: { streamNamePrefix: 'session-', eventTypePrefix: 'session.started' } })) {
     if (isAtOrBefore(event, at)) started.push((event.data as EventData<'session.started'>).sessionId);
