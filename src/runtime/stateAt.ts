@@ -95,7 +95,13 @@ export async function storeStateAt(store: EventStore, at?: PointInTime, extra: E
   for await (const event of store.readAll({ filter: { streamNamePrefix: 'session-', eventTypePrefix: 'session.started' } })) {
     if (isAtOrBefore(event, at)) started.push((event.data as EventData<'session.started'>).sessionId);
   }
+  // A fork's copied history keeps its source's times, but the fork exists from its `session.forked` on: before that
+  // point (by position or by time) it is absent from the store, as a session not yet started is.
+  const forkedLater = new Set<string>();
+  for await (const event of store.readAll({ filter: { streamNamePrefix: 'session-', eventTypePrefix: 'session.forked' } })) {
+    if (!isAtOrBefore(event, at)) forkedLater.add(event.metadata.sessionId);
+  }
   const sessions: SessionStateAt[] = [];
-  for (const sessionId of started) sessions.push(await sessionStateAt(store, sessionId, at, extra, options));
+  for (const sessionId of started) if (!forkedLater.has(sessionId)) sessions.push(await sessionStateAt(store, sessionId, at, extra, options));
   return sessions;
 }

@@ -8,7 +8,7 @@ import { LEARNING_INPUTS, forkedHistoryEnds } from '../../src/runtime/forkSessio
 import { derivedId } from '../../src/runtime/ids.ts';
 import { resumeUnfinishedSessions } from '../../src/runtime/resumeSessions.ts';
 import { readSessionEvents, sessionStream } from '../../src/runtime/sessionStreams.ts';
-import { sessionStateAt } from '../../src/runtime/stateAt.ts';
+import { sessionStateAt, storeStateAt } from '../../src/runtime/stateAt.ts';
 import { collect, type EventStore } from '../../src/store/eventStore.ts';
 import { SqliteEventStore } from '../../src/store/sqliteEventStore.ts';
 import { query, simulatedSystem } from '../support/simulatedSystem.ts';
@@ -180,6 +180,18 @@ describe('fork', () => {
     const again = await fork(SOURCE, '--at', answered.metadata.recordedAt);
     expect(again.code).toBe(1);
     expect(again.warn).toMatch(/session [0-9a-f]{8} already exists: it is this same fork of src1/);
+  });
+
+  it('is absent from the store as of any point before it was made, by time as by position, though its copies keep their times', async () => {
+    const forkedAt = forked.find((e) => e.type === 'session.forked')!;
+    const ids = async (at: Parameters<typeof storeStateAt>[1]) => withStore(async (store) => (await storeStateAt(store, at)).map((s) => s.sessionId));
+    // The copied history is stamped with the source's times, all before the fork was made.
+    const copiedStart = forked.find((e) => e.type === 'session.started')!;
+    expect(copiedStart.metadata.recordedAt < forkedAt.metadata.recordedAt).toBe(true);
+    expect(await ids({ time: copiedStart.metadata.recordedAt })).not.toContain(FORK);
+    expect(await ids({ position: forkedAt.position - 1n })).not.toContain(FORK);
+    expect(await ids({ position: forkedAt.position })).toContain(FORK);
+    expect(await ids({ time: forkedAt.metadata.recordedAt })).toContain(FORK);
   });
 
   it('refuses what it cannot do, writing nothing', async () => {
