@@ -385,6 +385,13 @@ describe('chronicle CLI', () => {
     const bad = await chronicle(['market', 'bid', flood.sessionId, '--amount=0', '--max-price', '0.01', '--store', db], dir);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--amount: a positive number of tokens/);
+    // An empty price (an unset shell variable) is no price of 0, and a session that does not exist has nothing to offer.
+    const empty = await chronicle(['market', 'offer', miner.sessionId, '--amount', '5', '--floor', '', '--store', db], dir);
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toMatch(/--floor: a price in USD per 1 000 tokens, a decimal number such as 0\.004/);
+    const nobody = await chronicle(['market', 'offer', 'nosuch', '--amount', '5', '--floor', '0.001', '--store', db], dir);
+    expect(nobody.code).toBe(2);
+    expect(nobody.stderr).toMatch(/market offer: no session "nosuch" in this store/);
 
     const recall = JSON.parse((await chronicle(['memory', '--similar', 'How can I maximise crypto mining profit in Texas?', '--region', 'US', '--purpose', 'crypto_mining', '--json', '--store', db], dir)).stdout) as { lookup: { similar: { sessionId: string }[] } };
     expect(JSON.stringify(recall)).toContain(miner.sessionId);

@@ -19,7 +19,9 @@ import { describePoint, pointFlag } from '../pointFlag.ts';
 import { UsageError } from '../usageError.ts';
 
 const amount = z.coerce.number<string>().int('a whole number of tokens').positive('a positive number of tokens');
-const price = z.coerce.number<string>().nonnegative('a price in USD per 1 000 tokens, 0 or more').finite();
+// A decimal as written, not whatever Number() makes of it: "" (an unset shell variable) would be a price of 0, and
+// "0x10" sixteen.
+const price = z.string().regex(/^\d+(\.\d+)?$/, 'a price in USD per 1 000 tokens, a decimal number such as 0.004').transform(Number).pipe(z.number().finite());
 const schema = z.strictObject({
   market: z.string().regex(/^[A-Za-z0-9_]+$/, 'letters, digits and _ only').optional(),
   amount: amount.optional(),
@@ -65,6 +67,8 @@ export async function marketCommand(args: string[], io: CommandIo): Promise<numb
       return 0;
     }
     if (action === 'offer') {
+      // An offer escrows the session's own tokens: a session that does not exist has none, which is not a ledger fault.
+      await sessionEvents(store, sessionId!, 'offer');
       const expiresAt = values.expires ?? new Date(now.getTime() + DEFAULT_OFFER_HOURS * 3_600_000).toISOString();
       const offer = { offerId: randomUUID(), sessionId: sessionId!, amount: values.amount!, floorPrice: values.floor!, expiresAt };
       await postFact(runtime, stream, 'tokens.offered', offer);
@@ -72,7 +76,7 @@ export async function marketCommand(args: string[], io: CommandIo): Promise<numb
       return 0;
     }
     // A bid is from the session's newest request: its region and purpose decide its climate-justice weight.
-    const origin = await latestRequest(store, sessionId!);
+    const origin = await latestRequest(store, sessionId!, 'bid');
     const bid = { bidId: randomUUID(), sessionId: sessionId!, amount: values.amount!, maxPrice: values['max-price']!, ...origin };
     await postFact(runtime, stream, 'tokens.bid', bid);
     io.out(values.json ? toJson(bid) : `bid for ${bid.amount} tokens for session ${bid.sessionId} (${bid.region}, ${bid.purpose}) at up to ${bid.maxPrice} USD per 1k`);
@@ -85,14 +89,17 @@ async function postFact(runtime: ActorRuntime, stream: string, type: string, dat
   await runtime.settled();
 }
 
-async function latestRequest(store: EventStore, sessionId: string): Promise<{ region: string; purpose: string }> {
-  let events: RecordedEvent[] = [];
+async function sessionEvents(store: EventStore, sessionId: string, action: 'offer' | 'bid'): Promise<RecordedEvent[]> {
   try {
-    events = await collect(store.readStream(sessionStream(sessionId)));
+    return await collect(store.readStream(sessionStream(sessionId)));
   } catch (error) {
-    if (error instanceof StreamNotFoundError) throw new UsageError(`market bid: no session "${sessionId}" in this store`);
+    if (error instanceof StreamNotFoundError) throw new UsageError(`market ${action}: no session "${sessionId}" in this store`);
     throw error;
   }
+}
+
+async function latestRequest(store: EventStore, sessionId: string, action: 'bid'): Promise<{ region: string; purpose: string }> {
+  const events = await sessionEvents(store, sessionId, action);
   const query = events.findLast((e) => e.type === 'query.received')?.data as EventData<'query.received'> | undefined;
   if (!query) throw new UsageError(`market bid: session ${sessionId} has asked nothing yet, so it has no region and purpose to bid with`);
   return { region: query.region, purpose: query.purpose };
