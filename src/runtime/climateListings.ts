@@ -12,10 +12,12 @@ import { forkedHistoryEnds } from './forkSession.ts';
 
 /** The whole store under a set, a fork's copied history counted once, at its source (`climate --all`). */
 export async function storeListing(store: EventStore, events: readonly RecordedEvent[], factors: FactorSet = defaultFactorSet): Promise<ClimateListing> {
-  // A fork's history up to its `session.forked` is a copy of calls its source made.
+  // A fork's history up to its `session.forked` is a copy of calls its source made: those calls are counted at the
+  // source. What the copy says of the fork itself (its requests' origin and purpose, its agents' tasks) is kept, so
+  // a call the fork makes after a cut mid-turn is accounted with the turn's origin, as `climate <fork>` accounts it.
   const forks = await forkedHistoryEnds(store);
-  const copied = (e: RecordedEvent) => { const end = forks.get(e.metadata.sessionId); return end !== undefined && e.position <= end; };
-  return climateListing(events.filter((e) => !copied(e)), factors);
+  const copiedCall = (e: RecordedEvent) => { const end = forks.get(e.metadata.sessionId); return e.type === 'model.responded' && end !== undefined && e.position <= end; };
+  return climateListing(events.filter((e) => !copiedCall(e)), factors);
 }
 
 /** One session under the chosen set, else the set its log recorded as in force, else the default (`climate <id>`). */
