@@ -5,6 +5,7 @@ import { streamCategory, type EventToAppend } from '../events/envelope.ts';
 import type { LanguageModel, ModelReply } from '../models/languageModel.ts';
 import { ModelCallError } from '../models/modelCallError.ts';
 import { DuplicateEventIdError, WrongExpectedVersionError } from '../store/errors.ts';
+import { createEventRegistry } from '../events/catalogue.ts';
 import { EventSchemaError } from '../events/eventSchemaError.ts';
 import type { EventStore } from '../store/eventStore.ts';
 import { machineEventOf, stepActor } from './actorFold.ts';
@@ -164,6 +165,8 @@ interface StagedActor {
 }
 
 const MAX_GROUP_DELIVERIES = 256;
+/** The catalogue's schemas, to check facts delivered from outside before anything reads them. */
+const factSchemas = createEventRegistry();
 /** Tokens reserved for a triage model's answer: a short JSON object. */
 const TRIAGE_OUTPUT_TOKENS = 256;
 
@@ -256,8 +259,20 @@ export class ActorRuntime {
   /**
    * Addresses a fact to an actor; resolves once it, everything it caused in that actor, and the messages that
    * caused in other hosted actors (and so on) are durable. Facts delivered in the same tick are written together.
+   * A fact from outside is checked against its schema first: machines, triage and the ledger read it before the
+   * append would (a query whose text is a number failed deep in triage, a usage that is not a count broke the ledger).
    */
   deliver(streamId: string, input: ActorInput, options: { batch?: object } = {}): Promise<void> {
+    try {
+      factSchemas.parseForAppend(input.type, undefined, input.data, { streamId });
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.enqueue(streamId, input, options);
+  }
+
+  /** `deliver` for the runtime's own facts (outcomes, timers fired, messages), which it builds to their schemas. */
+  private enqueue(streamId: string, input: ActorInput, options: { batch?: object } = {}): Promise<void> {
     // The id is fixed now, so a retry after a failed write cannot record the same fact twice.
     const fact = { ...input, eventId: input.eventId ?? this.ids.next() };
     const sessionId = sessionIdOf(streamId);
@@ -336,7 +351,7 @@ export class ActorRuntime {
     // command such as `resume`, waits for them, where a clock timer could still be pending when the command exits.
     for (const [timerId, key] of overdue) if (!this.stopped) this.background(() => this.fireTimer(actor, timerId, key), actor.streamId);
     await Promise.all([...sentMessages].map(([messageId, message]) =>
-      this.deliver(message.to, { type: message.messageType, data: message.data, eventId: deliveredMessageId(messageId), causationId: message.recordEventId })));
+      this.enqueue(message.to, { type: message.messageType, data: message.data, eventId: deliveredMessageId(messageId), causationId: message.recordEventId })));
   }
 
   /**
@@ -879,7 +894,7 @@ export class ActorRuntime {
   }
 
   private recordOutcome(streamId: string, requestId: string, outcome: { type: string; data: unknown }): Promise<void> {
-    return this.deliver(streamId, { ...outcome, eventId: derivedId(`${requestId}/outcome`), causationId: requestId });
+    return this.enqueue(streamId, { ...outcome, eventId: derivedId(`${requestId}/outcome`), causationId: requestId });
   }
 
   private async performModelCall(requestId: string, request: ModelCallRequest, abandoned: AbortSignal): Promise<{ type: string; data: unknown }> {
@@ -915,7 +930,7 @@ export class ActorRuntime {
   }
 
   private fireTimer(actor: HostedActor, timerId: string, key: string): Promise<unknown> {
-    return this.deliver(actor.streamId, { type: 'timer.fired', data: { timerId, key }, eventId: derivedId(`${timerId}/fired`), causationId: timerId });
+    return this.enqueue(actor.streamId, { type: 'timer.fired', data: { timerId, key }, eventId: derivedId(`${timerId}/fired`), causationId: timerId });
   }
 
   private disarm(actor: HostedActor, timerId: string): void {

@@ -32,6 +32,16 @@ describe('runtime misuse is refused, and nothing is written', () => {
     runtime.stop();
   });
 
+  it('a fact from outside that breaks its schema is refused naming the field, before triage or the ledger reads it', async () => {
+    const { store, runtime, config } = system();
+    await startSession(runtime, 's1', config);
+    const before = (await collect(store.readAll())).length;
+    await expect(askInSession(runtime, 's1', { ...query, text: 1 as unknown as string })).rejects.toThrow(/data\.text: Invalid input: expected string, received number/);
+    await expect(runtime.deliver('agent-s1.express.0', { type: 'timer.fired', data: { timerId: 'nope', key: 'x', extra: 1 }, causationId: null })).rejects.toThrow(/Unrecognized key: "extra"/);
+    expect((await collect(store.readAll())).length).toBe(before);
+    runtime.stop();
+  });
+
   it('a fact delivered after stop is refused at once, not half-recorded and left hanging', async () => {
     const { store, runtime, config } = system();
     await startSession(runtime, 's1', config);
