@@ -45,7 +45,8 @@ const thresholds = z.strictObject({ collective: z.number(), warning: z.number(),
 
 export const harnessOptionsSchema = z.strictObject({
   seed: z.string().min(1).optional(),
-  startAt: z.union([z.string().min(1), z.number()]).optional(),
+  // A time the clock can start at: checked here, not found later as "Invalid time value" inside a start.
+  startAt: z.union([z.string().min(1), z.number()]).refine((at) => Number.isFinite(new Date(at).getTime()) && Math.abs(new Date(at).getTime()) <= 8.64e15, 'a date the clock can start at: an ISO 8601 time such as "2026-01-01T00:00:00Z" or ms since 1970').optional(),
   script: modelScriptSchema.optional(),
   unscripted: z.enum(['generate', 'fail']).optional(),
   latencyMs: z.number().nonnegative().optional(),

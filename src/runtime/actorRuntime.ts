@@ -98,7 +98,6 @@ export class SessionFencedError extends Error {
   }
 }
 
-/** A fact for a session this runtime released to another owner: it is not recorded here. */
 /** A fact delivered to a stopped runtime: it records nothing more, as a process that ended would not. */
 export class RuntimeStoppedError extends Error {
   override readonly name = 'RuntimeStoppedError';
@@ -115,6 +114,7 @@ export class SessionAlreadyStartedError extends Error {
   }
 }
 
+/** A fact for a session this runtime released to another owner: it is not recorded here. */
 export class SessionReleasedError extends Error {
   override readonly name = 'SessionReleasedError';
   readonly sessionId: string;

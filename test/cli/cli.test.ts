@@ -200,6 +200,7 @@ describe('chronicle CLI', () => {
       [['verify', '--store', `sqlite:${join(dir, 'typo.db')}`], 1, /^chronicle verify: StoreNotFoundError: No store at /],
       [['run', 'q', '--region', 'KE', '--purpose', 'climate_adaptation', '--store', `sqlite:${join(dir, 'a-file', 'x.db')}`], 1, /^chronicle run: StoreUnavailableError: The SQLite store at \S+x\.db cannot be opened: its directory \S+a-file cannot be made \(part of that path is a file, not a directory\)/],
       [['replay', 'x', '--at', 'yesterday', '--store', store], 2, /--at "yesterday" is neither a position/],
+      [['inspect', 'x', '--from', '300', '--to', '100', '--store', store], 2, /^chronicle inspect: --from 300 is after --to 100/],
       // A day past the month's end is refused, not rolled over into the next month.
       [['ledger', 'x', '--at', '2026-11-31T06:59:41Z', '--store', store], 2, /--at "2026-11-31T06:59:41Z": 2026-11-31 is not a date \(2026-11 has 30 days\)/],
       [['run', 'q', '--region', 'KE', '--purpose', 'world_domination', '--store', store], 2, /--purpose: must be one of: climate_adaptation/],

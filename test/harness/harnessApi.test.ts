@@ -214,5 +214,7 @@ describe('the harness drives the real runtime with scripted models', () => {
     expect(() => createHarness({ councilThreshold: 0 })).toThrow(/councilThreshold/);
     expect(() => createHarness({ script: { express: [{ fail: 'teapot' }] } as never })).toThrow(/script/);
     expect(() => createHarness({ latencyMs: -1 })).toThrow(/latencyMs/);
+    expect(() => createHarness({ startAt: 'not a date' })).toThrow(/startAt.*a date the clock can start at/s);
+    expect(() => createHarness({ startAt: -1e20 })).toThrow(/startAt/);
   });
 });

@@ -42,6 +42,9 @@ export async function inspectCommand(args: string[], io: CommandIo): Promise<num
   if (!sessionId || positionals.length > 1) throw new UsageError('inspect: give one session id');
   const from = pointFlag('inspect', values.from);
   const to = pointFlag('inspect', values.to);
+  // Checked before a server is started and a viewer awaited: an empty range would be found only after that wait.
+  if (from !== undefined && to !== undefined && 'position' in from && 'position' in to && from.position > to.position) throw new UsageError(`inspect: --from ${from.position} is after --to ${to.position}`);
+  if (from !== undefined && to !== undefined && 'time' in from && 'time' in to && from.time > to.time) throw new UsageError(`inspect: --from ${from.time} is after --to ${to.time}`);
   const waitS = values.wait ?? DEFAULT_VIEWER_WAIT_S;
   const store = await openEventStore(values.store, { existing: true });
   try {
