@@ -3,6 +3,7 @@ import type { RecordedEvent } from '../events/envelope.ts';
 import type { PointInTime } from '../runtime/pointInTime.ts';
 import { sessionStateAt, storeStateAt, type SessionStateAt } from '../runtime/stateAt.ts';
 import { readSessionEvents, sessionStream } from '../runtime/sessionStreams.ts';
+import { forkedHistoryEnds } from '../runtime/forkSession.ts';
 import { isAtOrBefore } from '../runtime/pointInTime.ts';
 import type { EventStore } from '../store/eventStore.ts';
 import { sessionClimateReport, storeClimateReport } from './climateOf.ts';
@@ -42,13 +43,26 @@ export async function summaryAt(store: EventStore, at: PointInTime | undefined, 
   const climate = (await storeClimateReport(store, log)).totals.all;
   const bySession = Map.groupBy(log.filter((e) => e.streamId.startsWith('session-')), (e) => e.streamId);
   const own = new Map(states.map((s) => [s.sessionId, bySession.get(sessionStream(s.sessionId)) ?? []]));
-  return summary(log.at(-1), states, own, climate);
+  // A fork's ledger holds its source's usage up to the cut as well: counted at the source, as climate counts it.
+  const forks = await forkedHistoryEnds(store);
+  const copied = new Map<string, Usage>();
+  for (const state of states) {
+    const end = forks.get(state.sessionId);
+    if (end !== undefined) copied.set(state.sessionId, (await sessionStateAt(store, state.sessionId, { position: end })).ledger.usage.total);
+  }
+  return summary(log.at(-1), states, own, climate, copied);
 }
 
-function summary(last: RecordedEvent | undefined, states: readonly SessionStateAt[], sessionEvents: Map<string, RecordedEvent[]>, climate: ClimateTotals): Summary {
+type Usage = SessionStateAt['ledger']['usage']['total'];
+
+function summary(last: RecordedEvent | undefined, states: readonly SessionStateAt[], sessionEvents: Map<string, RecordedEvent[]>, climate: ClimateTotals, copied = new Map<string, Usage>()): Summary {
   let input = 0; let output = 0; let costUsd = 0; let calls = 0; let south = 0; let climatePurpose = 0;
   for (const state of states) {
-    const usage = state.ledger.usage.total;
+    const whole = state.ledger.usage.total;
+    const copy = copied.get(state.sessionId);
+    const usage = copy === undefined ? whole : {
+      inputTokens: whole.inputTokens - copy.inputTokens, outputTokens: whole.outputTokens - copy.outputTokens, costUsd: whole.costUsd - copy.costUsd, calls: whole.calls - copy.calls,
+    };
     input += usage.inputTokens; output += usage.outputTokens; costUsd += usage.costUsd; calls += usage.calls;
     // Weighted by the session's tokens: the share of the work done for whom, and for what.
     const tokens = usage.inputTokens + usage.outputTokens;

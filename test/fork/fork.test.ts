@@ -4,6 +4,7 @@ import { forkCommand } from '../../src/cli/commands/forkCommand.ts';
 import { verifyCommand } from '../../src/cli/commands/verifyCommand.ts';
 import { UsageError } from '../../src/cli/usageError.ts';
 import type { RecordedEvent } from '../../src/events/envelope.ts';
+import { summaryAt } from '../../src/dashboard/summaryQuery.ts';
 import { sessionListing, storeListing } from '../../src/runtime/climateListings.ts';
 import { LEARNING_INPUTS, forkedHistoryEnds } from '../../src/runtime/forkSession.ts';
 import { derivedId } from '../../src/runtime/ids.ts';
@@ -166,11 +167,14 @@ describe('fork', () => {
       expect(await readSessionEvents(store, SOURCE)).toEqual(source);
       // The whole store's climate accounts the fork's own calls as the fork's listing does, origin and all: the
       // copied history (whose calls count at the source) still says whose turn they belong to.
-      const storeCalls = (await storeListing(store, await collect(store.readAll()))).calls.filter((c) => c.sessionId === FORK);
+      const whole = await storeListing(store, await collect(store.readAll()));
+      const storeCalls = whole.calls.filter((c) => c.sessionId === FORK);
       const ownCalls = sessionListing(FORK, events).listing.calls;
       expect(storeCalls.length).toBeGreaterThan(0);
       expect(storeCalls.length).toBeLessThan(ownCalls.length);
       for (const call of storeCalls) expect(call).toEqual(ownCalls.find((c) => c.requestId === call.requestId));
+      // The dashboard's headline counts the copied calls once too, at the source: its calls are the calls it costs.
+      expect((await summaryAt(store, undefined, undefined)).calls).toBe(whole.state.totals.all.calls);
     } finally {
       system.runtime.stop();
       await store.close();
