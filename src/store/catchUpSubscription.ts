@@ -20,7 +20,8 @@ export function catchUpSubscription(options: {
   let cursor = options.startAfter;
 
   async function* events(): AsyncGenerator<RecordedEvent> {
-    while (!abort.signal.aborted) {
+    // A closed store ends its subscriptions (`close` releases them): done, like a stopped one.
+    while (!abort.signal.aborted && !options.signal.closed) {
       const seen = options.signal.current;
       const page = await options.readPage(cursor);
       for (const event of page) {

@@ -5,9 +5,20 @@
 export class ChangeSignal {
   private version = 0;
   private waiters = new Set<() => void>();
+  #closed = false;
 
   get current(): number {
     return this.version;
+  }
+
+  /** The store closed: no append will come, so subscriptions end rather than wait forever. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.notify();
   }
 
   notify(): void {
@@ -19,7 +30,7 @@ export class ChangeSignal {
 
   /** Resolves when the version moves past `seen`, when `abort` fires, or after `pollMs` (for writers in other processes). */
   wait(seen: number, abort: AbortSignal, pollMs?: number): Promise<void> {
-    if (this.version !== seen || abort.aborted) return Promise.resolve();
+    if (this.version !== seen || abort.aborted || this.#closed) return Promise.resolve();
     return new Promise((resolve) => {
       const done = () => {
         this.waiters.delete(done);

@@ -5,7 +5,7 @@ import { EMPTY_HEAD, planAppend, type AppendPlan, type ExistingEvent, type Strea
 import { checkStreamAppends, type StreamAppend } from './multiStreamAppend.ts';
 import { catchUpSubscription } from './catchUpSubscription.ts';
 import { ChangeSignal } from './changeSignal.ts';
-import { StreamDeletedError, StreamNotFoundError } from './errors.ts';
+import { StoreUnavailableError, StreamDeletedError, StreamNotFoundError } from './errors.ts';
 import type {
   AppendResult, EventLocation, EventStore, ExpectedState, ReadAllOptions, ReadStreamOptions, StreamMetadata, Subscription,
   SubscribeToAllOptions, SubscribeToStreamOptions,
@@ -100,12 +100,14 @@ export class MemoryEventStore implements EventStore {
   }
 
   lastPosition(): bigint {
+    this.assertOpen();
     return BigInt(this.all.length);
   }
 
   readStream(streamId: string, options: ReadStreamOptions = {}): AsyncIterable<RecordedEvent> {
     const range = streamReadRange(options);
     return verifiedStreamRead(() => {
+      this.assertOpen();
       const stream = this.readableStream(streamId);
       const visible = stream.rows.filter((row) => !row.hidden);
       const ordered = range.direction === 'forwards'
@@ -116,6 +118,7 @@ export class MemoryEventStore implements EventStore {
   }
 
   async *readAll(options: ReadAllOptions = {}): AsyncGenerator<RecordedEvent> {
+    this.assertOpen();
     const range = allReadRange(options);
     let remaining = range.maxCount;
     const forwards = range.direction === 'forwards';
@@ -196,6 +199,7 @@ export class MemoryEventStore implements EventStore {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.signal.close();
   }
 
   async locateInStream(streamId: string, from: bigint | 'start' | 'end'): Promise<EventLocation | undefined> {
@@ -234,6 +238,6 @@ export class MemoryEventStore implements EventStore {
   }
 
   private assertOpen(): void {
-    if (this.closed) throw new Error('This memory store is closed.');
+    if (this.closed) throw new StoreUnavailableError('This memory store is closed.');
   }
 }

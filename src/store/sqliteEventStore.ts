@@ -235,6 +235,7 @@ export class SqliteEventStore implements EventStore {
   readStream(streamId: string, options: ReadStreamOptions = {}): AsyncIterable<RecordedEvent> {
     const range = streamReadRange(options);
     return verifiedStreamRead(() => {
+      this.assertReadable();
       // One statement for the whole read: a read split into pages could see a scavenge between them.
       const rows = (range.direction === 'forwards'
         ? this.statements.streamForwards.all(streamId, range.from ?? 0n, limit(range.maxCount))
@@ -287,6 +288,7 @@ export class SqliteEventStore implements EventStore {
   }
 
   async *readAll(options: ReadAllOptions = {}): AsyncGenerator<RecordedEvent> {
+    this.assertReadable();
     const range = allReadRange(options);
     let remaining = range.maxCount;
     let cursor = range.from ?? (range.direction === 'forwards' ? 0n : END_MARKER - 1n);
@@ -407,6 +409,7 @@ export class SqliteEventStore implements EventStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.signal.close();
     this.db.close();
     await Promise.all([this.checkpointer?.close(), this.readAhead?.close()]);
   }
@@ -440,6 +443,7 @@ export class SqliteEventStore implements EventStore {
 
   /** The newest position in the store, 0n when empty. */
   lastPosition(): bigint {
+    this.assertReadable();
     return (this.statements.lastPosition.get() as { position: bigint }).position;
   }
 
@@ -468,6 +472,11 @@ export class SqliteEventStore implements EventStore {
   private scavenge(streamId: string, lastRevision: bigint, metadata: StreamMetadata): void {
     const first = firstReadableRevision(lastRevision, metadata);
     if (first > 0n) this.statements.scavenge.run(streamId, first);
+  }
+
+  /** A read after `close` says so, rather than fail on a finalized statement. */
+  private assertReadable(): void {
+    if (this.closed) throw new StoreUnavailableError(`The SQLite store at ${this.path} is closed.`, { storePath: this.path });
   }
 
   private inTransaction<T>(work: () => T): T {
