@@ -276,6 +276,10 @@ describe('chronicle CLI', () => {
     expect(declared.stdout).toMatch(/^declared flood emergency [0-9a-f-]{36} for BGD/);
     const listed = JSON.parse((await chronicle(['emergency', 'list', '--json', '--store', db], dir)).stdout) as { region: string; kind: string }[];
     expect(listed).toMatchObject([{ region: 'BGD', kind: 'flood' }]);
+    // The same emergency again (BD is BGD) is refused: one in force is enough, and one lift must end it.
+    const again = await chronicle(['emergency', 'declare', 'BD', '--kind', 'flood', '--store', db], dir);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/^chronicle emergency declare: a flood emergency is already in force for BGD \([0-9a-f-]{36}, declared \S+\); nothing was recorded/);
     // An alpha-2 request in the alpha-3 region is an emergency while it is in force.
     const during = JSON.parse((await chronicle(['run', 'Where are the nearest shelters?', '--region', 'BD', '--purpose', 'disaster_response', '--json', '--store', db], dir)).stdout) as { mode: string; status: string };
     expect(during).toMatchObject({ mode: 'emergency', status: 'answered' });

@@ -74,6 +74,16 @@ describe('chronicle worker, submit and workers, as processes', () => {
     expect((await chronicle('workers', '--store', store)).stdout).toMatch(/no worker has joined/);
   });
 
+  it('workers counts the sessions waiting for a worker even before any worker joined', async () => {
+    const waiting = `sqlite:${join(dir, 'no-workers-yet.db')}`;
+    const submitted = await chronicle('submit', 'Which crops suit a drier season?', '--region', 'KE', '--purpose', 'sustainable_agriculture', '--json', '--store', waiting);
+    expect(submitted.code, submitted.stderr).toBe(0);
+    const { sessionId } = JSON.parse(submitted.stdout) as { sessionId: string };
+    const board = await chronicle('workers', '--store', waiting);
+    expect(board.stdout).toContain('no worker has joined this store');
+    expect(board.stdout).toContain(`sessions with work: 1, held by no live worker: 1 (${sessionId})`);
+  });
+
   it('a submitted query is answered by a running worker; a held session refuses `run`; the worker leaves cleanly on SIGTERM', async () => {
     const worker = spawn(process.execPath, [main, 'worker', '--store', store, '--id', 'cli1', '--lease-ttl', '1000'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
     const output: string[] = [];

@@ -43,6 +43,13 @@ export async function emergencyCommand(args: string[], io: CommandIo): Promise<n
       if (values.kind === undefined) throw new UsageError(`emergency declare: --kind is required (${EMERGENCY_KINDS.join(', ')})`);
       const region = regionSchema.safeParse(target);
       if (!region.success) throw new UsageError(`emergency declare: <region> ${region.error.issues[0]?.message}`);
+      // One emergency of a kind per region: a second would change nothing for triage, and lifting one would leave
+      // the other in force unseen.
+      const same = inForce.find((e) => sameRegion(e.region, region.data) && e.kind === values.kind);
+      if (same) {
+        io.warn(`chronicle emergency declare: a ${same.kind} emergency is already in force for ${same.region} (${same.emergencyId}, declared ${same.declaredAt}); nothing was recorded`);
+        return 1;
+      }
       const emergencyId = randomUUID();
       const data = { emergencyId, region: region.data, kind: values.kind, ...(values.note ? { note: values.note } : {}) };
       await store.appendToStream(EMERGENCY_STREAM, [emergencyEvent('emergency.declared', data, { eventId: randomUUID(), recordedAt })]);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { emptyWorkBoard } from '../../../projections/workBoard/workBoard.ts';
+import { CheckpointedFold } from '../../runtime/checkpointedFold.ts';
+import { workBoardDefinition } from '../../worker/sessionWorker.ts';
 import { workerListing } from '../../worker/workerListing.ts';
 import { randomIds } from '../../runtime/ids.ts';
 import { openEventStore } from '../../store/openEventStore.ts';
@@ -23,7 +24,8 @@ export async function workersCommand(args: string[], io: CommandIo): Promise<num
   const { values } = commandOptions('workers', args, { store: { type: 'string' }, json: { type: 'boolean' }, unpark: { type: 'string' }, note: { type: 'string' } }, schema);
   const store = await openEventStore(values.store ?? loadCliConfig().store);
   try {
-    const board = (await workBoardOf(store)) ?? emptyWorkBoard();
+    // Folded even when no worker ever joined: the sessions with work waiting for one are what an operator checks.
+    const board = (await workBoardOf(store)) ?? (await CheckpointedFold.load(store, workBoardDefinition)).state;
     if (values.unpark !== undefined) {
       const lease = board.leases[values.unpark];
       if (!lease?.parked) throw new UsageError(`workers: session ${values.unpark} is not parked (see \`chronicle workers\`)`);
