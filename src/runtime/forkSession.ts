@@ -8,7 +8,10 @@ import { initialSnapshot, machineEventOf, stepActor } from './actorFold.ts';
 import { actorKinds } from './actorKinds.ts';
 import { derivedId } from './ids.ts';
 import { isAtOrBefore, type PointInTime } from './pointInTime.ts';
-import { readSessionEvents, sessionStream } from './sessionStreams.ts';
+import { ledgerStream, readSessionEvents, sessionStream } from './sessionStreams.ts';
+import { LEDGER_VERSION } from './ledgerKeeper.ts';
+import { applyLedgerEvent } from '../../projections/tokenLedger/evolveLedger.ts';
+import { escrowAccount, initialLedgerState } from '../../projections/tokenLedger/ledgerState.ts';
 
 /** A fork that cannot be made as asked. Nothing has been written. */
 export class ForkRefusedError extends Error {
@@ -65,6 +68,7 @@ export async function forkSession(store: EventStore, options: ForkOptions, regis
   const rename = forkRenaming(sessionId, newId, copied.map((e) => e.eventId));
   const planned: PlannedEvent[] = copied.map((e) => ({ streamId: rename.text(e.streamId), event: withoutLearningInputs(rename.event(e)) }));
   const sessionEvents = planned.filter((p) => p.streamId === sessionStream(newId));
+  planned.push(...escrowReturns(sessionId, newId, planned, last));
   planned.push({ streamId: sessionStream(newId), event: forkedEvent(sessionId, newId, last, copied.length, sessionEvents.at(-1)!.event, options.now?.() ?? new Date().toISOString()) });
 
   const hashes: (string | undefined)[] = predictHashes(planned, registry);
@@ -190,6 +194,33 @@ function forkedEvent(fromSession: string, newId: string, last: RecordedEvent, ev
       machineVersion: lastSessionEvent.metadata.machineVersion,
     },
   };
+}
+
+/**
+ * Tokens the copy leaves escrowed for the source's open market offers, returned to the fork's pool. The market
+ * holds each offer as the source's and settles (sells or expires) it in the source's ledger only, so in the fork
+ * they would stay locked for good. Recorded at the cut's time, so a re-run of an interrupted fork writes the same.
+ */
+function escrowReturns(fromSession: string, newId: string, planned: readonly PlannedEvent[], last: RecordedEvent): PlannedEvent[] {
+  const stream = ledgerStream(newId);
+  const ledger = planned.filter((p) => p.streamId === stream).reduce((state, p) => applyLedgerEvent(state, p.event.type, p.event.data), initialLedgerState);
+  return Object.entries(ledger.balances)
+    .filter(([account, amount]) => account.startsWith(escrowAccount('')) && amount > 0)
+    .map(([account, amount]) => {
+      const offerId = account.slice(escrowAccount('').length);
+      return {
+        streamId: stream,
+        event: {
+          eventId: derivedId(`${newId}/forked/returned/${offerId}`),
+          type: 'offer.returned',
+          data: { offerId, amount, reason: `a fork does not trade on the market: offer ${offerId} stays with session ${fromSession}, whose ledger the market settles` },
+          metadata: {
+            actorId: stream, actorKind: 'ledger', sessionId: newId, correlationId: newId, causationId: null,
+            recordedAt: last.metadata.recordedAt, machineVersion: LEDGER_VERSION,
+          },
+        },
+      };
+    });
 }
 
 /**

@@ -374,6 +374,15 @@ describe('chronicle CLI', () => {
     const miner = JSON.parse((await chronicle(['run', 'How do I maximise profit from crypto mining in Texas?', '--region', 'US', '--purpose', 'crypto_mining', '--json', '--store', db], dir)).stdout) as { sessionId: string };
     const flood = JSON.parse((await chronicle(['run', 'Where should families in Barisal shelter from the flood?', '--region', 'BD', '--purpose', 'climate_adaptation', '--json', '--store', db], dir)).stdout) as { sessionId: string };
     expect((await chronicle(['market', 'offer', miner.sessionId, '--amount', '1000', '--floor', '0.001', '--store', db], dir)).code).toBe(0);
+    // A fork of the seller does not inherit the offer: the market settles it in the seller's ledger alone, so the
+    // fork's copy of the escrow is returned to its pool rather than locked for good.
+    const forked = await chronicle(['fork', miner.sessionId, '--at', '999999', '--as', 'minerfork', '--store', db], dir);
+    expect(forked.code, forked.stderr).toBe(0);
+    const forkLedger = JSON.parse((await chronicle(['ledger', 'minerfork', '--json', '--store', db], dir)).stdout) as { ledger: { balances: Record<string, number> }; violations: string[] };
+    expect(Object.entries(forkLedger.ledger.balances).filter(([account, amount]) => account.startsWith('escrow:') && amount !== 0)).toEqual([]);
+    expect(forkLedger.violations).toEqual([]);
+    const sourceLedger = JSON.parse((await chronicle(['ledger', miner.sessionId, '--json', '--store', db], dir)).stdout) as { ledger: { balances: Record<string, number> } };
+    expect(forkLedger.ledger.balances.session).toBe(sourceLedger.ledger.balances.session! + 1000);
     expect((await chronicle(['market', 'bid', flood.sessionId, '--amount', '800', '--max-price', '0.01', '--store', db], dir)).code).toBe(0);
     const cleared = JSON.parse((await chronicle(['market', 'clear', '--json', '--store', db], dir)).stdout) as { trades: number; volume: number };
     expect(cleared).toMatchObject({ trades: 1, volume: 800 });
