@@ -59,3 +59,25 @@ export async function assertSessionModels(
       'and a session keeps its models; leave those flags out to ask it again, or leave out --session to start a new session with other models',
   );
 }
+
+/** The config file's keys a session fixes when it starts (its agents' settings and its budget). */
+const SESSION_FIXED = ['modelTimeoutMs', 'maxAttempts', 'breakerThreshold', 'breakerCooldownMs', 'contextWindow', 'handoffReadinessMs'] as const;
+
+/**
+ * What the config file sets that a running session does not take: a session keeps the settings it started with, so
+ * a later turn asked after the file changed runs under the old ones. Said, so a user who edited the file to shrink a
+ * window or a budget is not left believing it applied. Empty when the file and the session agree.
+ */
+export async function settingsTheSessionKeeps(runtime: ActorRuntime, sessionId: string, config: CliConfig): Promise<string[]> {
+  const context = (await runtime.snapshotOf(sessionStream(sessionId))).context as SessionContext;
+  if (context.agent === null) return [];
+  const agent = context.agent;
+  const differs: string[] = [];
+  for (const key of SESSION_FIXED) {
+    const wanted = config[key];
+    if (wanted !== undefined && wanted !== agent[key]) differs.push(`${key} ${wanted} (the session's: ${agent[key]})`);
+  }
+  if (config.contextThresholds !== undefined && JSON.stringify(config.contextThresholds) !== JSON.stringify(agent.contextThresholds)) differs.push('contextThresholds');
+  if (config.budgetTokens !== undefined && config.budgetTokens !== context.budgetTokens) differs.push(`budgetTokens ${config.budgetTokens} (the session's: ${context.budgetTokens})`);
+  return differs;
+}

@@ -232,6 +232,12 @@ describe('chronicle CLI', () => {
       expect(existsSync(join(configured, 'configured.db'))).toBe(true);
       const fromFlag = JSON.parse((await chronicle(['run', 'Heat plans?', '--region', 'IN', '--purpose', 'climate_adaptation', '--model', 'scripted', '--json'], configured)).stdout);
       expect(fromFlag.model).toBe('scripted-small');
+      // Settings a session fixed when it started are not changed by editing the file: a later turn says so.
+      writeFileSync(join(configured, 'chronicle.config.json'), JSON.stringify({ store: 'sqlite:configured.db', model: 'scripted:model=scripted-large,seed=9', contextWindow: 300, budgetTokens: 500 }));
+      const later = await chronicle(['run', 'And in the dry season?', '--session', fromConfig.sessionId, '--region', 'IN', '--purpose', 'climate_adaptation'], configured);
+      expect(later.code, later.stderr).toBe(0);
+      expect(later.stderr).toContain(`chronicle: session ${fromConfig.sessionId} keeps the settings it started with; the config file's contextWindow 300 (the session's: `);
+      expect(later.stderr).toContain('budgetTokens 500 (the session\'s: 20000) apply to new sessions');
       writeFileSync(join(configured, 'chronicle.config.json'), JSON.stringify({ model: 'scripted', breakerTreshold: 3 }));
       const bad = await chronicle(['run', 'q', '--region', 'IN', '--purpose', 'climate_adaptation'], configured);
       expect(bad.code).toBe(2);

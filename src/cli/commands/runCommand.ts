@@ -6,7 +6,7 @@ import { agentConfigFor, askInSession, DEFAULT_BUDGET_TOKENS, startSessionAndAsk
 import { readSessionEvents } from '../../runtime/sessionStreams.ts';
 import { withCliRuntime } from '../cliRuntime.ts';
 import { loadCliConfig } from '../cliConfig.ts';
-import { assertSessionModels, queryFlags, queryFlagsSchema, sessionSettingsOf } from '../sessionSettings.ts';
+import { assertSessionModels, queryFlags, queryFlagsSchema, sessionSettingsOf, settingsTheSessionKeeps } from '../sessionSettings.ts';
 import { commandOptions } from '../commandOptions.ts';
 import type { CommandIo } from '../commandIo.ts';
 import { toJson } from '../output.ts';
@@ -59,7 +59,11 @@ export async function runCommand(args: string[], io: CommandIo): Promise<number>
 
   async function runTurn(runtime: ActorRuntime, store: EventStore, sessionId: string): Promise<number> {
     const query = { text, region: values.region, purpose: values.purpose };
-    if (values.session !== undefined) await assertSessionModels('run', runtime, sessionId, values);
+    if (values.session !== undefined) {
+      await assertSessionModels('run', runtime, sessionId, values);
+      const kept = await settingsTheSessionKeeps(runtime, sessionId, config);
+      if (kept.length > 0) io.warn(`chronicle: session ${sessionId} keeps the settings it started with; the config file's ${kept.join(', ')} apply to new sessions`);
+    }
     const outcome = values.session === undefined
       ? await startSessionAndAsk(runtime, sessionId, agentConfigFor(settings, modelResolver(systemClock)), config.budgetTokens ?? DEFAULT_BUDGET_TOKENS, query)
       : await askInSession(runtime, sessionId, query);
