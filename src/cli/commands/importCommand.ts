@@ -1,9 +1,8 @@
-import { existsSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { text } from 'node:stream/consumers';
 import { z } from 'zod';
 import { ImportRefusedError, importEvents } from '../../store/importEvents.ts';
-import { configuredStoreUri, openEventStore, parseStoreUri } from '../../store/openEventStore.ts';
+import { openEventStore } from '../../store/openEventStore.ts';
 import { commandOptions } from '../commandOptions.ts';
 import type { CommandIo } from '../commandIo.ts';
 import { toJson } from '../output.ts';
@@ -24,12 +23,7 @@ export async function importCommand(args: string[], io: CommandIo): Promise<numb
   if (!file) throw new UsageError('import: give the file to import (JSON lines from `chronicle events <sessionId> --json`), or - for standard input');
   if (extra.length > 0) throw new UsageError(`import: unexpected arguments ${extra.join(' ')}`);
   const input = await readInput(file);
-  const uri = values.store ?? configuredStoreUri();
-  const location = parseStoreUri(uri);
-  // A refused import writes nothing, so it leaves no store behind either where there was none.
-  const created = location.kind === 'sqlite' && location.path !== ':memory:' && !existsSync(location.path) ? location.path : undefined;
-  const store = await openEventStore(uri);
-  let refused = false;
+  const store = await openEventStore(values.store);
   try {
     const report = await importEvents(store, input);
     if (values.json) {
@@ -43,12 +37,10 @@ export async function importCommand(args: string[], io: CommandIo): Promise<numb
     return 0;
   } catch (error) {
     if (!(error instanceof ImportRefusedError)) throw error;
-    refused = true;
     io.warn(values.json ? toJson({ ok: false, error: error.message }) : `chronicle import: ${error.message}`);
     return 1;
   } finally {
     await store.close();
-    if (refused && created !== undefined) for (const suffix of ['', '-wal', '-shm']) rmSync(`${created}${suffix}`, { force: true });
   }
 }
 
