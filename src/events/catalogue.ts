@@ -125,7 +125,7 @@ export const catalogue = {
     requestId: id, text: z.string(), usage, latencyMs: z.number().nonnegative(), model: z.string().min(1), provider: z.string().min(1), region: z.string().min(1),
     usageSource: z.enum(['provider', 'tiktoken']).default('tiktoken'),
     estimatedUsage: usage.optional(),
-    /** The model stopped at the output limit it was given (the tokens reserved for its answer): the text is cut short. */
+    /** The provider stopped the answer at its output limit (finish reason "length"): the text is cut short. */
     truncated: z.boolean().optional(),
   }),
   'model.failed': z.strictObject({
@@ -217,7 +217,7 @@ export type MachineEvent<T extends CatalogueType = CatalogueType> = T extends Ca
 const laterVersions: Partial<Record<CatalogueType, { current: number; upcasters: Record<number, (data: unknown) => unknown> }>> = {
   // v2 added `openFrom`; a v1 checkpoint has none, and rehydration then reads whole streams.
   'checkpoint.recorded': { current: 2, upcasters: { 1: (data) => data } },
-  // v2 added `truncated`; a v1 answer was never marked, as no output limit was sent with the call.
+  // v2 added `truncated`; v1 answers carry no mark either way.
   'model.responded': { current: 2, upcasters: { 1: (data) => data } },
 };
 

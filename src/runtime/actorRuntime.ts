@@ -170,12 +170,11 @@ const factSchemas = createEventRegistry();
 /** Tokens reserved for a triage model's answer: a short JSON object. */
 const TRIAGE_OUTPUT_TOKENS = 256;
 
-/** A model call as the runtime performs it: the recorded request and the limits it is made under. */
+/** A model call as the runtime performs it: the recorded request and the deadline it is made under. */
 interface ModelCallRequest {
   model: string;
   prompt: string;
   attempt: number;
-  maxOutputTokens?: number;
   deadlineMs?: number;
 }
 /** Added to an emergency's priority for admission: above any priority the policy can give an ordinary request. */
@@ -344,7 +343,7 @@ export class ActorRuntime {
       if (request.cancelled) this.cancelModelCall(actor.streamId, requestId);
       // A request the ledger never reserved was refused before the process stopped: record that, do not call.
       else if (!ledger.state.reservations[requestId]) this.refuseModelCall(actor.streamId, requestId, 'budget: no reservation was granted for this call');
-      else if (!timedOut) this.callModel(actor.streamId, requestId, { ...request, ...this.callLimits(actor, ledger.state.reservations[requestId]!.amount - request.estimatedInputTokens) });
+      else if (!timedOut) this.callModel(actor.streamId, requestId, { ...request, ...this.callLimits(actor) });
     }
     // Timers that came due while no process hosted them fire now, after the calls they may time out are under way
     // again (as when they were armed on the clock), and tracked from this moment: `settled`, and with it a short
@@ -736,13 +735,12 @@ export class ActorRuntime {
       case 'model.call': {
         const request = { model: effect.model, prompt: effect.prompt, attempt: effect.attempt };
         const estimatedInputTokens = this.estimateTokens(effect.model, effect.promptParts);
-        const limits = this.callLimits(actor, effect.outputReserveTokens);
         // No call without a reservation: a refused one is answered with a recorded refusal, never sent.
         const grant = ledger.reserve(actor.sessionId, actor.streamId, { requestId: eventId, amount: estimatedInputTokens + effect.outputReserveTokens, model: effect.model, turn: effect.turn }, causeId);
         return {
           input: { type: 'model.requested', eventId, causationId: causeId, data: { requestId: eventId, ...request, estimatedInputTokens } },
           perform: grant.granted
-            ? () => this.callModel(actor.streamId, eventId, { ...request, ...limits })
+            ? () => this.callModel(actor.streamId, eventId, request)
             : () => this.refuseModelCall(actor.streamId, eventId, grant.reason),
         };
       }
@@ -776,7 +774,7 @@ export class ActorRuntime {
           const grant = ledger.reserve(actor.sessionId, actor.streamId, { requestId: eventId, amount: estimatedInputTokens + TRIAGE_OUTPUT_TOKENS, model: this.triageModel, turn: effect.turn }, causeId);
           return {
             input: { type: 'model.requested', eventId, causationId: causeId, data: { requestId: eventId, ...request, estimatedInputTokens } },
-            perform: grant.granted ? () => this.callModel(actor.streamId, eventId, { ...request, ...this.callLimits(actor, TRIAGE_OUTPUT_TOKENS) }) : () => this.refuseModelCall(actor.streamId, eventId, grant.reason),
+            perform: grant.granted ? () => this.callModel(actor.streamId, eventId, { ...request, ...this.callLimits(actor) }) : () => this.refuseModelCall(actor.streamId, eventId, grant.reason),
           };
         }
         const [decided, ...follow] = triageTurn(effect, this.triageInputs(ledger)).map((fact) => ({ ...fact, eventId: this.ids.next(), causationId: causeId }));
@@ -847,14 +845,14 @@ export class ActorRuntime {
   }
 
   /**
-   * What bounds a call besides its prompt. `maxOutputTokens`: the tokens reserved for its answer (the reservation
-   * less the input estimate, both recorded), so a provider cannot answer past what the ledger set aside. `deadlineMs`:
-   * a triage call (on a session's stream) has no agent timer to time it out, so it is given the session's model
-   * timeout, after which triage falls back to its rules; an agent's call is timed out by its recorded timer.
+   * What bounds a call besides the provider's own deadline: a triage call (on a session's stream) has no agent timer
+   * to time it out, so it is given the session's model timeout, after which triage falls back to its rules; an
+   * agent's call is timed out by its recorded timer. The output reserve is not sent as the call's output limit:
+   * reasoning models spend their hidden reasoning from that limit, and 512 tokens of it leave them no answer at all.
    */
-  private callLimits(actor: HostedActor, outputTokens: number): { maxOutputTokens?: number; deadlineMs?: number } {
+  private callLimits(actor: HostedActor): { deadlineMs?: number } {
     const timeoutMs = actor.kind.category === 'session' ? (actor.snapshot.context as SessionContext).agent?.modelTimeoutMs : undefined;
-    return { ...(outputTokens > 0 ? { maxOutputTokens: outputTokens } : {}), ...(timeoutMs === undefined ? {} : { deadlineMs: timeoutMs }) };
+    return timeoutMs === undefined ? {} : { deadlineMs: timeoutMs };
   }
 
   private callModel(streamId: string, requestId: string, request: ModelCallRequest): void {
@@ -901,10 +899,7 @@ export class ActorRuntime {
     try {
       const model = this.models(request.model);
       const abortSignal = AbortSignal.any([abandoned, AbortSignal.timeout(Math.min(this.providerDeadlineMs, request.deadlineMs ?? Infinity))]);
-      const reply: ModelReply = await model.call({
-        requestId, prompt: request.prompt, attempt: request.attempt, abortSignal,
-        ...(request.maxOutputTokens === undefined ? {} : { maxOutputTokens: request.maxOutputTokens }),
-      });
+      const reply: ModelReply = await model.call({ requestId, prompt: request.prompt, attempt: request.attempt, abortSignal });
       return {
         type: 'model.responded',
         data: {

@@ -7,7 +7,7 @@ export interface ActorTracking {
   eventIds: GrowOnlySet;
   /** `opened`: the revision of the `timer.started` / `model.requested` (where known), so a checkpoint can say where open effects begin. */
   activeTimers: Map<string, { key: string; dueAt: number; opened?: bigint }>;
-  pendingRequests: Map<string, { model: string; prompt: string; attempt: number; estimatedInputTokens: number; cancelled: boolean; opened?: bigint }>;
+  pendingRequests: Map<string, { model: string; prompt: string; attempt: number; cancelled: boolean; opened?: bigint }>;
   sentMessages: GrowOnlyMap<SentMessage>;
 }
 
@@ -110,7 +110,7 @@ export function trackEvent(tracking: ActorTracking, event: { eventId: string; ty
       tracking.activeTimers.delete(data.timerId as string);
       break;
     case 'model.requested':
-      tracking.pendingRequests.set(data.requestId as string, { model: data.model as string, prompt: data.prompt as string, attempt: data.attempt as number, estimatedInputTokens: data.estimatedInputTokens as number, cancelled: false, opened: revision });
+      tracking.pendingRequests.set(data.requestId as string, { model: data.model as string, prompt: data.prompt as string, attempt: data.attempt as number, cancelled: false, opened: revision });
       break;
     case 'model.cancelled': {
       const request = tracking.pendingRequests.get(data.requestId as string);
