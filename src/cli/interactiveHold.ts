@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { WorkBoard } from '../../projections/workBoard/workBoard.ts';
 import { randomIds } from '../runtime/ids.ts';
@@ -8,10 +9,21 @@ import { recordLeaseFact, recordWorkerFact, type WorkerIdentity } from '../worke
 const HEARTBEAT_MS = 5_000;
 const LEASE_TTL_MS = 15_000;
 
-/** The worker id a command holding sessions goes by: the process, so `workers` shows who it is. */
+/**
+ * The worker id a command holding sessions goes by: its process, so `workers` shows who it is, and a random part,
+ * as pids repeat across hosts and containers (every container's first process is pid 1).
+ */
 export function interactiveHolderId(pid = process.pid): string {
-  return `run.${pid}`;
+  return `run.${pid}.${randomUUID().slice(0, 8)}`;
 }
+
+/** The process id in an interactive holder's id. */
+export function interactiveHolderPid(workerId: string): string {
+  return workerId.split('.')[1] ?? workerId;
+}
+
+/** Heartbeats kept on a command's worker stream: only the newest say anything. */
+const KEPT = 20;
 
 export function isInteractiveHolder(workerId: string): boolean {
   return workerId.startsWith('run.');
@@ -54,13 +66,26 @@ export class InteractiveHold {
   async release(): Promise<void> {
     clearInterval(this.#heartbeat);
     if (this.#heartbeat === undefined) return;
+    process.off('exit', this.#releaseAtExit);
     for (const [sessionId, revision] of this.#held) await recordLeaseFact(this.#who, sessionId, 'lease.released', { reason: 'the command finished' }, revision).catch(() => undefined);
     await recordWorkerFact(this.#who, 'worker.left', { workerId: this.#who.workerId, reason: 'the command finished' }).catch(() => undefined);
   }
 
+  /**
+   * A command stopped mid-run (Ctrl-C exits at once) gives its leases back on the way out, so `resume` can take the
+   * session now rather than once the lease lapses. Synchronous, as 'exit' handlers must be: the embedded store
+   * writes before its append's first await; on a store that cannot, the lease lapses as a killed command's does.
+   */
+  readonly #releaseAtExit = () => {
+    for (const [sessionId, revision] of this.#held) void recordLeaseFact(this.#who, sessionId, 'lease.released', { reason: 'the command was stopped' }, revision).catch(() => undefined);
+    void recordWorkerFact(this.#who, 'worker.left', { workerId: this.#who.workerId, reason: 'the command was stopped' }).catch(() => undefined);
+  };
+
   async #join(): Promise<void> {
     const identity = { workerId: this.#who.workerId, group: this.#who.group, pid: process.pid, host: hostname(), leaseTtlMs: LEASE_TTL_MS };
-    await recordWorkerFact(this.#who, 'worker.joined', identity);
+    const joined = await recordWorkerFact(this.#who, 'worker.joined', identity, 'no_stream');
+    if (joined.nextExpectedRevision === 0n) await this.#who.store.setStreamMetadata(`worker-${this.#who.workerId}`, { maxCount: KEPT });
+    process.once('exit', this.#releaseAtExit);
     this.#heartbeat = setInterval(() => void recordWorkerFact(this.#who, 'worker.heartbeat', { ...identity, sessions: this.#held.size }).catch(() => undefined), HEARTBEAT_MS);
     // The command's own work keeps the process alive; the heartbeat must not keep it waiting at the end.
     this.#heartbeat.unref();

@@ -22,7 +22,7 @@ import { submitCommand, submitUsage } from './commands/submitCommand.ts';
 import { workerCommand, workerUsage } from './commands/workerCommand.ts';
 import { workersCommand, workersUsage } from './commands/workersCommand.ts';
 import { exitQuietlyOnClosedPipe, processIo, type CommandIo } from './commandIo.ts';
-import { UsageError } from './usageError.ts';
+import { BusyElsewhereError, UsageError } from './usageError.ts';
 import { oneLine } from './output.ts';
 import { StoreUriError } from '../store/openEventStore.ts';
 import { ModelSpecError } from '../models/modelSpec.ts';
@@ -88,6 +88,10 @@ export async function runCli(argv: string[], io: CommandIo = processIo): Promise
   try {
     return await command.run(args, io);
   } catch (error) {
+    if (error instanceof BusyElsewhereError) {
+      io.warn(`chronicle ${error.message}`);
+      return EXIT_WAITING_ON_ANOTHER_PROCESS;
+    }
     if (error instanceof UsageError || error instanceof StoreUriError || error instanceof ModelSpecError) {
       io.warn(`chronicle ${usageLine(name, error)}\nusage: chronicle ${command.usage}`);
       return 2;

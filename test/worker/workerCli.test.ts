@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -28,6 +28,18 @@ async function chronicle(...args: string[]): Promise<{ code: number; stdout: str
   }
 }
 
+/** The session of the first lease recorded in the store file, once there is one. */
+async function firstLeasedSession(path: string): Promise<string | undefined> {
+  if (!existsSync(path)) return undefined;
+  const store = new SqliteEventStore(path);
+  try {
+    const [lease] = await collect(store.readAll({ filter: { streamNamePrefix: 'lease-' }, maxCount: 1 }));
+    return (lease?.data as { sessionId: string } | undefined)?.sessionId;
+  } finally {
+    await store.close();
+  }
+}
+
 describe('chronicle worker, submit and workers, as processes', () => {
   it('a run on a store workers share holds its session for its length: no worker takes it over or calls its model again', async () => {
     const shared = `sqlite:${join(dir, 'shared-with-run.db')}`;
@@ -39,7 +51,14 @@ describe('chronicle worker, submit and workers, as processes', () => {
     try {
       while (!output.join('').includes('worker wr joined')) await new Promise((r) => setTimeout(r, 50));
       // Slower than the worker's lease, so a worker that took unheld sessions with work would take this one mid-call.
-      const run = await chronicle('run', 'Which mangroves protect coasts best?', '--region', 'BD', '--purpose', 'climate_adaptation', '--model', 'scripted:latency=2500', '--json', '--store', shared);
+      const running = chronicle('run', 'Which mangroves protect coasts best?', '--region', 'BD', '--purpose', 'climate_adaptation', '--model', 'scripted:latency=2500', '--json', '--store', shared);
+      // A second run on the session meanwhile is told to ask again later (75), not that it misused the command (2).
+      let held: string | undefined;
+      while ((held = await firstLeasedSession(join(dir, 'shared-with-run.db'))) === undefined) await new Promise((r) => setTimeout(r, 50));
+      const second = await chronicle('run', 'And how fast do they grow?', '--session', held, '--region', 'BD', '--purpose', 'climate_adaptation', '--store', shared);
+      expect(second.code, second.stderr).toBe(75);
+      expect(second.stderr.trim()).toMatch(new RegExp(`^chronicle run: session ${held} is being run by another chronicle command \\(process \\d+\\); ask it again once that one has answered$`));
+      const run = await running;
       expect(run.code, run.stderr + output.join('')).toBe(0);
       const { sessionId } = JSON.parse(run.stdout) as { sessionId: string };
       await new Promise((r) => setTimeout(r, 1_500));
@@ -47,7 +66,7 @@ describe('chronicle worker, submit and workers, as processes', () => {
       const file = new SqliteEventStore(join(dir, 'shared-with-run.db'));
       try {
         const leases = await collect(file.readStream(`lease-${sessionId}`));
-        expect(leases.map((e) => [e.type, (e.data as { workerId: string }).workerId])).toEqual([['lease.acquired', expect.stringMatching(/^run\.\d+$/)], ['lease.released', expect.stringMatching(/^run\.\d+$/)]]);
+        expect(leases.map((e) => [e.type, (e.data as { workerId: string }).workerId])).toEqual([['lease.acquired', expect.stringMatching(/^run\.\d+\.[0-9a-f]{8}$/)], ['lease.released', expect.stringMatching(/^run\.\d+\.[0-9a-f]{8}$/)]]);
         const agent = await collect(file.readStream(`agent-${sessionId}.express.0`));
         expect(agent.filter((e) => e.type === 'model.requested')).toHaveLength(1);
         expect(agent.filter((e) => e.type === 'model.responded')).toHaveLength(1);

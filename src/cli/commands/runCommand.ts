@@ -10,10 +10,10 @@ import { assertSessionModels, queryFlags, queryFlagsSchema, sessionSettingsOf, s
 import { commandOptions } from '../commandOptions.ts';
 import type { CommandIo } from '../commandIo.ts';
 import { toJson } from '../output.ts';
-import { UsageError } from '../usageError.ts';
+import { BusyElsewhereError, UsageError } from '../usageError.ts';
 import { DEFAULT_INSPECT_PORT } from '../../inspect/inspectionServer.ts';
 import { portSchema } from './inspectCommand.ts';
-import { InteractiveHold, isInteractiveHolder } from '../interactiveHold.ts';
+import { InteractiveHold, interactiveHolderPid, isInteractiveHolder } from '../interactiveHold.ts';
 import type { ActorRuntime } from '../../runtime/actorRuntime.ts';
 import type { EventStore } from '../../store/eventStore.ts';
 import { WrongExpectedVersionError } from '../../store/errors.ts';
@@ -43,13 +43,14 @@ export async function runCommand(args: string[], io: CommandIo): Promise<number>
   return withCliRuntime(values.store ?? config.store, io, async (runtime, store, { heldBy, board }) => {
     const sessionId = values.session ?? randomUUID().slice(0, 8);
     const holder = values.session === undefined ? null : heldBy(sessionId);
-    if (holder !== null && isInteractiveHolder(holder)) throw new UsageError(`run: session ${sessionId} is being run by another chronicle command (process ${holder.slice('run.'.length)}); ask it again once that one has answered`);
+    // Not a usage error: the same command succeeds once the other has answered, as with a session another process answers (75).
+    if (holder !== null && isInteractiveHolder(holder)) throw new BusyElsewhereError(`run: session ${sessionId} is being run by another chronicle command (process ${interactiveHolderPid(holder)}); ask it again once that one has answered`);
     if (holder !== null) throw new UsageError(`run: session ${sessionId} is held by worker ${holder}; hand it the query with \`chronicle submit --session ${sessionId} --wait\``);
     // With workers on the store, the session is held for the run's length, so none of them runs it too.
     const hold = InteractiveHold.forBoard(store, board);
     try {
       await hold?.hold(sessionId).catch((error: unknown) => {
-        throw error instanceof WrongExpectedVersionError ? new UsageError(`run: session ${sessionId} was taken by a worker or another command just now; ask it again once that one has answered`) : error;
+        throw error instanceof WrongExpectedVersionError ? new BusyElsewhereError(`run: session ${sessionId} was taken by a worker or another command just now; ask it again once that one has answered`) : error;
       });
       return await runTurn(runtime, store, sessionId);
     } finally {
