@@ -8,6 +8,8 @@ import { recordLeaseFact, recordWorkerFact, type WorkerIdentity } from '../worke
 /** Heard from this often, and alive for this long after: a killed command's sessions go to the workers soon after. */
 const HEARTBEAT_MS = 5_000;
 const LEASE_TTL_MS = 15_000;
+/** Heartbeats kept on a command's worker stream: only the newest say anything. */
+const KEPT = 20;
 
 /**
  * The worker id a command holding sessions goes by: its process, so `workers` shows who it is, and a random part,
@@ -21,9 +23,6 @@ export function interactiveHolderId(pid = process.pid): string {
 export function interactiveHolderPid(workerId: string): string {
   return workerId.split('.')[1] ?? workerId;
 }
-
-/** Heartbeats kept on a command's worker stream: only the newest say anything. */
-const KEPT = 20;
 
 export function isInteractiveHolder(workerId: string): boolean {
   return workerId.startsWith('run.');
@@ -67,8 +66,15 @@ export class InteractiveHold {
     clearInterval(this.#heartbeat);
     if (this.#heartbeat === undefined) return;
     process.off('exit', this.#releaseAtExit);
-    for (const [sessionId, revision] of this.#held) await recordLeaseFact(this.#who, sessionId, 'lease.released', { reason: 'the command finished' }, revision).catch(() => undefined);
-    await recordWorkerFact(this.#who, 'worker.left', { workerId: this.#who.workerId, reason: 'the command finished' }).catch(() => undefined);
+    await Promise.all(this.#giveBack('the command finished'));
+  }
+
+  /** Records every lease given back and the command gone; each append is started at once, and none throws. */
+  #giveBack(reason: string): Promise<unknown>[] {
+    return [
+      ...[...this.#held].map(([sessionId, revision]) => recordLeaseFact(this.#who, sessionId, 'lease.released', { reason }, revision).catch(() => undefined)),
+      recordWorkerFact(this.#who, 'worker.left', { workerId: this.#who.workerId, reason }).catch(() => undefined),
+    ];
   }
 
   /**
@@ -76,10 +82,7 @@ export class InteractiveHold {
    * session now rather than once the lease lapses. Synchronous, as 'exit' handlers must be: the embedded store
    * writes before its append's first await; on a store that cannot, the lease lapses as a killed command's does.
    */
-  readonly #releaseAtExit = () => {
-    for (const [sessionId, revision] of this.#held) void recordLeaseFact(this.#who, sessionId, 'lease.released', { reason: 'the command was stopped' }, revision).catch(() => undefined);
-    void recordWorkerFact(this.#who, 'worker.left', { workerId: this.#who.workerId, reason: 'the command was stopped' }).catch(() => undefined);
-  };
+  readonly #releaseAtExit = () => void this.#giveBack('the command was stopped');
 
   async #join(): Promise<void> {
     const identity = { workerId: this.#who.workerId, group: this.#who.group, pid: process.pid, host: hostname(), leaseTtlMs: LEASE_TTL_MS };
