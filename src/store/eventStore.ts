@@ -127,6 +127,11 @@ export interface EventStore {
    * store that cannot tell it cheaply leaves it out. Lets a reader that is caught up skip a read that would be empty.
    */
   lastPosition?(): bigint | Promise<bigint>;
+  /**
+   * What reading every event cannot show (`verify`): damage to the store's own structures, one line per problem.
+   * Optional: a store with nothing to add leaves it out (SQLite checks its file and each stream's recorded head).
+   */
+  checkIntegrity?(): string[] | Promise<string[]>;
   subscribeToAll(options?: SubscribeToAllOptions): Subscription;
   subscribeToStream(streamId: string, options?: SubscribeToStreamOptions): Subscription;
   setStreamMetadata(streamId: string, metadata: StreamMetadata): Promise<void>;

@@ -23,6 +23,16 @@ async function chronicle(args: string[], cwd: string): Promise<{ code: number; s
 const jsonLines = (text: string) => text.trim().split('\n').map((line) => JSON.parse(line));
 
 /** Waits until a process running a session on the SQLite file at `path` has recorded its first model request; its session id. */
+/** `chronicle <args>` started as a process of its own, with what it prints so far and its exit code to come. */
+function inBackground(args: string[], cwd: string) {
+  const child = spawn(process.execPath, [main, ...args], { cwd, env: { ...process.env, CHRONICLE_STORE: '' } });
+  const output = { stdout: '', stderr: '' };
+  child.stdout.on('data', (chunk: Buffer) => (output.stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output.stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, output, exited };
+}
+
 async function firstModelRequest(path: string): Promise<string> {
   const requested = () => {
     if (!existsSync(path)) return undefined;
@@ -426,10 +436,8 @@ describe('chronicle CLI', () => {
 
   it('a run started while another process awaits a model call leaves that session alone, neither calling its model again nor waiting for it', async () => {
     const shared = join(dir, 'shared.db');
-    const first = spawn(process.execPath, [main, 'run', 'Which embankments fail first in a cyclone?', '--region', 'BD', '--purpose', 'disaster_response', '--model', 'scripted:latency=6000', '--json', '--store', `sqlite:${shared}`], { cwd: dir, env: { ...process.env, CHRONICLE_STORE: '' } });
-    let firstOut = '';
-    first.stdout.on('data', (chunk: Buffer) => (firstOut += chunk.toString()));
-    const firstDone = new Promise<number>((resolve) => first.on('exit', (code) => resolve(code ?? -1)));
+    const first = inBackground(['run', 'Which embankments fail first in a cyclone?', '--region', 'BD', '--purpose', 'disaster_response', '--model', 'scripted:latency=6000', '--json', '--store', `sqlite:${shared}`], dir);
+    const firstDone = first.exited;
     let firstExited = false;
     void firstDone.then(() => (firstExited = true));
     const sessionId = await firstModelRequest(shared);
@@ -441,24 +449,21 @@ describe('chronicle CLI', () => {
     expect(firstExited, 'the second run finished without waiting for the first session').toBe(false);
 
     expect(await firstDone).toBe(0);
-    expect(JSON.parse(firstOut)).toMatchObject({ sessionId, status: 'answered' });
+    expect(JSON.parse(first.output.stdout)).toMatchObject({ sessionId, status: 'answered' });
     const audit = await chronicle(['audit', '--all', '--store', `sqlite:${shared}`], dir);
     expect(audit.stdout, audit.stderr).toMatch(/ok: 2 session\(s\), every check passes/);
   });
 
   it('a run asking a session whose model call another process awaits says so and exits 75, not 13; that process answers both', async () => {
     const shared = join(dir, 'second-asker.db');
-    const first = spawn(process.execPath, [main, 'run', 'Which mangroves protect coasts best?', '--region', 'BD', '--purpose', 'climate_adaptation', '--model', 'scripted:latency=4000', '--json', '--store', `sqlite:${shared}`], { cwd: dir, env: { ...process.env, CHRONICLE_STORE: '' } });
-    let firstOut = '';
-    first.stdout.on('data', (chunk: Buffer) => (firstOut += chunk.toString()));
-    const firstDone = new Promise<number>((resolve) => first.on('exit', (code) => resolve(code ?? -1)));
+    const first = inBackground(['run', 'Which mangroves protect coasts best?', '--region', 'BD', '--purpose', 'climate_adaptation', '--model', 'scripted:latency=4000', '--json', '--store', `sqlite:${shared}`], dir);
     const sessionId = await firstModelRequest(shared);
     const second = await chronicle(['run', 'And how fast do they grow?', '--session', sessionId, '--region', 'BD', '--purpose', 'climate_adaptation', '--store', `sqlite:${shared}`], dir);
     expect(second.code, second.stderr).toBe(75);
     expect(second.stderr).toMatch(/(^|\n)chronicle run: stopped waiting: the work this command waited for is under way in another process .*`chronicle resume` finishes it if that process has stopped\./);
     expect(second.stderr).not.toMatch(/top-level await/);
-    expect(await firstDone).toBe(0);
-    expect(JSON.parse(firstOut)).toMatchObject({ sessionId, status: 'answered' });
+    expect(await first.exited).toBe(0);
+    expect(JSON.parse(first.output.stdout)).toMatchObject({ sessionId, status: 'answered' });
     // The query the second run recorded was not lost: the process running the session answered it too.
     const [session] = jsonLines((await chronicle(['sessions', '--json', '--store', `sqlite:${shared}`], dir)).stdout);
     expect(session).toMatchObject({ sessionId, turns: 2, lastOutcome: { status: 'answered' } });
@@ -468,14 +473,11 @@ describe('chronicle CLI', () => {
 
   it('Ctrl-C during a model call exits 130 saying what becomes of the work; resume answers the call once', async () => {
     const path = join(dir, 'interrupted.db');
-    const run = spawn(process.execPath, [main, 'run', 'How high should the new sea wall be?', '--region', 'BD', '--purpose', 'climate_adaptation', '--model', 'scripted:latency=3000', '--store', `sqlite:${path}`], { cwd: dir, env: { ...process.env, CHRONICLE_STORE: '' } });
-    let stderr = '';
-    run.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => run.on('exit', (code) => resolve(code)));
+    const run = inBackground(['run', 'How high should the new sea wall be?', '--region', 'BD', '--purpose', 'climate_adaptation', '--model', 'scripted:latency=3000', '--store', `sqlite:${path}`], dir);
     const sessionId = await firstModelRequest(path);
-    run.kill('SIGINT');
-    expect(await exited).toBe(130);
-    expect(stderr.trim()).toBe('chronicle: interrupted; every step recorded so far is kept, and `chronicle resume` finishes what was under way');
+    run.child.kill('SIGINT');
+    expect(await run.exited).toBe(130);
+    expect(run.output.stderr.trim()).toBe('chronicle: interrupted; every step recorded so far is kept, and `chronicle resume` finishes what was under way');
 
     const resumed = await chronicle(['resume', '--store', `sqlite:${path}`], dir);
     expect(resumed.stdout, resumed.stderr).toBe(`chronicle: resumed 1 unfinished session(s): ${sessionId}\nchronicle: no unfinished work left\n`);

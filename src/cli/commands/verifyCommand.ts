@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { ChainFollower } from '../../events/hashChain.ts';
 import { openEventStore } from '../../store/openEventStore.ts';
-import { SqliteEventStore } from '../../store/sqliteEventStore.ts';
 import { commandOptions } from '../commandOptions.ts';
 import type { CommandIo } from '../commandIo.ts';
 import { toJson } from '../output.ts';
@@ -32,8 +31,8 @@ export async function verifyCommand(args: string[], io: CommandIo): Promise<numb
       streams.add(event.streamId);
       checked++;
     }
-    // The embedded store also checks what no read shows: the file's structure, and each stream's head.
-    const damage = store instanceof SqliteEventStore ? store.checkIntegrity() : [];
+    // What no read shows: the store's own structures (SQLite: the file, and each stream's recorded head).
+    const damage = (await store.checkIntegrity?.()) ?? [];
     if (damage.length > 0) {
       report({ ok: false, checked, problems: damage, message: `BROKEN: every event read has an intact chain (${checked} events), but the store is damaged:\n  ${damage.join('\n  ')}` });
       return 1;

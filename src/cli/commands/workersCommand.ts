@@ -5,7 +5,6 @@ import { workerListing } from '../../worker/workerListing.ts';
 import { randomIds } from '../../runtime/ids.ts';
 import { openEventStore } from '../../store/openEventStore.ts';
 import { recordUnparked } from '../../worker/workerRecords.ts';
-import { workBoardOf } from '../../worker/workBoardReader.ts';
 import { loadCliConfig } from '../cliConfig.ts';
 import { commandOptions } from '../commandOptions.ts';
 import type { CommandIo } from '../commandIo.ts';
@@ -25,7 +24,7 @@ export async function workersCommand(args: string[], io: CommandIo): Promise<num
   const store = await openEventStore(values.store ?? loadCliConfig().store);
   try {
     // Folded even when no worker ever joined: the sessions with work waiting for one are what an operator checks.
-    const board = (await workBoardOf(store)) ?? (await CheckpointedFold.load(store, workBoardDefinition)).state;
+    const board = (await CheckpointedFold.load(store, workBoardDefinition)).state;
     if (values.unpark !== undefined) {
       const lease = board.leases[values.unpark];
       if (!lease?.parked) throw new UsageError(`workers: session ${values.unpark} is not parked (see \`chronicle workers\`)`);
