@@ -1,6 +1,6 @@
 import type { AnyMachineSnapshot } from 'xstate';
 import { streamCategory, type RecordedEvent } from '../events/envelope.ts';
-import { initialSnapshot, machineEventOf, persistedState, stepActor } from '../runtime/actorFold.ts';
+import { initialSnapshot, persistedState, replayStep } from '../runtime/actorFold.ts';
 import { actorKinds, type ActorKind } from '../runtime/actorKinds.ts';
 import { emptyTracking, openEffectsFrom, trackEvent, type ActorTracking } from '../runtime/actorTracking.ts';
 import { describePlace, shortJson, type AuditProblem, type StateDifference } from './auditProblem.ts';
@@ -60,12 +60,13 @@ function refoldStream(events: readonly RecordedEvent[], kind: ActorKind, boundar
   let steps = 0;
   let comparisons = 0;
   for (const event of events) {
-    if (event.metadata.machineVersion !== kind.version) {
-      return { steps, comparisons, problem: problemAt(event, 'machine-version', `was written by machine version ${event.metadata.machineVersion}, but the audit refolds with ${kind.version}: replaying it under another definition could silently change history`, kind.version, event.metadata.machineVersion) };
+    if (event.metadata.machineVersion !== kind.version && !kind.earlier.has(event.metadata.machineVersion)) {
+      return { steps, comparisons, problem: problemAt(event, 'machine-version', `was written by machine version ${event.metadata.machineVersion}, but the audit refolds with ${kind.version}${kind.earlier.size > 0 ? ` (and replays ${[...kind.earlier.keys()].join(', ')})` : ''}: replaying it under another definition could silently change history`, kind.version, event.metadata.machineVersion) };
     }
     let effectsEmitted;
     try {
-      ({ snapshot, effects: effectsEmitted } = stepActor(kind, snapshot, machineEventOf(event)));
+      // Each event through the definition that wrote it, as live it went through that one.
+      ({ snapshot, effects: effectsEmitted } = replayStep(kind, snapshot, event));
     } catch (error) {
       return { steps, comparisons, problem: problemAt(event, 'step-failed', `its machine cannot take it: ${(error as Error).message}`) };
     }

@@ -1,7 +1,7 @@
 import type { AnyMachineSnapshot } from 'xstate';
 import type { RecordedEvent } from '../events/envelope.ts';
 import { streamCategory } from '../events/envelope.ts';
-import { initialSnapshot, machineEventOf, MachineVersionError, persistedState, stepActor } from '../runtime/actorFold.ts';
+import { initialSnapshot, persistedState, replayStep } from '../runtime/actorFold.ts';
 import { actorKindOf, actorKinds } from '../runtime/actorKinds.ts';
 import { isAtOrBefore, type PointInTime } from '../runtime/pointInTime.ts';
 import { readSessionEvents } from '../runtime/sessionStreams.ts';
@@ -56,9 +56,8 @@ export async function replayIntoInspection(store: EventStore, sessionId: string,
   for (const event of events) {
     if (range.to !== undefined && !isAtOrBefore(event, range.to)) break;
     const kind = actorKindOf(event.streamId);
-    if (event.metadata.machineVersion !== kind.version) throw new MachineVersionError(event, kind.version);
     const before = states.get(event.streamId) ?? initialSnapshot(kind);
-    const after = stepActor(kind, before, machineEventOf(event)).snapshot;
+    const after = replayStep(kind, before, event).snapshot;
     states.set(event.streamId, after);
     if (isBefore(event, range.from)) continue;
     if (previous === undefined) {

@@ -52,17 +52,50 @@ export function initialSnapshot(kind: ActorKind): AnyMachineSnapshot {
  * a replayed state the state the live actor had.
  */
 export function stepActor(kind: ActorKind, snapshot: AnyMachineSnapshot, event: { type: string }): { snapshot: AnyMachineSnapshot; effects: Effect[] } {
-  const scope = inertScope(kind.machine);
-  const next = transitionIn(scope, kind, snapshot, event);
+  return stepOn(kind, kind.machine, snapshot, event);
+}
+
+/**
+ * One recorded event replayed: stepped by the definition its recorded machine version names (this build's, or an
+ * earlier one the kind keeps), the snapshot carried over where the version changes. Refused when the version is
+ * neither.
+ */
+export function replayStep(kind: ActorKind, snapshot: AnyMachineSnapshot, event: RecordedEvent): { snapshot: AnyMachineSnapshot; effects: Effect[] } {
+  return stepOn(kind, machineOfEvent(kind, event), snapshot, machineEventOf(event));
+}
+
+/** The definition that wrote a recorded event, as this build has it; a `MachineVersionError` if it has none. */
+export function machineOfEvent(kind: ActorKind, event: RecordedEvent): AnyStateMachine {
+  const version = event.metadata.machineVersion;
+  if (version === kind.version) return kind.machine;
+  const earlier = kind.earlier.get(version);
+  if (!earlier) throw new MachineVersionError(event, kind.version);
+  return earlier;
+}
+
+/**
+ * A snapshot as `machine` takes it. Snapshots hold their machine's state nodes, so one made by another definition of
+ * the kind is resolved afresh from its persisted form (`ActorKind.earlier` lists only definitions for which that is
+ * the whole migration); the common case, the same machine, is the snapshot itself.
+ */
+export function carriedOver(machine: AnyStateMachine, snapshot: AnyMachineSnapshot): AnyMachineSnapshot {
+  if (snapshot.machine === machine) return snapshot;
+  const { value, context } = snapshot;
+  return machine.resolveState({ value, context });
+}
+
+function stepOn(kind: ActorKind, machine: AnyStateMachine, snapshot: AnyMachineSnapshot, event: { type: string }): { snapshot: AnyMachineSnapshot; effects: Effect[] } {
+  const scope = inertScope(machine);
+  const next = transitionIn(scope, kind, machine, carriedOver(machine, snapshot), event);
   const effects: Effect[] = [];
   for (const action of scope.actions) if (action.type === 'xstate.emit') effects.push((action.params as { event: Effect }).event);
   return { snapshot: next, effects };
 }
 
 /** The step alone, in a scope already looked up: a fold (replay, rehydration) needs neither the effects nor a lookup per event. */
-function transitionIn(scope: InertScope, kind: ActorKind, snapshot: AnyMachineSnapshot, event: { type: string }): AnyMachineSnapshot {
+function transitionIn(scope: InertScope, kind: ActorKind, machine: AnyStateMachine, snapshot: AnyMachineSnapshot, event: { type: string }): AnyMachineSnapshot {
   scope.actions.length = 0;
-  const next = (kind.machine as unknown as ScopedMachine).transition(snapshot, event, scope.scope);
+  const next = (machine as unknown as ScopedMachine).transition(snapshot, event, scope.scope);
   if (next.status === 'error') {
     throw new Error(`The ${kind.category} machine failed on "${event.type}": ${String((next as { error?: unknown }).error)}`);
   }
@@ -86,14 +119,21 @@ export class MachineVersionError extends Error {
  */
 export function foldActor(kind: ActorKind, events: Iterable<RecordedEvent>, onStep?: (event: RecordedEvent, snapshot: AnyMachineSnapshot) => void, options: { consume?: boolean; from?: AnyMachineSnapshot } = {}): AnyMachineSnapshot {
   let snapshot = options.from ?? initialSnapshot(kind);
-  const scope = inertScope(kind.machine);
+  let machine = kind.machine;
+  let scope = inertScope(machine);
   const eventOf = options.consume ? consumedMachineEvent : machineEventOf;
   for (const event of events) {
-    if (event.metadata.machineVersion !== kind.version) throw new MachineVersionError(event, kind.version);
-    snapshot = transitionIn(scope, kind, snapshot, eventOf(event));
+    // Looked up only when the version is not this build's: the fold's hot path stays one comparison per event.
+    const wrote = event.metadata.machineVersion === kind.version ? kind.machine : machineOfEvent(kind, event);
+    if (wrote !== machine) {
+      machine = wrote;
+      scope = inertScope(machine);
+    }
+    snapshot = transitionIn(scope, kind, machine, carriedOver(machine, snapshot), eventOf(event));
     onStep?.(event, snapshot);
   }
-  return snapshot;
+  // Whatever wrote the stream, the actor lives on under this build's definition.
+  return carriedOver(kind.machine, snapshot);
 }
 
 /** `machineEventOf`, made of the event's own data object where it is a plain object (as read data always is). */

@@ -1,5 +1,5 @@
 import type { AnyStateMachine } from 'xstate';
-import { AGENT_MACHINE_VERSION, agentMachine } from '../../machines/agentMachine.ts';
+import { AGENT_MACHINE_REVISION_9, AGENT_MACHINE_VERSION, agentMachine, agentMachineRevision9 } from '../../machines/agentMachine.ts';
 import { SESSION_MACHINE_VERSION, sessionMachine } from '../../machines/sessionMachine.ts';
 import { TRANSITION_MACHINE_VERSION, transitionMachine } from '../../machines/transitionMachine.ts';
 import { MARKET_MACHINE_VERSION, marketMachine } from '../../machines/marketMachine.ts';
@@ -10,13 +10,19 @@ export interface ActorKind {
   category: string;
   machine: AnyStateMachine;
   version: string;
+  /**
+   * Earlier definitions this build still replays, by the version their streams recorded. Listed only where the
+   * persisted snapshot of one reads as a snapshot of the next (same states, same context): that is the migration
+   * for the pair, so an actor whose stream began under an earlier version carries on under the current one.
+   */
+  earlier: ReadonlyMap<string, AnyStateMachine>;
 }
 
 export const actorKinds: Record<string, ActorKind> = {
-  session: { category: 'session', machine: sessionMachine, version: SESSION_MACHINE_VERSION },
-  agent: { category: 'agent', machine: agentMachine, version: AGENT_MACHINE_VERSION },
-  transition: { category: 'transition', machine: transitionMachine, version: TRANSITION_MACHINE_VERSION },
-  market: { category: 'market', machine: marketMachine, version: MARKET_MACHINE_VERSION },
+  session: { category: 'session', machine: sessionMachine, version: SESSION_MACHINE_VERSION, earlier: new Map() },
+  agent: { category: 'agent', machine: agentMachine, version: AGENT_MACHINE_VERSION, earlier: new Map([[AGENT_MACHINE_REVISION_9, agentMachineRevision9]]) },
+  transition: { category: 'transition', machine: transitionMachine, version: TRANSITION_MACHINE_VERSION, earlier: new Map() },
+  market: { category: 'market', machine: marketMachine, version: MARKET_MACHINE_VERSION, earlier: new Map() },
 };
 
 export function actorKindOf(streamId: string): ActorKind {

@@ -2,7 +2,7 @@ import type { AnyMachineSnapshot, StateValue } from 'xstate';
 import type { RecordedEvent } from '../events/envelope.ts';
 import { StreamNotFoundError } from '../store/errors.ts';
 import { mayHaveEvents, type EventStore } from '../store/eventStore.ts';
-import { foldActor, initialSnapshot, MachineVersionError } from './actorFold.ts';
+import { foldActor, initialSnapshot, machineOfEvent } from './actorFold.ts';
 import { sessionIdOf, type ActorKind } from './actorKinds.ts';
 import { emptyTracking, trackEvent, type ActorTracking } from './actorTracking.ts';
 import { newestCheckpointAt } from './checkpoints.ts';
@@ -76,7 +76,7 @@ async function foldFromCheckpoint(store: EventStore, kind: ActorKind, streamId: 
   for await (const event of store.readStream(streamId, { fromRevision: from })) {
     if (revision < 0n && event.revision !== from) return undefined; // records before the cut were removed: no whole history to trust
     if (event.revision === cut && String(event.position) !== covered.position) return undefined;
-    if (event.metadata.machineVersion !== kind.version) throw new MachineVersionError(event, kind.version);
+    machineOfEvent(kind, event); // refuses a version this build cannot replay before anything is folded
     if (!pastCut && event.revision > cut) {
       // Every message sent up to the checkpoint was written with its delivery: only later ones may need re-delivery.
       tracking.sentMessages = new Map();

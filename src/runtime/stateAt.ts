@@ -5,7 +5,7 @@ import type { LedgerState } from '../../projections/tokenLedger/ledgerState.ts';
 import type { EventData } from '../events/catalogue.ts';
 import { streamCategory, type RecordedEvent } from '../events/envelope.ts';
 import type { EventStore } from '../store/eventStore.ts';
-import { initialSnapshot, machineEventOf, MachineVersionError, stepActor } from './actorFold.ts';
+import { initialSnapshot, replayStep } from './actorFold.ts';
 import { actorKindOf, actorKinds } from './actorKinds.ts';
 import { newestCheckpointAt } from './checkpoints.ts';
 import { assertPointInTime, isAtOrBefore, type PointInTime } from './pointInTime.ts';
@@ -59,9 +59,8 @@ export function foldSession(sessionId: string, events: readonly RecordedEvent[],
     covered[event.streamId] = { revision: String(event.revision), position: String(event.position) };
     const kind = actorKinds[streamCategory(event.streamId)];
     if (kind) {
-      if (event.metadata.machineVersion !== kind.version) throw new MachineVersionError(event, kind.version);
       const actor = actors.get(event.streamId) ?? { snapshot: initialSnapshot(kind), revision: null, position: null };
-      actors.set(event.streamId, { snapshot: stepActor(kind, actor.snapshot, machineEventOf(event)).snapshot, revision: event.revision, position: event.position });
+      actors.set(event.streamId, { snapshot: replayStep(kind, actor.snapshot, event).snapshot, revision: event.revision, position: event.position });
     }
     ledger = ledgerProjection.evolve(ledger, event);
     for (const [name, projection] of Object.entries(extra)) projections[name] = projection.evolve(projections[name], event);

@@ -13,7 +13,7 @@ afterAll(removeRecordings);
 
 /** The agent machine with one action changed; the version string is kept, so only behaviour can give it away. */
 function alteredAgents(actions: Parameters<typeof agentMachine.provide>[0]['actions']): Record<string, ActorKind> {
-  return { ...actorKinds, agent: { category: 'agent', machine: agentMachine.provide({ actions }), version: AGENT_MACHINE_VERSION } };
+  return { ...actorKinds, agent: { category: 'agent', machine: agentMachine.provide({ actions }), version: AGENT_MACHINE_VERSION, earlier: new Map() } };
 }
 
 /** Counts one output token too many per answer: a change to the state, not to any effect. */

@@ -9,7 +9,7 @@ import type { ActorKind } from '../../src/runtime/actorKinds.ts';
 import { AT, bookArb } from './marketArbitraries.ts';
 
 // Stepped exactly as the runtime steps hosted actors (src/runtime/actorFold.ts).
-const kind: ActorKind = { category: 'market', machine: marketMachine, version: MARKET_MACHINE_VERSION };
+const kind: ActorKind = { category: 'market', machine: marketMachine, version: MARKET_MACHINE_VERSION, earlier: new Map() };
 
 function fold(events: readonly MarketEvent[]): { snapshot: AnyMachineSnapshot; effects: MarketSettleEffect[] } {
   let snapshot = initialSnapshot(kind);

@@ -11,6 +11,7 @@ import { replayStream } from '../../src/runtime/replay.ts';
 import { agentConfigFor, startSession } from '../../src/runtime/sessionService.ts';
 import { collect } from '../../src/store/eventStore.ts';
 import { MemoryEventStore } from '../../src/store/memoryEventStore.ts';
+import { askThroughRefusals, refusalScenario } from '../support/refusalScenario.ts';
 
 /** A primary provider that is down for its first `downCalls` calls and healthy afterwards; a healthy fallback. */
 function providers(clock: SimulatedClock, downCalls: number) {
@@ -143,6 +144,21 @@ describe('circuit breaker', () => {
     expect(session.recentOutcomes[1]!.text).toMatch(/circuit breaker open/);
   });
 
+  it('a call the ledger refused says nothing of the provider: refusals leave the breaker closed, and once the budget covers a call the primary answers it', async () => {
+    const { store, runtime, ask, start, providerCalls } = refusalScenario();
+    await start();
+    await askThroughRefusals(ask);
+    const agent = await collect(store.readStream('agent-r1.express.0'));
+    const outcomes = agent.filter((e) => e.type === 'model.responded' || e.type === 'model.failed').map((e) => (e.data as { kind?: string }).kind ?? 'answered');
+    expect(outcomes).toEqual(['answered', 'refused', 'refused', 'answered']);
+    expect(providerCalls()).toBe(2);
+    expect(agent.filter((e) => e.type === 'timer.started' && (e.data as { key: string }).key === 'breakerCooldown')).toEqual([]);
+    expect((replayStream('agent-r1.express.0', agent).context as AgentContext).breaker).toMatchObject({ state: 'closed', trips: 0 });
+    const session = (await runtime.snapshotOf('session-r1')).context as SessionContext;
+    expect(session.recentOutcomes.slice(-2).map((o) => o.status)).toEqual(['failed', 'answered']);
+    expect(session.recentOutcomes.at(-2)!.text).toMatch(/^refused: budget/);
+  });
+
   it('a timed-out call is abandoned: aborted at the provider, recorded once, and a late answer changes nothing', async () => {
     const store = new MemoryEventStore();
     const clock = new SimulatedClock();
@@ -163,3 +179,4 @@ describe('circuit breaker', () => {
     expect(((await runtime.snapshotOf('session-t1')).context as SessionContext).recentOutcomes[0]!.text).toBe('in time');
   });
 });
+
