@@ -110,10 +110,10 @@ function configOf(context: AgentContext): AgentConfig {
 }
 
 /**
- * What changed between the agent machine's revisions. The earlier behaviour is kept as data, not as a copy of the
- * machine, so a stream written under an earlier revision replays under exactly the definition that wrote it.
+ * What changed between the agent machine's revisions: kept as data, so a stream written under an earlier revision
+ * replays under exactly the implementation that wrote it (`agentMachineRevision9`).
  */
-interface AgentRevision {
+interface FailureRules {
   /**
    * Revisions up to 9 counted a call the ledger refused (the budget could not cover it) as a failure of the primary
    * provider: two refusals opened the breaker, and once the budget was topped up the agent still kept off a healthy
@@ -122,249 +122,252 @@ interface AgentRevision {
   refusalsCountAgainstProvider: boolean;
 }
 
+/** The action recording a failed call (or a model timeout): the failure, the breaker's move, the cool-down. */
+function recordFailure(rules: FailureRules) {
+  return ({ context, event, enqueue }: { context: AgentContext; event: AgentEvent; enqueue: { assign(values: Partial<AgentContext>): void; emit(effect: Effect): void } }): void => {
+    const config = configOf(context);
+    const usedPrimary = context.pending?.model === config.model;
+    const retryAfterMs = event.type === 'model.failed' ? event.retryAfterMs : undefined;
+    // A primary that answers garbage or refuses the credentials will do so again, and one that asks to be left alone
+    // for longer than a call may take cannot help this turn: a configured fallback gets the task.
+    const hopeless = event.type === 'model.failed' && (!event.retryable || (retryAfterMs ?? 0) > longestRetryWait(config));
+    const toFallback = hopeless && usedPrimary && config.fallbackModel !== null && config.fallbackModel !== config.model;
+    const failure = event.type === 'model.failed'
+      ? { reason: event.reason, retryable: event.retryable, ...(toFallback ? { toFallback: true as const } : {}), ...(retryAfterMs === undefined ? {} : { retryAfterMs, model: context.pending?.model ?? config.model }) }
+      : { reason: `no answer within ${config.modelTimeoutMs} ms`, retryable: true };
+    // A call the ledger refused was never sent: it says nothing of the provider's health (revision 10). Its refusal
+    // names no model; a provider that declined a request (an HTTP 4xx, also `refused`) names its own.
+    const refusedByLedger = event.type === 'model.failed' && event.kind === 'refused' && event.model === undefined;
+    const breaker = usedPrimary && (!refusedByLedger || rules.refusalsCountAgainstProvider) ? afterPrimaryFailure(context.breaker) : context.breaker;
+    enqueue.assign({ pending: null, lastFailure: failure, breaker, primaryRefused: context.primaryRefused || toFallback, totals: { ...context.totals, calls: context.totals.calls + 1 } });
+    // A call that timed out is still running at the provider: abandon it rather than pay for an answer nobody reads.
+    if (event.type === 'timer.fired' && context.pending) enqueue.emit({ type: 'model.cancel', requestId: context.pending.requestId });
+    if (breaker.trips > context.breaker.trips) {
+      enqueue.emit({ type: 'timer.start', key: BREAKER_COOLDOWN, delayMs: configOf(context).breakerCooldownMs });
+    }
+  };
+}
+
 /**
  * One role instance: idle → preparing (prompt built; tokens counted when the request is recorded) →
  * awaitingModel → responded, with a model-call timeout, a circuit breaker over its primary provider and a fallback
  * model while the breaker is open, or for the rest of a task once the primary failed it in a way a retry would not fix. All I/O is requested with `emit` and comes back as recorded facts.
  */
-function defineAgentMachine(revision: AgentRevision) {
-  return setup({
-    types: { context: {} as AgentContext, events: {} as AgentEvent, emitted: {} as Effect },
-    guards: {
-      isPendingRequest: ({ context, event }) => 'requestId' in event && context.pending?.requestId === event.requestId,
-      isModelTimeout: ({ context, event }) => event.type === 'timer.fired' && context.timers[MODEL_TIMEOUT] === event.timerId,
-      isBreakerCooldown: ({ context, event }) => event.type === 'timer.fired' && context.timers[BREAKER_COOLDOWN] === event.timerId,
-      canRetry: ({ context }) => canRetry(context),
-      /** The provider asked for a pause before the next call (and not too long a one): wait it out first. */
-      canRetryAfterWait: ({ context }) => canRetry(context) && mustWaitToRetry(context),
-      isRetryBackoff: ({ context, event }) => event.type === 'timer.fired' && context.timers[RETRY_BACKOFF] === event.timerId,
-      cannotCall: ({ context }) => context.breaker.state === 'open' && configOf(context).fallbackModel === null,
-      isHandOff: ({ event }) => event.type === 'agent.assigned' && event.transfer !== undefined,
-    },
-    actions: {
-      assignRole: assign(({ event }) => {
-        if (event.type !== 'agent.assigned') return {};
-        return {
-          agentStream: event.agentStream, sessionId: event.sessionId, sessionStream: event.sessionStream, role: event.role,
-          instance: event.instance, config: event.config, breaker: closedBreaker(event.config.breakerThreshold), transfer: event.transfer ?? null,
-        };
-      }),
-      /**
-       * A fresh instance checks what it took over: the essential (hot) lines of the summary must be in the prompt it
-       * will send, and the summary must leave room in its window. The transition decides on the answer.
-       */
-      validateTransfer: emit(({ context, event }) => {
-        if (event.type !== 'agent.assigned' || !event.transfer) throw new Error('validateTransfer runs on a hand-off assignment');
-        const { transfer, config } = event;
-        const probe = promptParts({ role: event.role, history: [], task: { turn: 0, query: '(next task)', region: 'ZZ', purpose: 'general' }, transferSummary: transfer.summary }).join('\n');
-        const essential = essentialLines(transfer.summary);
-        const present = essential.filter((line) => probe.includes(line)).length;
-        const problems: string[] = [];
-        if (essential.length < transfer.hotItems) problems.push(`only ${essential.length} of the ${transfer.hotItems} essential (hot) items fit in the summary`);
-        if (present < essential.length) problems.push(`${essential.length - present} of ${essential.length} essential lines are missing from the prompt`);
-        const ceiling = (config.contextThresholds ?? DEFAULT_CONTEXT_THRESHOLDS).warning;
-        if (transfer.summaryTokens >= config.contextWindow * ceiling) problems.push(`the summary alone (${transfer.summaryTokens} tokens) would fill ${Math.round((transfer.summaryTokens / config.contextWindow) * 100)} % of the ${config.contextWindow}-token window`);
-        const validated: EventData<'transition.validated'> = {
-          transitionId: transfer.transitionId, agentStream: event.agentStream, sessionId: event.sessionId, role: event.role,
-          essentialLines: essential.length, presentInPrompt: present, summaryTokens: transfer.summaryTokens, window: config.contextWindow, ok: problems.length === 0, problems,
-        };
-        return { type: 'message.send' as const, to: transfer.transitionStream, messageType: 'transition.validated', data: validated };
-      }),
-      confirmReadiness: emit(({ context, event }) => {
-        if (event.type !== 'transition.readinessRequested') throw new Error('confirmReadiness runs on transition.readinessRequested');
-        const ready: EventData<'transition.ready'> = { transitionId: event.transitionId, agentStream: context.agentStream };
-        return { type: 'message.send' as const, to: event.transitionStream, messageType: 'transition.ready', data: ready };
-      }),
-      refuseReadiness: emit(({ context, event }) => {
-        if (event.type !== 'transition.readinessRequested') throw new Error('refuseReadiness runs on transition.readinessRequested');
-        const notReady: EventData<'transition.notReady'> = { transitionId: event.transitionId, agentStream: context.agentStream, reason: 'a model call is in flight' };
-        return { type: 'message.send' as const, to: event.transitionStream, messageType: 'transition.notReady', data: notReady };
-      }),
-      retire: assign(({ event }) => (event.type === 'agent.retired' ? { successor: event.successor } : {})),
-      /** Reports the highest context threshold newly crossed to the session, before the answer, so it can plan. */
-      reportContextPressure: enqueueActions(({ context, enqueue }) => {
-        const config = configOf(context);
-        const level = levelOf(context.contextTokens, config);
-        if (level === null || rank(level) <= rank(context.contextLevel)) return;
-        enqueue.assign({ contextLevel: level });
-        const crossed: EventData<'context.thresholdCrossed'> = {
-          agentStream: context.agentStream, role: context.role, turn: context.task!.turn, level,
-          percent: Math.round((context.contextTokens / config.contextWindow) * 1000) / 10, tokens: context.contextTokens, window: config.contextWindow,
-        };
-        enqueue.emit({ type: 'message.send', to: context.sessionStream, messageType: 'context.thresholdCrossed', data: crossed });
-      }),
-      acceptTask: assign(({ event }) => (event.type === 'task.assigned'
-        ? {
-          task: {
-            turn: event.turn, query: event.query, region: event.region, purpose: event.purpose,
-            ...(event.context ? { context: event.context } : {}),
-            ...(event.contributions ? { contributions: event.contributions.map(({ role, status, text }) => ({ role, status, text })) } : {}),
-          },
-          attempt: 0, lastFailure: null, primaryRefused: false,
-        }
-        : {})),
-      requestModelCall: enqueueActions(({ context, enqueue }) => {
-        const config = configOf(context);
-        const attempt = context.attempt + 1;
-        const parts = promptOf(context);
-        enqueue.assign({ attempt });
-        enqueue.emit({
-          type: 'model.call', attempt, turn: context.task!.turn, outputReserveTokens: config.outputReserveTokens,
-          model: nextModel(context),
-          prompt: parts.join('\n'), promptParts: parts,
-        });
-      }),
-      trackRequest: assign(({ event }) => (event.type === 'model.requested'
-        ? { pending: { requestId: event.requestId, model: event.model }, contextTokens: event.estimatedInputTokens }
-        : {})),
-      startModelTimeout: emit(({ context }) => ({ type: 'timer.start' as const, key: MODEL_TIMEOUT, delayMs: configOf(context).modelTimeoutMs })),
-      startRetryBackoff: emit(({ context }) => ({ type: 'timer.start' as const, key: RETRY_BACKOFF, delayMs: context.lastFailure?.retryAfterMs ?? 0 })),
-      cancelModelTimeout: emit({ type: 'timer.cancel' as const, key: MODEL_TIMEOUT }),
-      trackTimerStarted: assign(({ context, event }) => (event.type === 'timer.started' ? { timers: { ...context.timers, [event.key]: event.timerId } } : {})),
-      forgetTimer: assign(({ context, event }) => {
-        if ((event.type !== 'timer.cancelled' && event.type !== 'timer.fired') || context.timers[event.key] !== event.timerId) return {};
-        const { [event.key]: _gone, ...timers } = context.timers;
-        return { timers };
-      }),
-      recordSuccess: assign(({ context, event }) => {
-        if (event.type !== 'model.responded') return {};
-        const usedPrimary = context.pending?.model === configOf(context).model;
-        return {
-          pending: null,
-          breaker: usedPrimary ? afterPrimarySuccess(context.breaker) : context.breaker,
-          contextTokens: event.usage.inputTokens + event.usage.outputTokens,
-          history: [...context.history, { turn: context.task!.turn, query: context.task!.query, answer: event.text }].slice(-HISTORY_TURNS),
-          totals: {
-            calls: context.totals.calls + 1,
-            inputTokens: context.totals.inputTokens + event.usage.inputTokens,
-            outputTokens: context.totals.outputTokens + event.usage.outputTokens,
-          },
-        };
-      }),
-      recordFailure: enqueueActions(({ context, event, enqueue }) => {
-        const config = configOf(context);
-        const usedPrimary = context.pending?.model === config.model;
-        const retryAfterMs = event.type === 'model.failed' ? event.retryAfterMs : undefined;
-        // A primary that answers garbage or refuses the credentials will do so again, and one that asks to be left alone
-        // for longer than a call may take cannot help this turn: a configured fallback gets the task.
-        const hopeless = event.type === 'model.failed' && (!event.retryable || (retryAfterMs ?? 0) > longestRetryWait(config));
-        const toFallback = hopeless && usedPrimary && config.fallbackModel !== null && config.fallbackModel !== config.model;
-        const failure = event.type === 'model.failed'
-          ? { reason: event.reason, retryable: event.retryable, ...(toFallback ? { toFallback: true as const } : {}), ...(retryAfterMs === undefined ? {} : { retryAfterMs, model: context.pending?.model ?? config.model }) }
-          : { reason: `no answer within ${config.modelTimeoutMs} ms`, retryable: true };
-        // A call the ledger refused was never sent: it says nothing of the provider's health (revision 10).
-        const reachedProvider = event.type !== 'model.failed' || event.kind !== 'refused' || revision.refusalsCountAgainstProvider;
-        const breaker = usedPrimary && reachedProvider ? afterPrimaryFailure(context.breaker) : context.breaker;
-        enqueue.assign({ pending: null, lastFailure: failure, breaker, primaryRefused: context.primaryRefused || toFallback, totals: { ...context.totals, calls: context.totals.calls + 1 } });
-        // A call that timed out is still running at the provider: abandon it rather than pay for an answer nobody reads.
-        if (event.type === 'timer.fired' && context.pending) enqueue.emit({ type: 'model.cancel', requestId: context.pending.requestId });
-        if (breaker.trips > context.breaker.trips) {
-          enqueue.emit({ type: 'timer.start', key: BREAKER_COOLDOWN, delayMs: configOf(context).breakerCooldownMs });
-        }
-      }),
-      halfOpenBreaker: assign(({ context }) => ({ breaker: afterCooldown(context.breaker) })),
-      answerSession: emit(({ context, event }) => {
-        if (event.type !== 'model.responded') throw new Error('answerSession runs on model.responded');
-        return {
-          type: 'message.send' as const, to: context.sessionStream, messageType: 'agent.answered',
-          data: { turn: context.task!.turn, agentStream: context.agentStream, text: event.text, usage: event.usage, model: event.model, attempts: context.attempt },
-        };
-      }),
-      reportFailure: emit(({ context }) => ({
-        type: 'message.send' as const, to: context.sessionStream, messageType: 'agent.failed',
-        data: {
-          turn: context.task!.turn, agentStream: context.agentStream, attempts: Math.max(context.attempt, 1),
-          reason: context.lastFailure?.reason ?? 'circuit breaker open and no fallback model configured',
+export const agentMachine = setup({
+  types: { context: {} as AgentContext, events: {} as AgentEvent, emitted: {} as Effect },
+  guards: {
+    isPendingRequest: ({ context, event }) => 'requestId' in event && context.pending?.requestId === event.requestId,
+    isModelTimeout: ({ context, event }) => event.type === 'timer.fired' && context.timers[MODEL_TIMEOUT] === event.timerId,
+    isBreakerCooldown: ({ context, event }) => event.type === 'timer.fired' && context.timers[BREAKER_COOLDOWN] === event.timerId,
+    canRetry: ({ context }) => canRetry(context),
+    /** The provider asked for a pause before the next call (and not too long a one): wait it out first. */
+    canRetryAfterWait: ({ context }) => canRetry(context) && mustWaitToRetry(context),
+    isRetryBackoff: ({ context, event }) => event.type === 'timer.fired' && context.timers[RETRY_BACKOFF] === event.timerId,
+    cannotCall: ({ context }) => context.breaker.state === 'open' && configOf(context).fallbackModel === null,
+    isHandOff: ({ event }) => event.type === 'agent.assigned' && event.transfer !== undefined,
+  },
+  actions: {
+    assignRole: assign(({ event }) => {
+      if (event.type !== 'agent.assigned') return {};
+      return {
+        agentStream: event.agentStream, sessionId: event.sessionId, sessionStream: event.sessionStream, role: event.role,
+        instance: event.instance, config: event.config, breaker: closedBreaker(event.config.breakerThreshold), transfer: event.transfer ?? null,
+      };
+    }),
+    /**
+     * A fresh instance checks what it took over: the essential (hot) lines of the summary must be in the prompt it
+     * will send, and the summary must leave room in its window. The transition decides on the answer.
+     */
+    validateTransfer: emit(({ context, event }) => {
+      if (event.type !== 'agent.assigned' || !event.transfer) throw new Error('validateTransfer runs on a hand-off assignment');
+      const { transfer, config } = event;
+      const probe = promptParts({ role: event.role, history: [], task: { turn: 0, query: '(next task)', region: 'ZZ', purpose: 'general' }, transferSummary: transfer.summary }).join('\n');
+      const essential = essentialLines(transfer.summary);
+      const present = essential.filter((line) => probe.includes(line)).length;
+      const problems: string[] = [];
+      if (essential.length < transfer.hotItems) problems.push(`only ${essential.length} of the ${transfer.hotItems} essential (hot) items fit in the summary`);
+      if (present < essential.length) problems.push(`${essential.length - present} of ${essential.length} essential lines are missing from the prompt`);
+      const ceiling = (config.contextThresholds ?? DEFAULT_CONTEXT_THRESHOLDS).warning;
+      if (transfer.summaryTokens >= config.contextWindow * ceiling) problems.push(`the summary alone (${transfer.summaryTokens} tokens) would fill ${Math.round((transfer.summaryTokens / config.contextWindow) * 100)} % of the ${config.contextWindow}-token window`);
+      const validated: EventData<'transition.validated'> = {
+        transitionId: transfer.transitionId, agentStream: event.agentStream, sessionId: event.sessionId, role: event.role,
+        essentialLines: essential.length, presentInPrompt: present, summaryTokens: transfer.summaryTokens, window: config.contextWindow, ok: problems.length === 0, problems,
+      };
+      return { type: 'message.send' as const, to: transfer.transitionStream, messageType: 'transition.validated', data: validated };
+    }),
+    confirmReadiness: emit(({ context, event }) => {
+      if (event.type !== 'transition.readinessRequested') throw new Error('confirmReadiness runs on transition.readinessRequested');
+      const ready: EventData<'transition.ready'> = { transitionId: event.transitionId, agentStream: context.agentStream };
+      return { type: 'message.send' as const, to: event.transitionStream, messageType: 'transition.ready', data: ready };
+    }),
+    refuseReadiness: emit(({ context, event }) => {
+      if (event.type !== 'transition.readinessRequested') throw new Error('refuseReadiness runs on transition.readinessRequested');
+      const notReady: EventData<'transition.notReady'> = { transitionId: event.transitionId, agentStream: context.agentStream, reason: 'a model call is in flight' };
+      return { type: 'message.send' as const, to: event.transitionStream, messageType: 'transition.notReady', data: notReady };
+    }),
+    retire: assign(({ event }) => (event.type === 'agent.retired' ? { successor: event.successor } : {})),
+    /** Reports the highest context threshold newly crossed to the session, before the answer, so it can plan. */
+    reportContextPressure: enqueueActions(({ context, enqueue }) => {
+      const config = configOf(context);
+      const level = levelOf(context.contextTokens, config);
+      if (level === null || rank(level) <= rank(context.contextLevel)) return;
+      enqueue.assign({ contextLevel: level });
+      const crossed: EventData<'context.thresholdCrossed'> = {
+        agentStream: context.agentStream, role: context.role, turn: context.task!.turn, level,
+        percent: Math.round((context.contextTokens / config.contextWindow) * 1000) / 10, tokens: context.contextTokens, window: config.contextWindow,
+      };
+      enqueue.emit({ type: 'message.send', to: context.sessionStream, messageType: 'context.thresholdCrossed', data: crossed });
+    }),
+    acceptTask: assign(({ event }) => (event.type === 'task.assigned'
+      ? {
+        task: {
+          turn: event.turn, query: event.query, region: event.region, purpose: event.purpose,
+          ...(event.context ? { context: event.context } : {}),
+          ...(event.contributions ? { contributions: event.contributions.map(({ role, status, text }) => ({ role, status, text })) } : {}),
         },
-      })),
-    },
-  }).createMachine({
-    id: 'agent',
-    context: initialContext,
-    initial: 'unassigned',
-    on: {
-      'timer.started': { actions: 'trackTimerStarted' },
-      'timer.cancelled': { actions: 'forgetTimer' },
-      'timer.fired': { guard: 'isBreakerCooldown', actions: ['halfOpenBreaker', 'forgetTimer'] },
-      // Mid-call an instance cannot hand over; resting states (below) confirm instead.
-      'transition.readinessRequested': { actions: 'refuseReadiness' },
-    },
-    states: {
-      unassigned: {
-        on: {
-          'agent.assigned': [
-            { guard: 'isHandOff', target: 'idle', actions: ['assignRole', 'validateTransfer'] },
-            { target: 'idle', actions: 'assignRole' },
-          ],
-          // Not yet anyone: it cannot confirm, and the transition's readiness timeout decides.
-          'transition.readinessRequested': { actions: [] },
+        attempt: 0, lastFailure: null, primaryRefused: false,
+      }
+      : {})),
+    requestModelCall: enqueueActions(({ context, enqueue }) => {
+      const config = configOf(context);
+      const attempt = context.attempt + 1;
+      const parts = promptOf(context);
+      enqueue.assign({ attempt });
+      enqueue.emit({
+        type: 'model.call', attempt, turn: context.task!.turn, outputReserveTokens: config.outputReserveTokens,
+        model: nextModel(context),
+        prompt: parts.join('\n'), promptParts: parts,
+      });
+    }),
+    trackRequest: assign(({ event }) => (event.type === 'model.requested'
+      ? { pending: { requestId: event.requestId, model: event.model }, contextTokens: event.estimatedInputTokens }
+      : {})),
+    startModelTimeout: emit(({ context }) => ({ type: 'timer.start' as const, key: MODEL_TIMEOUT, delayMs: configOf(context).modelTimeoutMs })),
+    startRetryBackoff: emit(({ context }) => ({ type: 'timer.start' as const, key: RETRY_BACKOFF, delayMs: context.lastFailure?.retryAfterMs ?? 0 })),
+    cancelModelTimeout: emit({ type: 'timer.cancel' as const, key: MODEL_TIMEOUT }),
+    trackTimerStarted: assign(({ context, event }) => (event.type === 'timer.started' ? { timers: { ...context.timers, [event.key]: event.timerId } } : {})),
+    forgetTimer: assign(({ context, event }) => {
+      if ((event.type !== 'timer.cancelled' && event.type !== 'timer.fired') || context.timers[event.key] !== event.timerId) return {};
+      const { [event.key]: _gone, ...timers } = context.timers;
+      return { timers };
+    }),
+    recordSuccess: assign(({ context, event }) => {
+      if (event.type !== 'model.responded') return {};
+      const usedPrimary = context.pending?.model === configOf(context).model;
+      return {
+        pending: null,
+        breaker: usedPrimary ? afterPrimarySuccess(context.breaker) : context.breaker,
+        contextTokens: event.usage.inputTokens + event.usage.outputTokens,
+        history: [...context.history, { turn: context.task!.turn, query: context.task!.query, answer: event.text }].slice(-HISTORY_TURNS),
+        totals: {
+          calls: context.totals.calls + 1,
+          inputTokens: context.totals.inputTokens + event.usage.inputTokens,
+          outputTokens: context.totals.outputTokens + event.usage.outputTokens,
         },
+      };
+    }),
+    recordFailure: enqueueActions(recordFailure({ refusalsCountAgainstProvider: false })),
+    halfOpenBreaker: assign(({ context }) => ({ breaker: afterCooldown(context.breaker) })),
+    answerSession: emit(({ context, event }) => {
+      if (event.type !== 'model.responded') throw new Error('answerSession runs on model.responded');
+      return {
+        type: 'message.send' as const, to: context.sessionStream, messageType: 'agent.answered',
+        data: { turn: context.task!.turn, agentStream: context.agentStream, text: event.text, usage: event.usage, model: event.model, attempts: context.attempt },
+      };
+    }),
+    reportFailure: emit(({ context }) => ({
+      type: 'message.send' as const, to: context.sessionStream, messageType: 'agent.failed',
+      data: {
+        turn: context.task!.turn, agentStream: context.agentStream, attempts: Math.max(context.attempt, 1),
+        reason: context.lastFailure?.reason ?? 'circuit breaker open and no fallback model configured',
       },
-      idle: {
-        on: {
-          'task.assigned': { target: 'deciding', actions: 'acceptTask' },
-          'transition.readinessRequested': { actions: 'confirmReadiness' },
-          'agent.retired': { target: 'retired', actions: 'retire' },
-        },
-      },
-      deciding: {
-        always: [
-          { guard: 'cannotCall', target: 'failed', actions: 'reportFailure' },
-          { target: 'preparing' },
+    })),
+  },
+}).createMachine({
+  id: 'agent',
+  context: initialContext,
+  initial: 'unassigned',
+  on: {
+    'timer.started': { actions: 'trackTimerStarted' },
+    'timer.cancelled': { actions: 'forgetTimer' },
+    'timer.fired': { guard: 'isBreakerCooldown', actions: ['halfOpenBreaker', 'forgetTimer'] },
+    // Mid-call an instance cannot hand over; resting states (below) confirm instead.
+    'transition.readinessRequested': { actions: 'refuseReadiness' },
+  },
+  states: {
+    unassigned: {
+      on: {
+        'agent.assigned': [
+          { guard: 'isHandOff', target: 'idle', actions: ['assignRole', 'validateTransfer'] },
+          { target: 'idle', actions: 'assignRole' },
         ],
+        // Not yet anyone: it cannot confirm, and the transition's readiness timeout decides.
+        'transition.readinessRequested': { actions: [] },
       },
-      preparing: {
-        entry: 'requestModelCall',
-        on: { 'model.requested': { target: 'awaitingModel', actions: ['trackRequest', 'startModelTimeout'] } },
+    },
+    idle: {
+      on: {
+        'task.assigned': { target: 'deciding', actions: 'acceptTask' },
+        'transition.readinessRequested': { actions: 'confirmReadiness' },
+        'agent.retired': { target: 'retired', actions: 'retire' },
       },
-      awaitingModel: {
-        on: {
-          'model.responded': { guard: 'isPendingRequest', target: 'responded', actions: ['recordSuccess', 'cancelModelTimeout', 'reportContextPressure', 'answerSession'] },
-          'model.failed': { guard: 'isPendingRequest', target: 'retrying', actions: ['recordFailure', 'cancelModelTimeout'] },
-          'timer.fired': [
-            { guard: 'isModelTimeout', target: 'retrying', actions: ['recordFailure', 'forgetTimer'] },
-            { guard: 'isBreakerCooldown', actions: ['halfOpenBreaker', 'forgetTimer'] },
-          ],
-        },
-      },
-      retrying: {
-        always: [
-          { guard: 'canRetryAfterWait', target: 'backingOff' },
-          { guard: 'canRetry', target: 'deciding' },
-          { target: 'failed', actions: 'reportFailure' },
-        ],
-      },
-      // The provider's retry-after, waited out on a runtime timer (recorded, so a resumed agent waits the rest).
-      backingOff: {
-        entry: 'startRetryBackoff',
-        on: { 'timer.fired': [
-          { guard: 'isRetryBackoff', target: 'deciding', actions: 'forgetTimer' },
+    },
+    deciding: {
+      always: [
+        { guard: 'cannotCall', target: 'failed', actions: 'reportFailure' },
+        { target: 'preparing' },
+      ],
+    },
+    preparing: {
+      entry: 'requestModelCall',
+      on: { 'model.requested': { target: 'awaitingModel', actions: ['trackRequest', 'startModelTimeout'] } },
+    },
+    awaitingModel: {
+      on: {
+        'model.responded': { guard: 'isPendingRequest', target: 'responded', actions: ['recordSuccess', 'cancelModelTimeout', 'reportContextPressure', 'answerSession'] },
+        'model.failed': { guard: 'isPendingRequest', target: 'retrying', actions: ['recordFailure', 'cancelModelTimeout'] },
+        'timer.fired': [
+          { guard: 'isModelTimeout', target: 'retrying', actions: ['recordFailure', 'forgetTimer'] },
           { guard: 'isBreakerCooldown', actions: ['halfOpenBreaker', 'forgetTimer'] },
-        ] },
+        ],
       },
-      responded: {
-        on: {
-          'task.assigned': { target: 'deciding', actions: 'acceptTask' },
-          'transition.readinessRequested': { actions: 'confirmReadiness' },
-          'agent.retired': { target: 'retired', actions: 'retire' },
-        },
-      },
-      failed: {
-        on: {
-          'task.assigned': { target: 'deciding', actions: 'acceptTask' },
-          'transition.readinessRequested': { actions: 'confirmReadiness' },
-          'agent.retired': { target: 'retired', actions: 'retire' },
-        },
-      },
-      // Handed over: its successor holds the work; it takes no more tasks and confirms nothing.
-      retired: { on: { 'transition.readinessRequested': { actions: [] } } },
     },
-  });
-}
+    retrying: {
+      always: [
+        { guard: 'canRetryAfterWait', target: 'backingOff' },
+        { guard: 'canRetry', target: 'deciding' },
+        { target: 'failed', actions: 'reportFailure' },
+      ],
+    },
+    // The provider's retry-after, waited out on a runtime timer (recorded, so a resumed agent waits the rest).
+    backingOff: {
+      entry: 'startRetryBackoff',
+      on: { 'timer.fired': [
+        { guard: 'isRetryBackoff', target: 'deciding', actions: 'forgetTimer' },
+        { guard: 'isBreakerCooldown', actions: ['halfOpenBreaker', 'forgetTimer'] },
+      ] },
+    },
+    responded: {
+      on: {
+        'task.assigned': { target: 'deciding', actions: 'acceptTask' },
+        'transition.readinessRequested': { actions: 'confirmReadiness' },
+        'agent.retired': { target: 'retired', actions: 'retire' },
+      },
+    },
+    failed: {
+      on: {
+        'task.assigned': { target: 'deciding', actions: 'acceptTask' },
+        'transition.readinessRequested': { actions: 'confirmReadiness' },
+        'agent.retired': { target: 'retired', actions: 'retire' },
+      },
+    },
+    // Handed over: its successor holds the work; it takes no more tasks and confirms nothing.
+    retired: { on: { 'transition.readinessRequested': { actions: [] } } },
+  },
+});
 
-export const agentMachine = defineAgentMachine({ refusalsCountAgainstProvider: false });
 export const AGENT_MACHINE_VERSION = machineVersion(agentMachine, 10);
 
 /** Revision 9, for the streams it wrote: they replay under it, and their actors carry on under the current one. */
-export const agentMachineRevision9 = defineAgentMachine({ refusalsCountAgainstProvider: true });
+export const agentMachineRevision9 = agentMachine.provide({ actions: { recordFailure: enqueueActions(recordFailure({ refusalsCountAgainstProvider: true })) } });
 export const AGENT_MACHINE_REVISION_9 = machineVersion(agentMachineRevision9, 9);

@@ -129,6 +129,7 @@ export const catalogue = {
     truncated: z.boolean().optional(),
   }),
   'model.failed': z.strictObject({
+    /** The model that was called; absent when none was (the ledger refused the call, or it was given up unsent). */
     requestId: id, reason: z.string().min(1), retryable: z.boolean(), model: z.string().min(1).optional(),
     /** How long the provider asked to be left alone (its retry-after), in ms: the agent waits that long to retry. */
     retryAfterMs: z.number().int().nonnegative().optional(),

@@ -159,6 +159,22 @@ describe('circuit breaker', () => {
     expect(session.recentOutcomes.at(-2)!.text).toMatch(/^refused: budget/);
   });
 
+  it("a provider's own refusal (an HTTP 4xx) still counts against it: two open the breaker", async () => {
+    const store = new MemoryEventStore();
+    const clock = new SimulatedClock();
+    const wait = (ms: number, signal?: AbortSignal) => clock.wait(ms, signal);
+    const primary = createScriptedModel({ spec: 'primary', latencyMs: 20, wait, replies: () => new ModelCallError('refused', 'HTTP 404: the model does not exist', { statusCode: 404 }) });
+    const runtime = new ActorRuntime({ store, clock, ids: seededIds('declined'), models: () => primary });
+    await startSession(runtime, 'd1', agentConfigFor({ model: 'primary', breakerThreshold: 2 }, () => primary));
+    for (const turn of [0, 1]) {
+      await runtime.deliver('session-d1', { type: 'query.received', data: { text: `Turn ${turn}`, region: 'KE', purpose: 'climate_adaptation' }, causationId: null });
+      while (((await runtime.snapshotOf('session-d1')).context as SessionContext).turn <= turn) await clock.advance(50);
+    }
+    const agent = await collect(store.readStream('agent-d1.express.0'));
+    expect(agent.filter((e) => e.type === 'model.failed').map((e) => e.data)).toMatchObject([{ kind: 'refused', model: 'primary' }, { kind: 'refused', model: 'primary' }]);
+    expect((replayStream('agent-d1.express.0', agent).context as AgentContext).breaker).toMatchObject({ state: 'open', trips: 1 });
+  });
+
   it('a timed-out call is abandoned: aborted at the provider, recorded once, and a late answer changes nothing', async () => {
     const store = new MemoryEventStore();
     const clock = new SimulatedClock();
