@@ -483,6 +483,13 @@ export class ActorRuntime {
       }
       ledger?.forget();
       this.forgetAfterFailedWrite(staged);
+      // The fact itself is already recorded, further back than the actor's loaded history shows (an actor rebuilt
+      // from a checkpoint knows the ids from there on): its id is its idempotency key, so the delivery is done.
+      // Retried, it would meet the same refusal every time.
+      if (error instanceof DuplicateEventIdError && group.length === 1 && group[0]!.input.eventId === error.eventId) {
+        group[0]!.resolve();
+        return;
+      }
       // Another writer extended one of the streams first (a client recording a query, a worker that took the
       // session over): the actors reload from the log and the fact is staged again on top of what is there. Facts
       // already recorded by the other writer (the same outcome, under its derived id) are recognised and skipped.
