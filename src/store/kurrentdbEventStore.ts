@@ -17,7 +17,7 @@ import {
   type ReadStreamOptions, type ReadStreamsOptions, type StreamEvents, type StreamMetadata, type Subscription, type SubscribeToAllOptions,
   type SubscribeToStreamOptions,
 } from './eventStore.ts';
-import { allReadRange, END_MARKER, prefixes, streamReadRange, type AllReadRange, type StreamReadRange } from './readSelection.ts';
+import { allReadRange, END_MARKER, prefixes, streamReadRange, subscriptionStart, type AllReadRange, type StreamReadRange } from './readSelection.ts';
 import { decodeRecord, linkChecker, type StoredRecord } from './recordDecoder.ts';
 import { parseStreamMetadata } from './streamMetadata.ts';
 
@@ -217,6 +217,7 @@ export class KurrentDbEventStore implements EventStore {
     this.assertOpen();
     const range = allReadRange({ filter: options.filter });
     const from = options.fromPosition ?? 'start';
+    subscriptionStart('fromPosition', from, () => 0n); // the same refusal as the other stores, before the server is asked
     const source = this.client.subscribeToAll({ fromPosition: typeof from === 'bigint' ? at(from) : from, filter: serverFilter(options.filter) });
     const readable = this.readableNow();
     return this.track(source, async (resolved) => {
@@ -227,6 +228,7 @@ export class KurrentDbEventStore implements EventStore {
 
   subscribeToStream(streamId: string, options: SubscribeToStreamOptions = {}): Subscription {
     this.assertOpen();
+    subscriptionStart('fromRevision', options.fromRevision, () => 0n); // the same refusal as the other stores, before the server is asked
     const source = this.client.subscribeToStream(streamId, { fromRevision: options.fromRevision ?? 'start' });
     return this.track(source, (resolved) => {
       const stored = userRecord(resolved);

@@ -10,7 +10,7 @@ import type {
   AppendResult, EventLocation, EventStore, ExpectedState, ReadAllOptions, ReadStreamOptions, StreamMetadata, Subscription,
   SubscribeToAllOptions, SubscribeToStreamOptions,
 } from './eventStore.ts';
-import { allReadRange, streamReadRange } from './readSelection.ts';
+import { allReadRange, streamReadRange, subscriptionStart } from './readSelection.ts';
 import { decodeRecord, verifiedStreamRead, type StoredRecord } from './recordDecoder.ts';
 import { firstReadableRevision, parseStreamMetadata } from './streamMetadata.ts';
 
@@ -133,10 +133,10 @@ export class MemoryEventStore implements EventStore {
 
   subscribeToAll(options: SubscribeToAllOptions = {}): Subscription {
     const range = allReadRange({ filter: options.filter });
-    const from = options.fromPosition ?? 'start';
+    const startAfter = subscriptionStart('fromPosition', options.fromPosition, () => BigInt(this.all.length));
     return catchUpSubscription({
       signal: this.signal,
-      startAfter: from === 'start' ? undefined : from === 'end' ? BigInt(this.all.length) : from,
+      startAfter,
       cursorOf: (event) => event.position,
       readPage: (after) => {
         const page: RecordedEvent[] = [];
@@ -150,10 +150,10 @@ export class MemoryEventStore implements EventStore {
   }
 
   subscribeToStream(streamId: string, options: SubscribeToStreamOptions = {}): Subscription {
-    const from = options.fromRevision ?? 'start';
+    const startAfter = subscriptionStart('fromRevision', options.fromRevision, () => this.streams.get(streamId)?.head.lastRevision ?? -1n);
     return catchUpSubscription({
       signal: this.signal,
-      startAfter: from === 'start' ? undefined : from === 'end' ? (this.streams.get(streamId)?.head.lastRevision ?? -1n) : from,
+      startAfter,
       cursorOf: (event) => event.revision,
       readPage: (after) => {
         const stream = this.streams.get(streamId);

@@ -31,6 +31,17 @@ function boundary(value: bigint | 'start' | 'end' | undefined, direction: Direct
   return value;
 }
 
+/**
+ * Where a subscription starts, exclusive: undefined for the whole stream or log, `headNow()` for `end`. Checked as a
+ * read's start is: a JavaScript caller's `3` (not `3n`) would otherwise fail deep inside the first poll.
+ */
+export function subscriptionStart(option: 'fromRevision' | 'fromPosition', value: bigint | 'start' | 'end' | undefined, headNow: () => bigint): bigint | undefined {
+  if (value === undefined || value === 'start') return undefined;
+  if (value === 'end') return headNow();
+  if (typeof value !== 'bigint' || value < 0n) throw new RangeError(`A subscription's ${option} must be a non-negative bigint (as 3n, not 3), 'start' or 'end'; got ${typeof value === 'string' ? `"${value}"` : String(value)}`);
+  return value;
+}
+
 /** Greater than any revision or position a store will reach. */
 export const END_MARKER = 2n ** 63n;
 

@@ -15,7 +15,7 @@ import {
   type StreamEvents, type StreamMetadata, type Subscription, type SubscribeToAllOptions, type SubscribeToStreamOptions,
 } from './eventStore.ts';
 import { ReadAhead, ReadAheadStopped } from './readAhead.ts';
-import { allReadRange, END_MARKER, prefixes, streamReadRange } from './readSelection.ts';
+import { allReadRange, END_MARKER, prefixes, streamReadRange, subscriptionStart } from './readSelection.ts';
 import { decodeRecord, verifiedStreamRead, type StoredRecord } from './recordDecoder.ts';
 import { sqliteFailure } from './sqliteFailure.ts';
 import { SQLITE_SCHEMA, SQLITE_SCHEMA_VERSION } from './sqliteSchema.ts';
@@ -335,11 +335,11 @@ export class SqliteEventStore implements EventStore {
 
   subscribeToAll(options: SubscribeToAllOptions = {}): Subscription {
     const range = allReadRange({ filter: options.filter });
-    const from = options.fromPosition ?? 'start';
+    const startAfter = subscriptionStart('fromPosition', options.fromPosition, () => this.lastPosition());
     return catchUpSubscription({
       signal: this.signal,
       pollMs: this.pollMs,
-      startAfter: from === 'start' ? undefined : from === 'end' ? this.lastPosition() : from,
+      startAfter,
       cursorOf: (event) => event.position,
       readPage: (after) => {
         const page: RecordedEvent[] = [];
@@ -356,12 +356,11 @@ export class SqliteEventStore implements EventStore {
   }
 
   subscribeToStream(streamId: string, options: SubscribeToStreamOptions = {}): Subscription {
-    const from = options.fromRevision ?? 'start';
-    const headNow = this.statements.head.get(streamId) as StreamRow | undefined;
+    const startAfter = subscriptionStart('fromRevision', options.fromRevision, () => (this.statements.head.get(streamId) as StreamRow | undefined)?.last_revision ?? -1n);
     return catchUpSubscription({
       signal: this.signal,
       pollMs: this.pollMs,
-      startAfter: from === 'start' ? undefined : from === 'end' ? (headNow?.last_revision ?? -1n) : from,
+      startAfter,
       cursorOf: (event) => event.revision,
       readPage: (after) => {
         const row = this.statements.head.get(streamId) as StreamRow | undefined;

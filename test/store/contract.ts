@@ -368,6 +368,13 @@ export function eventStoreContract(adapter: string, open: () => Promise<StoreUnd
         await subscription.stop();
       });
 
+      it("refuses a start that is not a bigint, 'start' or 'end' at once, naming the option (a JavaScript caller's 3 for 3n)", () => {
+        const id = stream('session');
+        expect(() => store.subscribeToStream(id, { fromRevision: 3 as unknown as bigint })).toThrow(/subscription's fromRevision must be a non-negative bigint \(as 3n, not 3\).*got 3$/);
+        expect(() => store.subscribeToAll({ fromPosition: -1n })).toThrow(/subscription's fromPosition must be a non-negative bigint/);
+        expect(() => store.subscribeToStream(id, { fromRevision: 'latest' as 'end' })).toThrow(/got "latest"/);
+      });
+
       it('starts after a position or revision (exclusive) or at the end, and stop() ends a pending read', async () => {
         const id = stream('session');
         await store.appendToStream(id, batch(id, 3));
