@@ -69,7 +69,7 @@ export function machineOfEvent(kind: ActorKind, event: RecordedEvent): AnyStateM
   const version = event.metadata.machineVersion;
   if (version === kind.version) return kind.machine;
   const earlier = kind.earlier.get(version);
-  if (!earlier) throw new MachineVersionError(event, kind.version);
+  if (!earlier) throw new MachineVersionError(event, kind.version, kind.earlier.keys());
   return earlier;
 }
 
@@ -104,10 +104,11 @@ function transitionIn(scope: InertScope, kind: ActorKind, machine: AnyStateMachi
 
 export class MachineVersionError extends Error {
   override readonly name = 'MachineVersionError';
-  constructor(event: RecordedEvent, current: string) {
+  constructor(event: RecordedEvent, current: string, earlier: Iterable<string> = []) {
+    const kept = [...earlier];
     super(`Stream "${event.streamId}" revision ${event.revision} was written by machine version ${event.metadata.machineVersion}, ` +
-      `but this build runs ${current}. Replaying it under a different definition could silently change history; ` +
-      'register a migration for this version pair, or replay with the Chronicle version that wrote it.');
+      `but this build runs ${current}${kept.length > 0 ? ` and replays ${kept.join(', ')}` : ''}. Replaying it under a different definition could silently change history; ` +
+      'keep the definition that wrote it in its actor kind (`ActorKind.earlier`, where its snapshots read as the current one\'s), or replay with the Chronicle version that wrote it.');
   }
 }
 

@@ -31,11 +31,6 @@ export async function loadActor(store: EventStore, kind: ActorKind, streamId: st
     const checkpoint = await newestCheckpointAt(store, sessionIdOf(streamId), undefined, []);
     const resumed = checkpoint && await foldFromCheckpoint(store, kind, streamId, checkpoint);
     if (resumed) return resumed;
-    // There every message was written with its delivery, from the stream's start as after a checkpoint: rehydrating
-    // re-delivers none (re-delivering each one ever sent cost a staged no-op apiece).
-    const whole = await foldWholeStream(store, kind, streamId);
-    whole.tracking.sentMessages = new Map();
-    return whole;
   }
   return foldWholeStream(store, kind, streamId);
 }
