@@ -31,7 +31,11 @@ export interface AgentContext {
   attempt: number;
   pending: { requestId: string; model: string } | null;
   /** `toFallback`: the primary refused this task for good (malformed, auth…): the next attempt goes to the fallback. */
-  lastFailure: { reason: string; retryable: boolean; toFallback?: true; retryAfterMs?: number; model?: string } | null;
+  /**
+   * `retryAfterMs`: the provider's own wait; `backoffMs`: the agent's, for a retryable failure that came without one
+   * (revision 11, only when the config sets `retryBackoffMs`); `model`: who failed, set whenever either is.
+   */
+  lastFailure: { reason: string; retryable: boolean; toFallback?: true; retryAfterMs?: number; backoffMs?: number; model?: string } | null;
   /** The primary failed this task in a way retrying will not fix: the task's further attempts go to the fallback. */
   primaryRefused: boolean;
   breaker: CircuitBreaker;
@@ -73,8 +77,30 @@ function canRetry(context: AgentContext): boolean {
     && (context.lastFailure?.toFallback === true || (context.lastFailure?.retryable === true && !waitsTooLong(context.lastFailure, configOf(context))));
 }
 
+/** How long the agent waits before its next call: the provider's retry-after, else its own backoff, else nothing. */
+function retryWaitMs(failure: AgentContext['lastFailure']): number {
+  return failure?.retryAfterMs ?? failure?.backoffMs ?? 0;
+}
+
+/**
+ * Exponential backoff with equal jitter: half of `base × 2^(attempt − 1)` (capped at the time a call is given),
+ * plus up to as much again. The jitter is drawn from the failed request's id, so it is recorded in effect (the
+ * timer's delay) and replays the same, while agents that failed together do not all retry together.
+ */
+function backoffMs(config: AgentConfig, attempt: number, requestId: string): number {
+  const ceiling = Math.min(config.retryBackoffMs! * 2 ** Math.max(0, attempt - 1), longestRetryWait(config));
+  return Math.round(ceiling / 2 + (ceiling / 2) * unitFraction(requestId));
+}
+
+/** A number in [0, 1) from a string (FNV-1a): pure, so the same id always gives the same jitter. */
+function unitFraction(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
+  return (hash >>> 0) / 2 ** 32;
+}
+
 function mustWaitToRetry(context: AgentContext): boolean {
-  return context.lastFailure?.toFallback !== true && (context.lastFailure?.retryAfterMs ?? 0) > 0
+  return context.lastFailure?.toFallback !== true && retryWaitMs(context.lastFailure) > 0
     // Only the provider that asked is waited for: if the breaker now sends the call elsewhere, it goes at once.
     && nextModel(context) === context.lastFailure?.model;
 }
@@ -132,9 +158,15 @@ function recordFailure(rules: FailureRules) {
     // for longer than a call may take cannot help this turn: a configured fallback gets the task.
     const hopeless = event.type === 'model.failed' && (!event.retryable || (retryAfterMs ?? 0) > longestRetryWait(config));
     const toFallback = hopeless && usedPrimary && config.fallbackModel !== null && config.fallbackModel !== config.model;
-    const failure = event.type === 'model.failed'
-      ? { reason: event.reason, retryable: event.retryable, ...(toFallback ? { toFallback: true as const } : {}), ...(retryAfterMs === undefined ? {} : { retryAfterMs, model: context.pending?.model ?? config.model }) }
+    const failed = event.type === 'model.failed'
+      ? { reason: event.reason, retryable: event.retryable, ...(toFallback ? { toFallback: true as const } : {}) }
       : { reason: `no answer within ${config.modelTimeoutMs} ms`, retryable: true };
+    // The provider said when to come back; else a retryable failure backs off (revision 11, configs that set it).
+    const backoff = retryAfterMs === undefined && failed.retryable && config.retryBackoffMs !== undefined && context.pending
+      ? backoffMs(config, context.attempt, context.pending.requestId)
+      : undefined;
+    const wait = retryAfterMs !== undefined ? { retryAfterMs } : backoff !== undefined ? { backoffMs: backoff } : undefined;
+    const failure = wait ? { ...failed, ...wait, model: context.pending?.model ?? config.model } : failed;
     // A call the ledger refused was never sent: it says nothing of the provider's health (revision 10). Its refusal
     // names no model; a provider that declined a request (an HTTP 4xx, also `refused`) names its own.
     const refusedByLedger = event.type === 'model.failed' && event.kind === 'refused' && event.model === undefined;
@@ -243,7 +275,7 @@ export const agentMachine = setup({
       ? { pending: { requestId: event.requestId, model: event.model }, contextTokens: event.estimatedInputTokens }
       : {})),
     startModelTimeout: emit(({ context }) => ({ type: 'timer.start' as const, key: MODEL_TIMEOUT, delayMs: configOf(context).modelTimeoutMs })),
-    startRetryBackoff: emit(({ context }) => ({ type: 'timer.start' as const, key: RETRY_BACKOFF, delayMs: context.lastFailure?.retryAfterMs ?? 0 })),
+    startRetryBackoff: emit(({ context }) => ({ type: 'timer.start' as const, key: RETRY_BACKOFF, delayMs: retryWaitMs(context.lastFailure) })),
     cancelModelTimeout: emit({ type: 'timer.cancel' as const, key: MODEL_TIMEOUT }),
     trackTimerStarted: assign(({ context, event }) => (event.type === 'timer.started' ? { timers: { ...context.timers, [event.key]: event.timerId } } : {})),
     forgetTimer: assign(({ context, event }) => {
@@ -366,7 +398,13 @@ export const agentMachine = setup({
   },
 });
 
-export const AGENT_MACHINE_VERSION = machineVersion(agentMachine, 10);
+export const AGENT_MACHINE_VERSION = machineVersion(agentMachine, 11);
+
+/**
+ * Revision 10, for the streams it wrote: revision 11 adds only the backoff between retries, taken only where the
+ * session's config sets `retryBackoffMs`, which no config could before it. Their agents step exactly as they did.
+ */
+export const AGENT_MACHINE_REVISION_10 = machineVersion(agentMachine, 10);
 
 /** Revision 9, for the streams it wrote: they replay under it, and their actors carry on under the current one. */
 export const agentMachineRevision9 = agentMachine.provide({ actions: { recordFailure: enqueueActions(recordFailure({ refusalsCountAgainstProvider: true })) } });

@@ -22,6 +22,8 @@ export const cliConfigSchema = z.strictObject({
   maxAttempts: z.number().int().min(1).max(10).optional(),
   breakerThreshold: z.number().int().min(1).optional(),
   breakerCooldownMs: z.number().int().positive().optional(),
+  /** The first wait before an agent retries a retryable failure the provider gave no retry-after for (default 500). */
+  retryBackoffMs: z.number().int().positive().optional(),
   /** A checkpoint each time a session's usage crosses another multiple of this many tokens (0: never). */
   checkpointEveryTokens: z.number().int().min(0).optional(),
   /** Checkpoints kept per session: the newest N, or "all" so any point of a long session is a short fold away. */

@@ -61,7 +61,7 @@ export async function assertSessionModels(
 }
 
 /** The config file's keys a session fixes when it starts (its agents' settings and its budget). */
-const SESSION_FIXED = ['modelTimeoutMs', 'maxAttempts', 'breakerThreshold', 'breakerCooldownMs', 'contextWindow', 'handoffReadinessMs'] as const;
+const SESSION_FIXED = ['modelTimeoutMs', 'maxAttempts', 'breakerThreshold', 'breakerCooldownMs', 'retryBackoffMs', 'contextWindow', 'handoffReadinessMs'] as const;
 
 /**
  * What the config file sets that a running session does not take: a session keeps the settings it started with, so
@@ -75,7 +75,7 @@ export async function settingsTheSessionKeeps(runtime: ActorRuntime, sessionId: 
   const differs: string[] = [];
   for (const key of SESSION_FIXED) {
     const wanted = config[key];
-    if (wanted !== undefined && wanted !== agent[key]) differs.push(`${key} ${wanted} (the session's: ${agent[key]})`);
+    if (wanted !== undefined && wanted !== agent[key]) differs.push(`${key} ${wanted} (the session's: ${agent[key] ?? 'none, recorded before the setting existed'})`);
   }
   if (config.contextThresholds !== undefined && JSON.stringify(config.contextThresholds) !== JSON.stringify(agent.contextThresholds)) differs.push('contextThresholds');
   if (config.budgetTokens !== undefined && config.budgetTokens !== context.budgetTokens) differs.push(`budgetTokens ${config.budgetTokens} (the session's: ${context.budgetTokens})`);

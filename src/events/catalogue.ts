@@ -46,6 +46,11 @@ export const agentConfig = z.strictObject({
   }).refine((t) => t.collective <= t.warning && t.warning <= t.checkpoint && t.checkpoint <= t.handoff, 'thresholds must rise: collective ≤ warning ≤ checkpoint ≤ handoff').optional(),
   /** How long a transition waits for every participant to confirm it is ready (ms). */
   handoffReadinessMs: positiveMs.optional(),
+  /**
+   * The first wait before retrying a retryable failure that came without a retry-after (ms), doubled on each further
+   * attempt and jittered. Absent in configs recorded before agent revision 11: their agents retry at once.
+   */
+  retryBackoffMs: positiveMs.optional(),
 });
 
 const contextLevel = z.enum(['collective', 'warning', 'checkpoint', 'handoff']);

@@ -22,7 +22,11 @@ export interface SessionSettings {
   contextThresholds?: AgentConfig['contextThresholds'];
   /** How long a hand-off waits for readiness (default 5 000 ms). */
   handoffReadinessMs?: number;
+  /** The first wait before retrying a retryable failure without a retry-after, doubled per attempt (default 500 ms). */
+  retryBackoffMs?: number;
 }
+
+export const DEFAULT_RETRY_BACKOFF_MS = 500;
 
 export interface Query {
   text: string;
@@ -43,6 +47,7 @@ export function agentConfigFor(settings: SessionSettings, resolve: (spec: string
     outputReserveTokens: settings.outputReserveTokens ?? 512,
     contextThresholds: settings.contextThresholds ?? { ...DEFAULT_CONTEXT_THRESHOLDS },
     handoffReadinessMs: settings.handoffReadinessMs ?? DEFAULT_READINESS_MS,
+    retryBackoffMs: settings.retryBackoffMs ?? DEFAULT_RETRY_BACKOFF_MS,
   };
 }
 

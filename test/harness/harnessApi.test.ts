@@ -95,9 +95,11 @@ describe('the harness drives the real runtime with scripted models', () => {
       { type: 'timer.started', data: { key: 'modelTimeout', delayMs: 2_000 } },
       { type: 'timer.fired', data: { key: 'modelTimeout' } },
       'model.cancelled',
-      { type: 'model.requested', data: { attempt: 2 } },
+      // The retry waits its backoff (half to all of the default 500 ms), on a recorded timer the harness's clock fires.
+      { type: 'timer.started', data: { key: 'retryBackoff' } },
     ], { stream: 'agent-t1.express.0' });
     expect(await harness.drive(answer)).toMatchObject({ status: 'answered', text: 'In time.' });
+    await harness.expectEvents([{ type: 'timer.fired', data: { key: 'retryBackoff' } }, { type: 'model.requested', data: { attempt: 2 } }], { stream: 'agent-t1.express.0' });
     await harness.idle();
     // The abandoned call was aborted at the provider; its outcome, a timeout, is recorded once, and changes nothing.
     await harness.expectEvents([{ type: 'model.failed', data: { kind: 'timeout' } }], { stream: 'agent-t1.express.0' });

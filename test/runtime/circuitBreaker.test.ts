@@ -127,6 +127,32 @@ describe('circuit breaker', () => {
     }
   });
 
+  it('backs off between retries of a failure that came without a retry-after, doubling each time, jittered by the request id; a session recorded before the setting retries at once', async () => {
+    const waitsOf = async (config: ReturnType<typeof agentConfigFor>, name: string) => {
+      const store = new MemoryEventStore();
+      const clock = new SimulatedClock();
+      const models = providers(clock, 3);
+      const runtime = new ActorRuntime({ store, clock, ids: seededIds(name), models });
+      await startSession(runtime, 'k1', config);
+      await runtime.deliver('session-k1', { type: 'query.received', data: { text: 'Which dykes first?', region: 'BD', purpose: 'climate_adaptation' }, causationId: null });
+      while (((await runtime.snapshotOf('session-k1')).context as SessionContext).turn < 1) await clock.advance(50);
+      const agent = await collect(store.readStream('agent-k1.express.0'));
+      expect(agent.filter((e) => e.type === 'model.requested')).toHaveLength(4);
+      expect(((await runtime.snapshotOf('session-k1')).context as SessionContext).recentOutcomes[0]).toMatchObject({ status: 'answered', text: 'primary answer' });
+      return agent.filter((e) => e.type === 'timer.started' && (e.data as { key: string }).key === 'retryBackoff').map((e) => (e.data as { delayMs: number }).delayMs);
+    };
+    const settings = { model: 'primary', breakerThreshold: 10, maxAttempts: 4, modelTimeoutMs: 30_000 };
+    const waits = await waitsOf(agentConfigFor({ ...settings, retryBackoffMs: 1_000 }, () => createScriptedModel()), 'backoff');
+    // After attempts 1, 2 and 3: half to all of 1, 2 and 4 seconds.
+    expect(waits).toHaveLength(3);
+    waits.forEach((wait, i) => {
+      expect(wait).toBeGreaterThanOrEqual(500 * 2 ** i);
+      expect(wait).toBeLessThanOrEqual(1_000 * 2 ** i);
+    });
+    const { retryBackoffMs: _none, ...recordedBefore } = agentConfigFor(settings, () => createScriptedModel());
+    expect(await waitsOf(recordedBefore, 'before')).toEqual([]);
+  });
+
   it('with no fallback, an open breaker fails the turn at once instead of calling a provider that is down', async () => {
     const store = new MemoryEventStore();
     const clock = new SimulatedClock();

@@ -294,7 +294,7 @@ describe('provider faults: each is recorded, retried as configured, trips the br
     const retryAt = new Date(Math.ceil(Date.now() / 1000) * 1000 + 2_000).toUTCString();
     const faults: Fault[] = [{ type: 'status', status: 503 }, { type: 'status', status: 429, headers: { 'retry-after': retryAt } }, { type: 'cut-off' }];
     await run('retries', faults, async (faulty) => {
-      await faulty.start({ maxAttempts: 4, breakerThreshold: 5, breakerCooldownMs: 60_000, modelTimeoutMs: 5_000 });
+      await faulty.start({ maxAttempts: 4, breakerThreshold: 5, breakerCooldownMs: 60_000, modelTimeoutMs: 5_000, retryBackoffMs: 100 });
       expect(await faulty.ask()).toMatchObject({ status: 'answered', text: PROVIDER_TEXT });
       const calls = await faulty.calls();
       expect(calls.map((c) => [c.model, c.attempt, c.kind ?? c.provider, c.retryable])).toEqual([
@@ -311,10 +311,18 @@ describe('provider faults: each is recorded, retried as configured, trips the br
       const waitMs = (limited.data as { retryAfterMs: number }).retryAfterMs;
       expect(waitMs).toBeGreaterThan(500);
       expect(waitMs).toBeLessThanOrEqual(3_000);
-      const backoff = log.find((e) => e.type === 'timer.started' && (e.data as { key: string }).key === 'retryBackoff')!;
-      expect(backoff.data).toMatchObject({ delayMs: waitMs });
-      const third = log.filter((e) => e.type === 'model.requested')[2]!;
-      expect(Date.parse(third.metadata.recordedAt) - Date.parse(limited.metadata.recordedAt)).toBeGreaterThanOrEqual(waitMs);
+      // Every wait is a recorded timer: the agent's own backoff after the 503 (half to all of 100 ms), the provider's
+      // retry-after, then the backoff after the dropped connection, doubled twice since the first (200 to 400 ms).
+      const waits = log.filter((e) => e.type === 'timer.started' && (e.data as { key: string }).key === 'retryBackoff').map((e) => (e.data as { delayMs: number }).delayMs);
+      expect(waits).toHaveLength(3);
+      expect(waits[0]).toBeGreaterThanOrEqual(50);
+      expect(waits[0]).toBeLessThanOrEqual(100);
+      expect(waits[1]).toBe(waitMs);
+      expect(waits[2]).toBeGreaterThanOrEqual(200);
+      expect(waits[2]).toBeLessThanOrEqual(400);
+      const requests = log.filter((e) => e.type === 'model.requested');
+      const failures = log.filter((e) => e.type === 'model.failed');
+      for (const [i, wait] of waits.entries()) expect(Date.parse(requests[i + 1]!.metadata.recordedAt) - Date.parse(failures[i]!.metadata.recordedAt)).toBeGreaterThanOrEqual(wait);
       expect(await faulty.breaker()).toMatchObject({ state: 'closed', consecutiveFailures: 0, trips: 0 });
       // Each attempt is its own recorded request, sent with its own idempotency key.
       const requestIds = (await faulty.log()).filter((e) => e.type === 'model.requested').map((e) => (e.data as { requestId: string }).requestId);

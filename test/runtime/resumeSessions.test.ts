@@ -73,7 +73,8 @@ describe('resuming what a stopped process left', () => {
     await late.settled();
     late.stop();
     const agent = await collect(store.readStream('agent-s1.express.0'));
-    expect(agent.filter((e) => e.type === 'timer.fired').map((e) => e.data)).toEqual([{ key: 'breakerCooldown', timerId: cooldown.timerId }]);
+    // The backoff between the two attempts fired while the first process ran; the cool-down, on resuming.
+    expect(agent.filter((e) => e.type === 'timer.fired').map((e) => e.data)).toEqual([{ key: 'retryBackoff', timerId: expect.any(String) }, { key: 'breakerCooldown', timerId: cooldown.timerId }]);
     expect((replayStream('agent-s1.express.0', agent).context as AgentContext).breaker.state).toBe('halfOpen');
     const again = new ActorRuntime({ store, clock, ids: seededIds('again'), models });
     expect(await resumeUnfinishedSessions(again, { onWaiting: () => expect.unreachable('nothing is left') })).toEqual([]);

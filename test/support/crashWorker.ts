@@ -46,6 +46,8 @@ const settings = {
   maxAttempts: 3,
   breakerThreshold: 2,
   breakerCooldownMs: 120,
+  // Backoffs between retries are recorded timers too, re-armed by whoever resumes: short, as the cool-down is.
+  retryBackoffMs: 30,
   // Small enough that the express agent's window fills over the six turns: hand-offs happen, and get killed too.
   contextWindow: 1_800,
 };
