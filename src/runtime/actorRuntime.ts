@@ -342,7 +342,7 @@ export class ActorRuntime {
     for (const [requestId, request] of pendingRequests) {
       if (request.cancelled) this.cancelModelCall(actor.streamId, requestId);
       // A request the ledger never reserved was refused before the process stopped: record that, do not call.
-      else if (!ledger.state.reservations[requestId]) this.refuseModelCall(actor.streamId, requestId, 'budget: no reservation was granted for this call');
+      else if (!ledger.state.reservations[requestId]) this.refuseModelCall(actor.streamId, requestId, 'no reservation was granted for this call (the ledger\'s tokens.refused says why)');
       else if (!timedOut) this.callModel(actor.streamId, requestId, { ...request, ...this.callLimits(actor) });
     }
     // Timers that came due while no process hosted them fire now, after the calls they may time out are under way
@@ -742,8 +742,11 @@ export class ActorRuntime {
       case 'model.call': {
         const request = { model: effect.model, prompt: effect.prompt, attempt: effect.attempt };
         const estimatedInputTokens = this.estimateTokens(effect.model, effect.promptParts);
-        // No call without a reservation: a refused one is answered with a recorded refusal, never sent.
-        const grant = ledger.reserve(actor.sessionId, actor.streamId, { requestId: eventId, amount: estimatedInputTokens + effect.outputReserveTokens, model: effect.model, turn: effect.turn }, causeId);
+        const reservation = { requestId: eventId, amount: estimatedInputTokens + effect.outputReserveTokens, model: effect.model, turn: effect.turn };
+        // No call without a reservation: a refused one is answered with a recorded refusal, never sent. Nor one its
+        // model cannot take: the provider would refuse it anyway, after a round trip, counting it against itself.
+        const tooLong = this.promptTooLong(effect.model, estimatedInputTokens);
+        const grant = tooLong === undefined ? ledger.reserve(actor.sessionId, actor.streamId, reservation, causeId) : ledger.refuse(actor.sessionId, actor.streamId, reservation, tooLong, causeId);
         return {
           input: { type: 'model.requested', eventId, causationId: causeId, data: { requestId: eventId, ...request, estimatedInputTokens } },
           perform: grant.granted
@@ -841,6 +844,20 @@ export class ActorRuntime {
    * count, since BPE rarely merges across a line break, and over rather than under is the safe side for a
    * reservation.
    */
+  /**
+   * Why a prompt cannot go to its model, if it cannot: it is longer than the model's context window, as the model
+   * profile table gives it (models it does not know are left to their provider to refuse).
+   */
+  private promptTooLong(spec: string, promptTokens: number): string | undefined {
+    let window: number | undefined;
+    try {
+      window = this.models(spec).profile?.contextWindow;
+    } catch {
+      return undefined;
+    }
+    return window !== undefined && promptTokens > window ? `context window: the prompt is ${promptTokens} tokens, more than the ${window} ${spec} takes` : undefined;
+  }
+
   private estimateTokens(spec: string, parts: readonly string[]): number {
     try {
       const model = this.models(spec);

@@ -300,6 +300,14 @@ export class LedgerStage {
     return { granted: true };
   }
 
+  /** A call refused for a reason of its own (a prompt its model cannot take), recorded as the ledger records its own refusals. */
+  refuse(sessionId: string, agentStream: string, request: { requestId: string; amount: number }, reason: string, causeId: string): { granted: false; reason: string } {
+    const ledger = this.ledger(sessionId);
+    const { own, pool } = available(ledger.state, agentStream);
+    this.post(ledger, 'tokens.refused', { requestId: request.requestId, agentStream, needed: request.amount, available: Math.max(own, 0) + pool, reason }, causeId);
+    return { granted: false, reason };
+  }
+
   parts(): StreamAppend[] {
     return [...this.staged.values()].filter((s) => s.events.length > 0).map((s) => ({
       streamId: ledgerStream(s.host.sessionId), events: s.events, expectedState: s.host.revision < 0n ? 'no_stream' as const : s.host.revision,
