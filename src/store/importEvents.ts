@@ -233,12 +233,28 @@ export interface ImportReport {
  * Checkpoints are verified and left out: they name the source's positions, which the target does not share.
  */
 export async function importEvents(store: EventStore, text: string, registry: EventRegistry = createEventRegistry()): Promise<ImportReport> {
+  return importPrepared(store, prepareImport(text, registry));
+}
+
+/** An export verified on its own (lines, chains, seals), before any store is opened: what is left to check is the target. */
+export interface PreparedImport {
+  lines: ExportedEvent[];
+  events: ExportedEvent[];
+  planned: PlannedEvent[];
+}
+
+/** Everything about an import that the file alone decides, so a refused file never touches (or creates) a store. */
+export function prepareImport(text: string, registry: EventRegistry = createEventRegistry()): PreparedImport {
   const lines = parseExportLines(text);
   verifyExportedChains(lines);
   const events = lines.filter((e) => !isCheckpointStream(e.streamId));
   if (events.length === 0) throw new ImportRefusedError(`nothing to import: the file holds ${lines.length === 0 ? 'no events' : 'only checkpoints'}. ${LINE_FORMAT}`);
   const planned = events.map((e) => ({ streamId: e.streamId, event: unsealed(e) }));
   checkSeals(events, planned, registry);
+  return { lines, events, planned };
+}
+
+export async function importPrepared(store: EventStore, { lines, events, planned }: PreparedImport): Promise<ImportReport> {
   const existing = await scanTarget(store, events);
   const progress = copyProgress(planned, events.map((e) => e.metadata.hash), existing);
   if ('conflict' in progress) throw new ImportRefusedError(`refused: ${progress.conflict}. A session is imported once, into a store that does not hold it. Nothing was written.`);

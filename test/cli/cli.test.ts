@@ -355,6 +355,8 @@ describe('chronicle CLI', () => {
     const refused = await chronicle(['import', tampered, '--store', `sqlite:${join(dir, 'export-other.db')}`], dir);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/line \d+: stream "[^"]+" revision \d+/);
+    // Refused on the file alone: no store was made where there was none.
+    expect(existsSync(join(dir, 'export-other.db'))).toBe(false);
 
     // Fork at the first turn's end, then ask the fork something else.
     const lines = exported.trim().split('\n').map((line) => JSON.parse(line) as { position: string; type: string });

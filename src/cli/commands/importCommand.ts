@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { text } from 'node:stream/consumers';
 import { z } from 'zod';
-import { ImportRefusedError, importEvents } from '../../store/importEvents.ts';
+import { ImportRefusedError, importPrepared, prepareImport, type PreparedImport } from '../../store/importEvents.ts';
 import { openEventStore } from '../../store/openEventStore.ts';
 import { commandOptions } from '../commandOptions.ts';
 import type { CommandIo } from '../commandIo.ts';
@@ -23,9 +23,21 @@ export async function importCommand(args: string[], io: CommandIo): Promise<numb
   if (!file) throw new UsageError('import: give the file to import (JSON lines from `chronicle events <sessionId> --json`), or - for standard input');
   if (extra.length > 0) throw new UsageError(`import: unexpected arguments ${extra.join(' ')}`);
   const input = await readInput(file);
+  const refused = (error: unknown) => {
+    if (!(error instanceof ImportRefusedError)) throw error;
+    io.warn(values.json ? toJson({ ok: false, error: error.message }) : `chronicle import: ${error.message}`);
+    return 1;
+  };
+  // The file is checked whole before the store is opened: a refused file leaves no store behind where there was none.
+  let prepared: PreparedImport;
+  try {
+    prepared = prepareImport(input);
+  } catch (error) {
+    return refused(error);
+  }
   const store = await openEventStore(values.store);
   try {
-    const report = await importEvents(store, input);
+    const report = await importPrepared(store, prepared);
     if (values.json) {
       io.out(toJson({ ok: true, ...report }));
       return 0;
@@ -36,9 +48,7 @@ export async function importCommand(args: string[], io: CommandIo): Promise<numb
     if (report.checkpointEvents > 0) io.out(`  ${report.checkpointEvents} checkpoint event(s) verified and not imported: they name the source's positions; the target records its own`);
     return 0;
   } catch (error) {
-    if (!(error instanceof ImportRefusedError)) throw error;
-    io.warn(values.json ? toJson({ ok: false, error: error.message }) : `chronicle import: ${error.message}`);
-    return 1;
+    return refused(error);
   } finally {
     await store.close();
   }
