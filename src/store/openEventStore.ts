@@ -1,10 +1,13 @@
 import { existsSync } from 'node:fs';
+import { DatabaseSync } from 'node:sqlite';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import type { EventRegistry } from '../events/eventRegistry.ts';
 import type { EventStore } from './eventStore.ts';
+import { StoreUnavailableError } from './errors.ts';
 import { MemoryEventStore } from './memoryEventStore.ts';
 import { SqliteEventStore } from './sqliteEventStore.ts';
+import { sqliteFailure } from './sqliteFailure.ts';
 
 export const DEFAULT_STORE_URI = 'sqlite:.chronicle/chronicle.db';
 
@@ -69,6 +72,28 @@ export class StoreNotFoundError extends Error {
   override readonly name = 'StoreNotFoundError';
 }
 
+const CREATES_ONE = 'Check --store or CHRONICLE_STORE; `chronicle run` or `chronicle demo` creates one.';
+
+/**
+ * A Chronicle store is at `path`: the file is there and holds Chronicle's tables. Looked at without writing, since
+ * opening a store creates its tables (and turns on WAL): a read-only command pointed at another program's SQLite
+ * file must not change it.
+ */
+function assertStoreAt(path: string): void {
+  if (!existsSync(path)) throw new StoreNotFoundError(`No store at ${path}: nothing has been recorded there. ${CREATES_ONE}`);
+  let db: DatabaseSync | undefined;
+  let holdsStore: boolean;
+  try {
+    db = new DatabaseSync(path);
+    holdsStore = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'chronicle_schema'").get() !== undefined;
+  } catch (error) {
+    throw sqliteFailure(error, { path, action: 'open' }) ?? new StoreUnavailableError(`Cannot open the SQLite store at ${path}: ${(error as Error).message}`, { cause: error, storePath: path });
+  } finally {
+    db?.close();
+  }
+  if (!holdsStore) throw new StoreNotFoundError(`No store at ${path}: the file is there, but holds none of Chronicle's tables (another program's database, or an empty file). It was left as it is. ${CREATES_ONE}`);
+}
+
 /**
  * Opens the store a URI names. KurrentDB's gRPC client is loaded only when asked for. `existing`: for commands that
  * only read, a SQLite file that is not there is an error, not a new empty store (a typo'd path would otherwise be
@@ -81,9 +106,7 @@ export async function openEventStore(uri: string = configuredStoreUri(), options
     case 'memory':
       return new MemoryEventStore(storeOptions);
     case 'sqlite':
-      if (existing && location.path !== ':memory:' && !existsSync(location.path)) {
-        throw new StoreNotFoundError(`No store at ${location.path}: nothing has been recorded there. Check --store or CHRONICLE_STORE; \`chronicle run\` or \`chronicle demo\` creates one.`);
-      }
+      if (existing && location.path !== ':memory:') assertStoreAt(location.path);
       return new SqliteEventStore(location.path, { ...storeOptions, synchronous: location.synchronous, maxBytes: location.maxBytes, readAheadMinEvents: location.readAheadMinEvents });
     case 'kurrentdb': {
       const { KurrentDbEventStore } = await import('./kurrentdbEventStore.ts');

@@ -208,6 +208,8 @@ describe('chronicle CLI', () => {
       // A command that only reads does not create the store a typo names.
       [['sessions', '--store', `sqlite:${join(dir, 'typo', 'nothere.db')}`], 1, /^chronicle sessions: StoreNotFoundError: No store at \S+nothere\.db: nothing has been recorded there/],
       [['verify', '--store', `sqlite:${join(dir, 'typo.db')}`], 1, /^chronicle verify: StoreNotFoundError: No store at /],
+      // Nor does it turn another program's SQLite file into one.
+      [['sessions', '--store', `sqlite:${join(dir, 'foreign.db')}`], 1, /^chronicle sessions: StoreNotFoundError: No store at \S+foreign\.db: the file is there, but holds none of Chronicle's tables .*It was left as it is\./],
       [['run', 'q', '--region', 'KE', '--purpose', 'climate_adaptation', '--store', `sqlite:${join(dir, 'a-file', 'x.db')}`], 1, /^chronicle run: StoreUnavailableError: The SQLite store at \S+x\.db cannot be opened: its directory \S+a-file cannot be made \(part of that path is a file, not a directory\)/],
       [['replay', 'x', '--at', 'yesterday', '--store', store], 2, /--at "yesterday" is neither a position/],
       [['inspect', 'x', '--from', '300', '--to', '100', '--store', store], 2, /^chronicle inspect: --from 300 is after --to 100/],
@@ -223,8 +225,15 @@ describe('chronicle CLI', () => {
       [['frobnicate'], 2, /unknown command "frobnicate"/],
     ];
     writeFileSync(join(dir, 'a-file'), 'not a directory');
+    const foreign = new DatabaseSync(join(dir, 'foreign.db'));
+    foreign.exec('CREATE TABLE notes (text TEXT)');
+    foreign.close();
     const results = await Promise.all(cases.map(([args]) => chronicle(args, dir)));
     expect(existsSync(join(dir, 'typo')) || existsSync(join(dir, 'typo.db'))).toBe(false);
+    const untouched = new DatabaseSync(join(dir, 'foreign.db'), { readOnly: true });
+    expect(untouched.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all().map((row) => (row as { name: string }).name)).toEqual(['notes']);
+    expect(untouched.prepare('PRAGMA journal_mode').get()).toEqual({ journal_mode: 'delete' });
+    untouched.close();
     results.forEach((result, i) => {
       const [args, code, message] = cases[i]!;
       expect(result.code, args.join(' ')).toBe(code);
