@@ -13,7 +13,7 @@ import { ActorRuntime } from '../runtime/actorRuntime.ts';
 import { EMERGENCY_STREAM, emergencyEvent } from '../runtime/emergencyRegister.ts';
 import { seededIds, type IdSource } from '../runtime/ids.ts';
 import { agentConfigFor, askInSession, startSession, type SessionSettings } from '../runtime/sessionService.ts';
-import { ledgerStream } from '../runtime/sessionStreams.ts';
+import { assertSessionExists, ledgerStream } from '../runtime/sessionStreams.ts';
 import { sessionStateAt, type ExtraProjections, type SessionStateAt } from '../runtime/stateAt.ts';
 import { StreamNotFoundError } from '../store/errors.ts';
 import { collect, type EventStore } from '../store/eventStore.ts';
@@ -175,13 +175,17 @@ export class Harness {
     return { ...state, sessionState: state.projections.sessionState as SessionState, climate: state.projections[climateKey(defaultFactorSet)] as ClimateState };
   }
 
-  /** The session's token ledger now, folded from its stream alone (no checkpoint): the reference for `projectionAt`. */
+  /**
+   * The session's token ledger now, folded from its stream alone (no checkpoint): the reference for `projectionAt`.
+   * A session never started is an `UnknownSessionError`, not an empty ledger a test's "nothing overspent" would pass on.
+   */
   async ledger(sessionId: string): Promise<LedgerState> {
     try {
       return (await collect(this.store.readStream(ledgerStream(sessionId)))).reduce(ledgerProjection.evolve, ledgerProjection.initial);
     } catch (error) {
-      if (error instanceof StreamNotFoundError) return ledgerProjection.initial;
-      throw error;
+      if (!(error instanceof StreamNotFoundError)) throw error;
+      await assertSessionExists(this.store, sessionId);
+      return ledgerProjection.initial;
     }
   }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { notACalendarDate } from '../runtime/pointInTime.ts';
 import type { AgentConfig } from '../events/catalogue.ts';
 import type { CheckpointRetention } from '../runtime/checkpoints.ts';
 import type { Query, SessionSettings } from '../runtime/sessionService.ts';
@@ -46,7 +47,10 @@ const thresholds = z.strictObject({ collective: z.number(), warning: z.number(),
 export const harnessOptionsSchema = z.strictObject({
   seed: z.string().min(1).optional(),
   // A time the clock can start at: checked here, not found later as "Invalid time value" inside a start.
-  startAt: z.union([z.string().min(1), z.number()]).refine((at) => Number.isFinite(new Date(at).getTime()) && Math.abs(new Date(at).getTime()) <= 8.64e15, 'a date the clock can start at: an ISO 8601 time such as "2026-01-01T00:00:00Z" or ms since 1970').optional(),
+  startAt: z.union([z.string().min(1), z.number()])
+    .refine((at) => Number.isFinite(new Date(at).getTime()) && Math.abs(new Date(at).getTime()) <= 8.64e15, 'a date the clock can start at: an ISO 8601 time such as "2026-01-01T00:00:00Z" or ms since 1970')
+    .refine((at) => typeof at !== 'string' || notACalendarDate(at) === undefined, { error: (issue) => `${notACalendarDate(String(issue.input))}: give a day the month has` })
+    .optional(),
   script: modelScriptSchema.optional(),
   unscripted: z.enum(['generate', 'fail']).optional(),
   latencyMs: z.number().nonnegative().optional(),

@@ -12,14 +12,24 @@ export function parsePointInTime(text: string): PointInTime {
   const value = text.trim();
   if (/^\d+$/.test(value)) return { position: BigInt(value) };
   if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(value) && !Number.isNaN(Date.parse(value))) {
-    // Date.parse rolls a day past the month's end over (2026-11-31 is read as 2026-12-01): refuse it instead, as
-    // a typo would otherwise answer for another day.
-    const [year, month, day] = value.slice(0, 10).split('-').map(Number) as [number, number, number];
-    const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
-    if (day >= 1 && day <= daysInMonth) return { time: new Date(value).toISOString() };
-    throw new PointInTimeError(`--at "${text}": ${value.slice(0, 10)} is not a date (${String(year)}-${String(month).padStart(2, '0')} has ${daysInMonth} days)`);
+    const notADate = notACalendarDate(value);
+    if (notADate === undefined) return { time: new Date(value).toISOString() };
+    throw new PointInTimeError(`--at "${text}": ${notADate}`);
   }
   throw new PointInTimeError(`--at "${text}" is neither a position (a non-negative integer, e.g. 42) nor an ISO 8601 time with a zone (e.g. 2026-11-24T10:15:00Z)`);
+}
+
+/**
+ * Why the date an ISO 8601 text starts with is not a day of the calendar, or undefined when it is (or the text does
+ * not start with one). Date.parse rolls a day past the month's end over (2026-11-31 is read as 2026-12-01): refused
+ * instead, as a typo would otherwise answer for another day.
+ */
+export function notACalendarDate(text: string): string | undefined {
+  const match = /^(\d{4})-(\d{2})-(\d{2})/.exec(text);
+  if (!match) return undefined;
+  const [year, month, day] = match.slice(1).map(Number) as [number, number, number];
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  return day >= 1 && day <= daysInMonth ? undefined : `${match[0]} is not a date (${match[1]}-${match[2]} has ${daysInMonth} days)`;
 }
 
 /** Whether an event is at or before the point. */

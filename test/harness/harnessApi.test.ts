@@ -218,5 +218,17 @@ describe('the harness drives the real runtime with scripted models', () => {
     expect(() => createHarness({ latencyMs: -1 })).toThrow(/latencyMs/);
     expect(() => createHarness({ startAt: 'not a date' })).toThrow(/startAt.*a date the clock can start at/s);
     expect(() => createHarness({ startAt: -1e20 })).toThrow(/startAt/);
+    // Not rolled over into December, as Date.parse would.
+    expect(() => createHarness({ startAt: '2026-11-31T09:00:00Z' })).toThrow(/startAt.*2026-11-31 is not a date \(2026-11 has 30 days\): give a day the month has/s);
+  });
+
+  it('names a session that was never started, rather than answering with an empty ledger or state', async () => {
+    const harness = createHarness({ seed: 'api-unknown', script: { express: ['Use mangroves.'] } });
+    await harness.startSession('known');
+    await expect(harness.ledger('typo')).rejects.toThrow(/No session "typo"/);
+    await expect(harness.projectionAt('typo')).rejects.toThrow(/No session "typo"/);
+    // A session started, with no turn yet, has a ledger: its budget.
+    expect((await harness.ledger('known')).balances.session).toBeGreaterThan(0);
+    await harness.close();
   });
 });
