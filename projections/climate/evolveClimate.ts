@@ -13,6 +13,8 @@ import { addToTotals, appendRecentCall, withKey, type CallRecord, type ClimateSt
  * - `query.received` (session stream): the session's latest origin, a fallback for calls with no task before them.
  * - `task.assigned` (agent stream): the origin of the turn that agent is serving, used for its next calls.
  * - `model.responded` (agent stream): one call, accounted in full.
+ * - `model.failed` with `billed` (agent stream): a call the provider ran and billed without an answer, accounted
+ *   the same way from what it billed. Other failures ran nothing the log can account.
  * - `factorSet.adopted`: which set the log says was in force for the session from then on.
  * Every other event leaves the state as it was (but for the position). An event at or before the last position
  * folded is ignored: events come in global order, so it was folded already.
@@ -58,8 +60,11 @@ function applyClimateEvent(state: ClimateState, event: RecordedEvent, factors: F
       next.inForce = withKey(state.inForce, sessionId, { id: parsed.data.factorSetId, sha256: parsed.data.sha256, position: String(event.position) }, owned);
       return next;
     }
-    case 'model.responded': {
-      const record = callRecord(state, event, factors);
+    case 'model.responded':
+    case 'model.failed': {
+      const call = callOf(event);
+      if (call === undefined) return state;
+      const record = callRecord(state, event, call, factors);
       next.recentCalls = appendRecentCall(state.recentCalls, record);
       next.totals = addToTotals(state.totals, record, owned);
       return next;
@@ -69,9 +74,17 @@ function applyClimateEvent(state: ClimateState, event: RecordedEvent, factors: F
   }
 }
 
-/** The full account of the call a `model.responded` records, with the origin of the turn it served. */
-function callRecord(state: ClimateState, event: RecordedEvent, factors: FactorSet): CallRecord {
-  const d = event.data as EventData<'model.responded'>;
+type AccountedCall = Pick<EventData<'model.responded'>, 'requestId' | 'model' | 'provider' | 'region' | 'usage' | 'latencyMs'>;
+
+/** What an outcome says the call ran: an answer's own fields, or what a failed call was billed; undefined if nothing ran. */
+function callOf(event: RecordedEvent): AccountedCall | undefined {
+  if (event.type === 'model.responded') return event.data as EventData<'model.responded'>;
+  const d = event.data as EventData<'model.failed'>;
+  return d.billed === undefined ? undefined : { requestId: d.requestId, ...d.billed };
+}
+
+/** The full account of a call (answered, or billed without an answer), with the origin of the turn it served. */
+function callRecord(state: ClimateState, event: RecordedEvent, d: AccountedCall, factors: FactorSet): CallRecord {
   const sessionId = event.metadata.sessionId;
   const origin = state.origins.byAgentStream[event.streamId] ?? state.origins.bySession[sessionId] ?? null;
   const impact = climateCall({

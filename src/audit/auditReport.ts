@@ -106,7 +106,7 @@ export function sessionReport(log: SessionLog, audit: SessionAudit): SessionRepo
       failure: failedData ? `${String(failedData.kind)}: ${String(failedData.reason)}` : null,
       answeredBy: responded ? String(data(responded).model) : null,
       inputTokens: usage?.inputTokens ?? 0, outputTokens: usage?.outputTokens ?? 0,
-      latencyMs: responded ? Number(data(responded).latencyMs) : null,
+      latencyMs: responded ? Number(data(responded).latencyMs) : (failedData?.billed as { latencyMs?: number } | undefined)?.latencyMs ?? null,
       costUsd: settled ? Number(data(settled).costUsd) : 0,
       energyWh: climate?.outputs.energyWh ?? null, usageGco2e: climate?.outputs.usageGco2e ?? null, embodiedGco2e: climate?.outputs.embodiedGco2e ?? null,
       trueCostUsd: climate?.outputs.trueCostUsd.total ?? null,

@@ -134,11 +134,18 @@ export const catalogue = {
     truncated: z.boolean().optional(),
   }),
   'model.failed': z.strictObject({
+    requestId: id, reason: z.string().min(1), retryable: z.boolean(),
     /** The model that was called; absent when none was (the ledger refused the call, or it was given up unsent). */
-    requestId: id, reason: z.string().min(1), retryable: z.boolean(), model: z.string().min(1).optional(),
+    model: z.string().min(1).optional(),
     /** How long the provider asked to be left alone (its retry-after), in ms: the agent waits that long to retry. */
     retryAfterMs: z.number().int().nonnegative().optional(),
     kind: z.enum(['timeout', 'rate-limit', 'server', 'malformed', 'auth', 'network', 'aborted', 'refused', 'unknown']).default('unknown'),
+    /**
+     * A call the provider ran and billed but that gave no usable answer (no text, as a reasoning model that spent its
+     * output on hidden reasoning; a content filter): its usage as the provider reported it, and which model (as
+     * `model.responded` names it), where and how long it ran, so the ledger settles it and the climate report counts its energy. Absent for calls that were not billed.
+     */
+    billed: z.strictObject({ usage, latencyMs: z.number().nonnegative(), model: z.string().min(1), provider: z.string().min(1), region: z.string().min(1) }).optional(),
   }),
   'timer.fired': z.strictObject({ timerId: id, key: z.string().min(1) }),
 
@@ -225,6 +232,8 @@ const laterVersions: Partial<Record<CatalogueType, { current: number; upcasters:
   'checkpoint.recorded': { current: 2, upcasters: { 1: (data) => data } },
   // v2 added `truncated`; v1 answers carry no mark either way.
   'model.responded': { current: 2, upcasters: { 1: (data) => data } },
+  // v2 added `billed`; a v1 failure billed nothing that was recorded.
+  'model.failed': { current: 2, upcasters: { 1: (data) => data } },
 };
 
 /** A registry holding the whole catalogue; callers may define more types on it. */

@@ -4,7 +4,7 @@ import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import { generateText, type LanguageModel as SdkModel } from 'ai';
 import { apiKeyFor, type HostedProvider } from './credentials.ts';
 import type { LanguageModel, ModelReply, ModelRequest, TokenUsage } from './languageModel.ts';
-import { ModelCallError } from './modelCallError.ts';
+import { ModelCallError, type BilledCall } from './modelCallError.ts';
 import { findModelProfile, type ModelProfile } from './modelProfiles.ts';
 import { toModelCallError } from './providerErrors.ts';
 import { RequestJoiner } from './requestJoiner.ts';
@@ -84,13 +84,16 @@ export class AiSdkModel implements LanguageModel {
         providerOptions: { openai: { store: false } },
       });
       const latencyMs = Math.round((performance.now() - startedAt) * 1000) / 1000;
+      // A call that gave no answer may still have been billed (a reasoning model spends output tokens on reasoning
+      // it does not show): what the provider reported is recorded with the failure, for the ledger and the climate.
+      const billed = this.#billed(request, result.usage, latencyMs);
       if (result.finishReason === 'content-filter') {
-        throw new ModelCallError('refused', `${this.spec} stopped its answer on a content filter`);
+        throw new ModelCallError('refused', `${this.spec} stopped its answer on a content filter`, { ...billed });
       }
       // No text is no answer, whatever the status: recorded as a failure, so the fallback (or the turn's failure)
       // takes over rather than an empty answer passing for one.
       if (result.text.trim() === '') {
-        throw new ModelCallError('malformed', `${this.spec} returned no text (finish reason ${result.finishReason}${result.finishReason === 'length' ? ': the output limit was used up before any text' : ''})`);
+        throw new ModelCallError('malformed', `${this.spec} returned no text (finish reason ${result.finishReason}${result.finishReason === 'length' ? ': the output limit was used up before any text' : ''})`, { ...billed });
       }
       return this.#reply(request, result.text, result.usage, latencyMs, result.finishReason === 'length');
     } catch (error) {
@@ -109,6 +112,13 @@ export class AiSdkModel implements LanguageModel {
       case 'openai-compatible':
         return createOpenAICompatible({ name: 'openai-compatible', baseURL: baseURL!, ...(apiKey ? { apiKey } : {}) })(this.id);
     }
+  }
+
+  /** The provider's usage for a call that gave no answer, when it reported plausible counts (none is estimated: no text). */
+  #billed(request: ModelRequest, reported: { inputTokens: unknown; outputTokens: unknown }, latencyMs: number): { billed?: BilledCall } {
+    const usage = plausibleUsage(reported, estimateUsage(request, '', this.#encoding));
+    if (!usage || usage.inputTokens + usage.outputTokens === 0) return {};
+    return { billed: { usage, latencyMs, model: this.id, provider: this.provider, region: this.region } };
   }
 
   #reply(request: ModelRequest, text: string, reported: { inputTokens: unknown; outputTokens: unknown }, latencyMs: number, truncated: boolean): ModelReply {

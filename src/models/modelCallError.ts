@@ -1,3 +1,5 @@
+import type { TokenUsage } from './languageModel.ts';
+
 /** Why a model call failed, in the runtime's terms: what it records in `model.failed` and whether to retry. */
 export const MODEL_FAILURE_KINDS = ['timeout', 'rate-limit', 'server', 'malformed', 'auth', 'network', 'aborted', 'refused'] as const;
 export type ModelFailureKind = (typeof MODEL_FAILURE_KINDS)[number];
@@ -17,6 +19,16 @@ const RETRYABLE: Record<ModelFailureKind, boolean> = {
   aborted: false,
 };
 
+/** A failed call the provider still billed: its reported usage, and where and how long it ran. */
+export interface BilledCall {
+  usage: TokenUsage;
+  latencyMs: number;
+  /** The model id, as an answer's `model` names it (not the spec). */
+  model: string;
+  provider: string;
+  region: string;
+}
+
 export function isRetryableKind(kind: ModelFailureKind): boolean {
   return RETRYABLE[kind];
 }
@@ -33,8 +45,10 @@ export class ModelCallError extends Error {
   readonly statusCode: number | undefined;
   /** How long the provider asked to be left alone before the next call (retry-after), when it said. */
   readonly retryAfterMs: number | undefined;
+  /** What the provider billed for a call that still gave no answer (see `model.failed`'s `billed`), when it said. */
+  readonly billed: BilledCall | undefined;
 
-  constructor(kind: ModelFailureKind, detail: string, options: { statusCode?: number; retryAfterMs?: number } = {}) {
+  constructor(kind: ModelFailureKind, detail: string, options: { statusCode?: number; retryAfterMs?: number; billed?: BilledCall } = {}) {
     const reason = `${kind}: ${detail}`;
     super(reason);
     this.name = 'ModelCallError';
@@ -43,6 +57,7 @@ export class ModelCallError extends Error {
     this.reason = reason;
     this.statusCode = options.statusCode;
     this.retryAfterMs = options.retryAfterMs;
+    this.billed = options.billed;
   }
 }
 

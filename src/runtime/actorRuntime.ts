@@ -933,7 +933,7 @@ export class ActorRuntime {
       };
     } catch (error) {
       const failure = error instanceof ModelCallError
-        ? { reason: error.reason, retryable: error.retryable, kind: error.kind, ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }) }
+        ? { reason: error.reason, retryable: error.retryable, kind: error.kind, ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }), ...(error.billed === undefined ? {} : { billed: error.billed }) }
         : { reason: error instanceof Error ? error.message : String(error), retryable: false, kind: 'unknown' };
       return { type: 'model.failed', data: { requestId, model: request.model, ...failure } };
     }

@@ -3,6 +3,7 @@ import type { RecordedEvent } from '../events/envelope.ts';
 import type { FactorSet } from '../policy/climate/factorSet.ts';
 import { defaultFactorSet, factorSetById, factorSetIds } from '../policy/climate/factorSets.ts';
 import type { EventStore } from '../store/eventStore.ts';
+import { usageOfOutcome } from './callUsage.ts';
 import { forkedHistoryEnds } from './forkSession.ts';
 
 /**
@@ -16,7 +17,7 @@ export async function storeListing(store: EventStore, events: readonly RecordedE
   // source. What the copy says of the fork itself (its requests' origin and purpose, its agents' tasks) is kept, so
   // a call the fork makes after a cut mid-turn is accounted with the turn's origin, as `climate <fork>` accounts it.
   const forks = await forkedHistoryEnds(store);
-  const copiedCall = (e: RecordedEvent) => { const end = forks.get(e.metadata.sessionId); return e.type === 'model.responded' && end !== undefined && e.position <= end; };
+  const copiedCall = (e: RecordedEvent) => { const end = forks.get(e.metadata.sessionId); return end !== undefined && e.position <= end && usageOfOutcome(e) !== undefined; };
   return climateListing(events.filter((e) => !copiedCall(e)), factors);
 }
 

@@ -187,23 +187,16 @@ export class LedgerStage {
       }
       case 'model.responded': {
         const d = event.data as EventData<'model.responded'>;
-        const reservation = ledger.state.reservations[d.requestId];
-        if (!reservation) break;
-        // Usage beyond the reservation and the quota is an overdraft: recorded first, so the settlement is lawful.
-        const actual = d.usage.inputTokens + d.usage.outputTokens;
-        const quotaAfter = balance(ledger.state, quotaAccount(actorStream)) + reservation.amount - actual;
-        const allowed = ledger.state.overdrafts[actorStream] ?? 0;
-        if (quotaAfter < -allowed) this.post(ledger, 'overdraft.recorded', { agentStream: actorStream, requestId: d.requestId, amount: -quotaAfter - allowed }, event.eventId);
-        this.post(ledger, 'tokens.settled', {
-          requestId: d.requestId, agentStream: actorStream, reserved: reservation.amount, usage: d.usage, model: reservation.model,
-          costUsd: this.keeper.costUsd(reservation.model, d.usage),
-        }, event.eventId);
-        // A session's own call (delegated triage) is over with its answer: its account is released at once.
-        if (streamCategory(actorStream) === 'session') this.releaseAgent(ledger, actorStream, reservation.turn, event.eventId);
+        this.settle(ledger, actorStream, d.requestId, d.usage, event.eventId);
         break;
       }
       case 'model.failed': {
         const d = event.data as EventData<'model.failed'>;
+        // A failure the provider billed is settled at what it billed, as an answer is; any other releases its reservation.
+        if (d.billed) {
+          this.settle(ledger, actorStream, d.requestId, d.billed.usage, event.eventId);
+          break;
+        }
         const reservation = ledger.state.reservations[d.requestId];
         if (reservation) this.post(ledger, 'tokens.released', { requestId: d.requestId, agentStream: actorStream, amount: reservation.amount, reason: d.reason }, event.eventId);
         if (reservation && streamCategory(actorStream) === 'session') this.releaseAgent(ledger, actorStream, reservation.turn, event.eventId);
@@ -226,6 +219,23 @@ export class LedgerStage {
         break;
       }
     }
+  }
+
+  /** A call's reservation settled at its usage (an answer's, or what a failed call was billed). */
+  private settle(ledger: StagedLedger, actorStream: string, requestId: string, usage: { inputTokens: number; outputTokens: number }, causeId: string): void {
+    const reservation = ledger.state.reservations[requestId];
+    if (!reservation) return;
+    // Usage beyond the reservation and the quota is an overdraft: recorded first, so the settlement is lawful.
+    const actual = usage.inputTokens + usage.outputTokens;
+    const quotaAfter = balance(ledger.state, quotaAccount(actorStream)) + reservation.amount - actual;
+    const allowed = ledger.state.overdrafts[actorStream] ?? 0;
+    if (quotaAfter < -allowed) this.post(ledger, 'overdraft.recorded', { agentStream: actorStream, requestId, amount: -quotaAfter - allowed }, causeId);
+    this.post(ledger, 'tokens.settled', {
+      requestId, agentStream: actorStream, reserved: reservation.amount, usage, model: reservation.model,
+      costUsd: this.keeper.costUsd(reservation.model, usage),
+    }, causeId);
+    // A session's own call (delegated triage) is over with its outcome: its account is released at once.
+    if (streamCategory(actorStream) === 'session') this.releaseAgent(ledger, actorStream, reservation.turn, causeId);
   }
 
   /**

@@ -14,6 +14,9 @@ import { collect } from '../../src/store/eventStore.ts';
 import { SqliteEventStore } from '../../src/store/sqliteEventStore.ts';
 import { PROVIDER_TEXT, startFaultyProvider, type Fault, type FaultyProvider } from '../support/faultyProvider.ts';
 import { logProblems } from '../support/logInvariants.ts';
+import { evolveClimate } from '../../projections/climate/evolveClimate.ts';
+import { initialClimateState } from '../../projections/climate/climateState.ts';
+import { defaultFactorSet } from '../../src/policy/climate/factorSets.ts';
 
 /**
  * Real sessions on the real clock and the SQLite store, with a real OpenAI-compatible provider on loopback (through
@@ -263,6 +266,29 @@ describe('provider faults: each is recorded, retried as configured, trips the br
       expect(faulty.provider.requests.map((r) => r.body.max_tokens)).toEqual([undefined, undefined]);
       const responded = (await faulty.log()).filter((e) => e.type === 'model.responded').map((e) => e.data as { truncated?: boolean });
       expect(responded.map((d) => d.truncated ?? false)).toEqual([true, false]);
+    });
+  });
+
+  it('a call billed without an answer (a reasoning model that spent its limit reasoning) is settled at what it billed and counted in the climate report; the fallback answers', async () => {
+    await run('billed-empty', [{ type: 'reasoning-only' }], async (faulty) => {
+      await faulty.start({ ...BREAKER, modelTimeoutMs: 5_000 });
+      expect(await faulty.ask()).toMatchObject({ status: 'answered' });
+      const log = await faulty.log();
+      const failed = log.find((e) => e.type === 'model.failed')!;
+      expect(failed.data).toMatchObject({ kind: 'malformed', billed: { usage: { inputTokens: 40, outputTokens: 512 }, model: 'flood-planner', provider: 'openai-compatible' } });
+      expect((failed.data as { reason: string }).reason).toMatch(/returned no text \(finish reason length: the output limit was used up before any text\)/);
+      const requestId = (failed.data as { requestId: string }).requestId;
+      const ledger = log.filter((e) => e.streamId.startsWith('ledger-'));
+      expect(ledger.find((e) => e.type === 'tokens.settled' && (e.data as { requestId: string }).requestId === requestId)!.data).toMatchObject({ usage: { inputTokens: 40, outputTokens: 512 } });
+      expect(ledger.some((e) => e.type === 'tokens.released' && (e.data as { requestId: string }).requestId === requestId)).toBe(false);
+      const climateUpTo = (events: RecordedEvent[]) => events.reduce((state, event) => evolveClimate(state, event, defaultFactorSet), initialClimateState(defaultFactorSet));
+      // The climate state keeps the latest call in full: as of the failure, that is the billed one.
+      const billed = climateUpTo(log.filter((e) => e.position <= failed.position)).recentCalls.at(-1)!;
+      expect(billed.requestId).toBe(requestId);
+      const climate = climateUpTo(log);
+      expect(billed.inputs).toMatchObject({ model: 'flood-planner', inputTokens: 40, outputTokens: 512 });
+      expect(billed.outputs.energyWh.central).toBeGreaterThan(0);
+      expect(climate.totals.all.calls).toBe(2);
     });
   });
 

@@ -23,6 +23,8 @@ export type Fault =
   | { type: 'empty-choices' }
   /** 200 with a good completion whose finish reason is "length": the answer stopped at the output limit. */
   | { type: 'cut-at-limit' }
+  /** A reasoning model that spent its whole output limit reasoning: no text, finish reason length, 512 tokens billed. */
+  | { type: 'reasoning-only' }
   /** 200 headers at once, then a good completion one byte every `byteEveryMs`: a stream slower than anyone waits for. */
   | { type: 'dribble'; byteEveryMs: number }
   /** 200 headers and half the body, then the connection is dropped. */
@@ -51,11 +53,8 @@ export interface FaultyProvider {
 
 export const PROVIDER_TEXT = 'Raise the clinic generators above the 1-in-100-year flood line.';
 
-function completion(model: string, choices: unknown[]): string {
-  return JSON.stringify({
-    id: 'chatcmpl-fault', object: 'chat.completion', created: 1_764_000_000, model, choices,
-    usage: { prompt_tokens: 40, completion_tokens: 12, total_tokens: 52 },
-  });
+function completion(model: string, choices: unknown[], usage = { prompt_tokens: 40, completion_tokens: 12, total_tokens: 52 }): string {
+  return JSON.stringify({ id: 'chatcmpl-fault', object: 'chat.completion', created: 1_764_000_000, model, choices, usage });
 }
 
 function goodCompletion(model: string): string {
@@ -105,6 +104,8 @@ function misbehave(fault: Fault, req: IncomingMessage, res: ServerResponse, mode
       return sendJson(res, 200, JSON.stringify({ result: PROVIDER_TEXT, status: 'ok' }));
     case 'empty-choices':
       return sendJson(res, 200, completion(model, []));
+    case 'reasoning-only':
+      return sendJson(res, 200, completion(model, [{ index: 0, message: { role: 'assistant', content: '' }, finish_reason: 'length' }], { prompt_tokens: 40, completion_tokens: 512, total_tokens: 552 }));
     case 'cut-at-limit':
       return sendJson(res, 200, completion(model, [{ index: 0, message: { role: 'assistant', content: PROVIDER_TEXT }, finish_reason: 'length' }]));
     case 'dribble':

@@ -23,6 +23,7 @@ import { climateKey, sessionProjections } from '../sessionProjections.ts';
 import { ledgerViolations } from '../../../projections/tokenLedger/ledgerInvariants.ts';
 import { agentConfigFor, askInSession, startSession, type Query, type SessionSettings } from '../../runtime/sessionService.ts';
 import { readSessionEvents } from '../../runtime/sessionStreams.ts';
+import { tokensUsed } from '../../runtime/callUsage.ts';
 import { configuredStoreUri } from '../../store/openEventStore.ts';
 import { withCliRuntime } from '../cliRuntime.ts';
 import { KHULNA_FOLLOW_UPS } from '../khulnaConversation.ts';
@@ -92,7 +93,7 @@ export async function demoCommand(args: string[], io: CommandIo): Promise<number
       const events = await readSessionEvents(store, sessionId);
       const calls = events.filter((e) => e.type === 'model.requested').length;
       const failures = events.filter((e) => e.type === 'model.failed').length;
-      const tokens = sum(events, 'model.responded');
+      const tokens = tokensUsed(events);
       const chains = verifyStreams(events);
       const state = await sessionStateAt(store, sessionId, undefined, sessionProjections());
       const { ledger } = state;
@@ -222,11 +223,6 @@ function factOf<T extends 'triage.decided' | 'priority.assigned' | 'budget.estim
 
 function spread(s: { min: number; central: number; max: number }): string {
   return s.min === s.max ? s.central.toPrecision(3) : `${s.central.toPrecision(3)} (${s.min.toPrecision(3)}–${s.max.toPrecision(3)})`;
-}
-
-function sum(events: RecordedEvent[], type: string): { input: number; output: number } {
-  const usage = events.filter((e) => e.type === type).map((e) => (e.data as { usage: { inputTokens: number; outputTokens: number } }).usage);
-  return { input: usage.reduce((n, u) => n + u.inputTokens, 0), output: usage.reduce((n, u) => n + u.outputTokens, 0) };
 }
 
 function verifyStreams(events: RecordedEvent[]): string {

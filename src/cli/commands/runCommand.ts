@@ -4,6 +4,7 @@ import { modelResolver } from '../../runtime/modelResolver.ts';
 import { systemClock } from '../../runtime/clock.ts';
 import { agentConfigFor, askInSession, DEFAULT_BUDGET_TOKENS, startSessionAndAsk } from '../../runtime/sessionService.ts';
 import { readSessionEvents } from '../../runtime/sessionStreams.ts';
+import { tokensUsed } from '../../runtime/callUsage.ts';
 import { withCliRuntime } from '../cliRuntime.ts';
 import { loadCliConfig } from '../cliConfig.ts';
 import { assertSessionModels, queryFlags, queryFlagsSchema, sessionSettingsOf, settingsTheSessionKeeps } from '../sessionSettings.ts';
@@ -69,10 +70,7 @@ export async function runCommand(args: string[], io: CommandIo): Promise<number>
       ? await startSessionAndAsk(runtime, sessionId, agentConfigFor(settings, modelResolver(systemClock)), config.budgetTokens ?? DEFAULT_BUDGET_TOKENS, query)
       : await askInSession(runtime, sessionId, query);
     await runtime.settled();
-    const usage = (await readSessionEvents(store, sessionId))
-      .filter((e) => e.type === 'model.responded')
-      .map((e) => (e.data as { usage: { inputTokens: number; outputTokens: number } }).usage);
-    const tokens = { input: usage.reduce((n, u) => n + u.inputTokens, 0), output: usage.reduce((n, u) => n + u.outputTokens, 0) };
+    const tokens = tokensUsed(await readSessionEvents(store, sessionId));
     if (values.json) {
       io.out(toJson({ sessionId, turn: outcome.turn, status: outcome.status, mode: outcome.mode, answer: outcome.text, model: outcome.model, tokens }));
     } else {
