@@ -482,14 +482,15 @@ export class ActorRuntime {
         return;
       }
       ledger?.forget();
-      this.forgetAfterFailedWrite(staged);
-      // The fact itself is already recorded, further back than the actor's loaded history shows (an actor rebuilt
-      // from a checkpoint knows the ids from there on): its id is its idempotency key, so the delivery is done.
-      // Retried, it would meet the same refusal every time.
-      if (error instanceof DuplicateEventIdError && group.length === 1 && group[0]!.input.eventId === error.eventId) {
+      // The fact itself is already recorded in its actor's stream, within what the hosted actor has folded, though
+      // further back than the ids it knows (an actor rebuilt from a checkpoint knows them from there on): its id is
+      // its idempotency key, so the delivery is done, and the actor, already past it, is kept as it is, timers and
+      // all. Retried, it would meet the same refusal every time.
+      if (error instanceof DuplicateEventIdError && group.length === 1 && this.alreadyHolds(group[0]!, error)) {
         group[0]!.resolve();
         return;
       }
+      this.forgetAfterFailedWrite(staged);
       // Another writer extended one of the streams first (a client recording a query, a worker that took the
       // session over): the actors reload from the log and the fact is staged again on top of what is there. Facts
       // already recorded by the other writer (the same outcome, under its derived id) are recognised and skipped.
@@ -708,6 +709,13 @@ export class ActorRuntime {
       if (fence) fences.set(sessionId, { streamId: fence.streamId, events: [], expectedState: fence.expectedState });
     }
     return [...fences.values()];
+  }
+
+  /** Whether the id a write was refused for is this very delivery's fact, recorded where its hosted actor has already folded. */
+  private alreadyHolds(delivery: Delivery, error: DuplicateEventIdError): boolean {
+    const hosted = this.actors.get(delivery.streamId);
+    return delivery.input.eventId === error.eventId && error.recorded !== undefined && error.recorded.streamId === delivery.streamId
+      && hosted !== undefined && error.recorded.revision <= hosted.revision;
   }
 
   private forgetAfterFailedWrite(staged: Map<string, StagedActor> | undefined): void {

@@ -147,8 +147,8 @@ function idempotentReplay(streamId: string, head: StreamHead, expected: Expected
   const where = existing.get(clash)!;
   if (!contiguous && where.streamId === streamId && placed.some((e) => e === undefined)) {
     // Part of the batch is recorded and part is not: re-sending it would write half an append twice.
-    throw new DuplicateEventIdError(clash, streamId, `at revision ${where.revision} while other events of the batch are not`);
+    throw new DuplicateEventIdError(clash, streamId, `at revision ${where.revision} while other events of the batch are not`, { streamId, revision: where.revision });
   }
-  if (where.streamId !== streamId) throw new DuplicateEventIdError(clash, streamId, `in stream "${where.streamId}" at revision ${where.revision}`);
+  if (where.streamId !== streamId) throw new DuplicateEventIdError(clash, streamId, `in stream "${where.streamId}" at revision ${where.revision}`, { streamId: where.streamId, revision: where.revision });
   throw new WrongExpectedVersionError(streamId, expected, head.lastRevision >= 0n ? head.lastRevision : 'no_stream');
 }

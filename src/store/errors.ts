@@ -41,10 +41,13 @@ export class StreamDeletedError extends Error {
 export class DuplicateEventIdError extends Error {
   override readonly name = 'DuplicateEventIdError';
   readonly eventId: string;
-  constructor(eventId: string, streamId: string, where: string) {
+  /** Where the id is recorded, when the store said: a caller can tell its own fact, already written, from a clash. */
+  readonly recorded: { streamId: string; revision: bigint } | undefined;
+  constructor(eventId: string, streamId: string, where: string, recorded?: { streamId: string; revision: bigint }) {
     super(`Append to stream "${streamId}": event id ${eventId} is already recorded ${where}. ` +
       'Event ids are idempotency keys: generate a new id for a new event, or re-send the whole original batch at its original place.');
     this.eventId = eventId;
+    this.recorded = recorded;
   }
 }
 

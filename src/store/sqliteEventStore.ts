@@ -202,7 +202,7 @@ export class SqliteEventStore implements EventStore {
     for (const { streamId, events } of appends) {
       const existing = this.findExisting(events.map((e) => e.eventId));
       const [id, where] = existing.entries().next().value ?? [];
-      if (id !== undefined && where !== undefined) return new DuplicateEventIdError(id, streamId, `in stream "${where.streamId}" at revision ${where.revision}`);
+      if (id !== undefined && where !== undefined) return new DuplicateEventIdError(id, streamId, `in stream "${where.streamId}" at revision ${where.revision}`, { streamId: where.streamId, revision: where.revision });
     }
     return undefined;
   }

@@ -8,6 +8,7 @@ import { createScriptedModel } from '../../src/models/scriptedModel.ts';
 import { ActorRuntime } from '../../src/runtime/actorRuntime.ts';
 import { SimulatedClock } from '../../src/runtime/clock.ts';
 import { seededIds } from '../../src/runtime/ids.ts';
+import { resumeUnfinishedSessions } from '../../src/runtime/resumeSessions.ts';
 import { agentConfigFor, askInSession, startSession } from '../../src/runtime/sessionService.ts';
 import { collect } from '../../src/store/eventStore.ts';
 import { SqliteEventStore } from '../../src/store/sqliteEventStore.ts';
@@ -64,6 +65,52 @@ describe('re-delivering what is already recorded', () => {
     await second.settled();
     expect(await store.lastPosition()).toBe(before);
     expect(((await second.snapshotOf('session-s1')).context as SessionContext)).toMatchObject({ turn: 6, queued: [] });
+    await close();
+  });
+
+  it('keeps the hosted actor as it was, its armed timers too: a model timeout armed on resume still fires after the re-delivery', async () => {
+    const path = join(DIR, 'armed.db');
+    const clock = new SimulatedClock(Date.parse('2026-01-01T00:00:00Z'));
+    let hang = false;
+    const model = createScriptedModel({ spec: 'scripted', latencyMs: 20, wait: (ms, signal) => clock.wait(ms, signal), replies: () => (hang ? { text: 'too late', latencyMs: 120_000 } : { text: 'answer', usage: { inputTokens: 400, outputTokens: 200 } }) });
+    const firstStore = new SqliteEventStore(path);
+    const first = new ActorRuntime({ store: firstStore, clock, ids: seededIds('armed-first'), models: () => model, checkpointEveryTokens: 500 });
+    await startSession(first, 's1', agentConfigFor({ model: 'scripted' }, () => model));
+    const ask = async (runtime: ActorRuntime, i: number) => runtime.deliver('session-s1', { type: 'query.received', data: { text: `Question ${i}: which dykes?`, region: 'BD', purpose: 'climate_adaptation' }, causationId: null });
+    for (let i = 0; i < 3; i++) {
+      await ask(first, i);
+      await clock.advance(100);
+      await first.settled();
+    }
+    hang = true;
+    await ask(first, 3);
+    await clock.advance(100);
+    first.stop(); // stopped with the call in flight
+    await firstStore.close();
+    const store = new SqliteEventStore(path);
+    const second = new ActorRuntime({ store, clock, ids: seededIds('armed-second'), models: () => model, checkpointEveryTokens: 500 });
+    await resumeUnfinishedSessions(second);
+    expect((await second.outstandingEffects('agent-s1.express.0')).timers.map((t) => t.key)).toEqual(['modelTimeout']);
+    // The agent's first task, delivered again under its recorded id (from before the checkpoint the agent was rebuilt from).
+    const task = (await collect(store.readStream('agent-s1.express.0'))).find((e) => e.type === 'task.assigned')!;
+    await second.deliver('agent-s1.express.0', { type: task.type, data: task.data, eventId: task.eventId, causationId: task.metadata.causationId });
+    hang = false;
+    await clock.advance(31_000); // the 30 s model timeout armed on resume
+    await clock.advance(2_000); // the retry's backoff, and its answer
+    await second.settled();
+    const fired = (await collect(store.readStream('agent-s1.express.0'))).filter((e) => e.type === 'timer.fired').map((e) => (e.data as { key: string }).key);
+    expect(fired).toContain('modelTimeout');
+    expect((await second.snapshotOf('agent-s1.express.0')).value).not.toBe('awaitingModel');
+    second.stop();
+    await store.close();
+  });
+
+  it('an id another stream holds is still refused, naming where: a fact is never dropped for a clash', async () => {
+    const { second, store, close } = await twoProcesses('clash', async () => {});
+    const query = (await collect(store.readStream('session-s1'))).find((e) => e.type === 'query.received')!;
+    await startSession(second, 's2', agentConfigFor({ model: 'scripted' }, () => createScriptedModel({ spec: 'scripted' })));
+    await expect(second.deliver('session-s2', { type: 'query.received', data: { ...(query.data as object), text: 'A different question for s2' }, eventId: query.eventId, causationId: null }))
+      .rejects.toThrow(/already recorded in stream "session-s1" at revision 1/);
     await close();
   });
 });
