@@ -84,7 +84,9 @@ function assertStoreAt(path: string): void {
   let db: DatabaseSync | undefined;
   let holdsStore: boolean;
   try {
-    db = new DatabaseSync(path);
+    // Read-only, so a foreign WAL database is not checkpointed on close; waiting as the store itself does while
+    // another process holds the write lock.
+    db = new DatabaseSync(path, { readOnly: true, timeout: 10_000 });
     holdsStore = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'chronicle_schema'").get() !== undefined;
   } catch (error) {
     throw sqliteFailure(error, { path, action: 'open' }) ?? new StoreUnavailableError(`Cannot open the SQLite store at ${path}: ${(error as Error).message}`, { cause: error, storePath: path });

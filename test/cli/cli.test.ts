@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -225,15 +225,21 @@ describe('chronicle CLI', () => {
       [['frobnicate'], 2, /unknown command "frobnicate"/],
     ];
     writeFileSync(join(dir, 'a-file'), 'not a directory');
-    const foreign = new DatabaseSync(join(dir, 'foreign.db'));
-    foreign.exec('CREATE TABLE notes (text TEXT)');
-    foreign.close();
+    // Another program's WAL database, its table still only in the -wal file, as that program left it when it stopped.
+    const live = new DatabaseSync(join(dir, 'foreign-live.db'));
+    live.exec("PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = 0; CREATE TABLE notes (text TEXT); INSERT INTO notes VALUES ('mine')");
+    copyFileSync(join(dir, 'foreign-live.db'), join(dir, 'foreign.db'));
+    copyFileSync(join(dir, 'foreign-live.db-wal'), join(dir, 'foreign.db-wal'));
+    live.close();
+    const foreignBytes = readFileSync(join(dir, 'foreign.db'));
     const results = await Promise.all(cases.map(([args]) => chronicle(args, dir)));
     expect(existsSync(join(dir, 'typo')) || existsSync(join(dir, 'typo.db'))).toBe(false);
-    const untouched = new DatabaseSync(join(dir, 'foreign.db'), { readOnly: true });
-    expect(untouched.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all().map((row) => (row as { name: string }).name)).toEqual(['notes']);
-    expect(untouched.prepare('PRAGMA journal_mode').get()).toEqual({ journal_mode: 'delete' });
-    untouched.close();
+    // Not checkpointed, not given Chronicle's tables: byte for byte as its program left it.
+    expect(readFileSync(join(dir, 'foreign.db')).equals(foreignBytes)).toBe(true);
+    expect(existsSync(join(dir, 'foreign.db-wal'))).toBe(true);
+    const foreign = new DatabaseSync(join(dir, 'foreign.db'), { readOnly: true });
+    expect(foreign.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all().map((row) => (row as { name: string }).name)).toEqual(['notes']);
+    foreign.close();
     results.forEach((result, i) => {
       const [args, code, message] = cases[i]!;
       expect(result.code, args.join(' ')).toBe(code);
