@@ -5,7 +5,7 @@ import { streamCategory, type EventToAppend } from '../events/envelope.ts';
 import type { LanguageModel, ModelReply } from '../models/languageModel.ts';
 import { ModelCallError } from '../models/modelCallError.ts';
 import { DuplicateEventIdError, WrongExpectedVersionError } from '../store/errors.ts';
-import { createEventRegistry } from '../events/catalogue.ts';
+import { createEventRegistry, type AgentConfig } from '../events/catalogue.ts';
 import { EventSchemaError } from '../events/eventSchemaError.ts';
 import type { EventStore } from '../store/eventStore.ts';
 import { machineEventOf, stepActor } from './actorFold.ts';
@@ -25,7 +25,7 @@ import { triageLogFold, type TriageLog } from './triageLog.ts';
 import type { CheckpointedFold } from './checkpointedFold.ts';
 import { budgetOutcomeOf, learnFromOutcome } from '../../projections/budgetLearning/budgetLearning.ts';
 import { EMERGENCY_PURPOSES } from '../policy/triage/index.ts';
-import { MODEL_TIMEOUT } from '../../machines/agentMachine.ts';
+import { MODEL_TIMEOUT, type AgentContext } from '../../machines/agentMachine.ts';
 import { priorityOf } from '../policy/priority/index.ts';
 import { inForceFor } from './emergencyRegister.ts';
 import { EmergencyRegister } from './emergencyRegister.ts';
@@ -573,7 +573,9 @@ export class ActorRuntime {
         // A triage model answered (or failed): the turn's triage facts follow in the same append.
         if (actor.kind.category === 'session' && (event.type === 'model.responded' || event.type === 'model.failed')) steps.push(...this.triageFromModel(s.snapshot, event, ledger, event.eventId));
         for (const effect of step.effects) {
-          const record = this.recordEffect(actor, s.tracking, ledger, withSessionContext(effect, () => contextOf(actor.sessionId), (window) => transferSummaryOfHost(hosts.get(actor.sessionId), window)), event.eventId, now, event);
+          // An agent's calls are checked against the window its config gives (set by the same step that asks, on a first task).
+          const agent = actor.kind.category === 'agent' ? (s.snapshot.context as AgentContext).config ?? undefined : undefined;
+          const record = this.recordEffect(actor, s.tracking, ledger, withSessionContext(effect, () => contextOf(actor.sessionId), (window) => transferSummaryOfHost(hosts.get(actor.sessionId), window)), event.eventId, now, event, agent);
           if (!record) continue;
           steps.push(record.input, ...(record.follow ?? []));
           if (record.perform) performs.push(record.perform);
@@ -744,7 +746,7 @@ export class ActorRuntime {
   }
 
   /** Turns an effect request into the record written with its cause, and the action performed once durable. */
-  private recordEffect(actor: HostedActor, tracking: ActorTracking, ledger: LedgerStage, effect: Effect, causeId: string, now: string, cause?: EventToAppend): EffectRecord | undefined {
+  private recordEffect(actor: HostedActor, tracking: ActorTracking, ledger: LedgerStage, effect: Effect, causeId: string, now: string, cause?: EventToAppend, agent?: AgentConfig): EffectRecord | undefined {
     const eventId = this.ids.next();
     switch (effect.type) {
       case 'model.call': {
@@ -753,7 +755,7 @@ export class ActorRuntime {
         const reservation = { requestId: eventId, amount: estimatedInputTokens + effect.outputReserveTokens, model: effect.model, turn: effect.turn };
         // No call without a reservation: a refused one is answered with a recorded refusal, never sent. Nor one its
         // model cannot take: the provider would refuse it anyway, after a round trip, counting it against itself.
-        const tooLong = this.promptTooLong(effect.model, estimatedInputTokens);
+        const tooLong = this.promptTooLong(effect.model, estimatedInputTokens, effect.prompt, agent);
         const grant = tooLong === undefined ? ledger.reserve(actor.sessionId, actor.streamId, reservation, causeId) : ledger.refuse(actor.sessionId, actor.streamId, reservation, tooLong, causeId);
         return {
           input: { type: 'model.requested', eventId, causationId: causeId, data: { requestId: eventId, ...request, estimatedInputTokens } },
@@ -852,20 +854,6 @@ export class ActorRuntime {
    * count, since BPE rarely merges across a line break, and over rather than under is the safe side for a
    * reservation.
    */
-  /**
-   * Why a prompt cannot go to its model, if it cannot: it is longer than the model's context window, as the model
-   * profile table gives it (models it does not know are left to their provider to refuse).
-   */
-  private promptTooLong(spec: string, promptTokens: number): string | undefined {
-    let window: number | undefined;
-    try {
-      window = this.models(spec).profile?.contextWindow;
-    } catch {
-      return undefined;
-    }
-    return window !== undefined && promptTokens > window ? `context window: the prompt is ${promptTokens} tokens, more than the ${window} ${spec} takes` : undefined;
-  }
-
   private estimateTokens(spec: string, parts: readonly string[]): number {
     try {
       const model = this.models(spec);
@@ -874,6 +862,26 @@ export class ActorRuntime {
       // An unresolvable spec still gets a request recorded; its call then fails with a recorded reason.
       return Math.ceil(parts.join('\n').length / 4);
     }
+  }
+
+  /**
+   * Why a prompt cannot go to its model, if it cannot: it is longer than the model's context window. The agent's
+   * primary has the window the session recorded for its agents (`contextWindow`: the profile's, or the one the user
+   * set, as for a small local model, which would otherwise cut the prompt silently); another model (the fallback)
+   * has its profile's, and one the profile table does not know is left to its provider. The estimate is padded for
+   * the reservation, so a prompt it puts over the window is counted whole before it is refused.
+   */
+  private promptTooLong(spec: string, estimatedTokens: number, prompt: string, agent: AgentConfig | undefined): string | undefined {
+    let model: LanguageModel;
+    try {
+      model = this.models(spec);
+    } catch {
+      return undefined;
+    }
+    const window = agent !== undefined && spec === agent.model ? agent.contextWindow : model.profile?.contextWindow;
+    if (window === undefined || estimatedTokens <= window) return undefined;
+    const tokens = model.estimateTokens(prompt);
+    return tokens > window ? `context window: the prompt is ${tokens} tokens, more than the ${window} ${spec} takes` : undefined;
   }
 
   /**

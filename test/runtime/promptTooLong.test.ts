@@ -67,4 +67,24 @@ describe('a prompt longer than its model takes', () => {
       runtime.stop();
     });
   }
+
+  it("takes the primary's window from the session's agent config: a larger one set there lets the prompt go; a smaller one (a small local model) refuses a prompt its profile would take", async () => {
+    const outcomeWith = async (contextWindow: number, text: string) => {
+      const store = new MemoryEventStore();
+      const { resolve, calls } = countedModels();
+      const runtime = new ActorRuntime({ store, clock: new SimulatedClock(), ids: seededIds(`window-${contextWindow}`), models: resolve });
+      await startSession(runtime, 'w2', agentConfigFor({ model: 'scripted', contextWindow }, resolve), 200_000);
+      await runtime.deliver('session-w2', { type: 'query.received', data: { text, region: 'BD', purpose: 'climate_adaptation' }, causationId: null });
+      await runtime.settled();
+      runtime.stop();
+      return { outcome: ((await runtime.snapshotOf('session-w2')).context as SessionContext).recentOutcomes[0]!, calls };
+    };
+    const wide = await outcomeWith(100_000, LONG_QUERY);
+    expect(wide.outcome).toMatchObject({ status: 'answered' });
+    expect(wide.calls).toEqual(['scripted']);
+    const narrow = await outcomeWith(2_000, 'Which embankments along the Jamuna should be raised first? '.repeat(300));
+    expect(narrow.outcome).toMatchObject({ status: 'failed' });
+    expect(narrow.outcome.text).toMatch(/context window: the prompt is \d+ tokens, more than the 2000 scripted takes/);
+    expect(narrow.calls).toEqual([]);
+  });
 });
