@@ -30,8 +30,8 @@ export interface AgentContext {
   /** Model calls made for the current task. */
   attempt: number;
   pending: { requestId: string; model: string } | null;
-  /** `toFallback`: the primary refused this task for good (malformed, auth…): the next attempt goes to the fallback. */
   /**
+   * `toFallback`: the primary refused this task for good (malformed, auth…): the next attempt goes to the fallback.
    * `retryAfterMs`: the provider's own wait; `backoffMs`: the agent's, for a retryable failure that came without one
    * (revision 11, only when the config sets `retryBackoffMs`); `model`: who failed, set whenever either is.
    */
@@ -39,7 +39,7 @@ export interface AgentContext {
   /** The primary failed this task in a way retrying will not fix: the task's further attempts go to the fallback. */
   primaryRefused: boolean;
   breaker: CircuitBreaker;
-  /** Active runtime timers by key (`modelTimeout`, `breakerCooldown`) → timer id, from the recorded `timer.started`. */
+  /** Active runtime timers by key (`modelTimeout`, `breakerCooldown`, `retryBackoff`) → timer id, from the recorded `timer.started`. */
   timers: Record<string, string>;
   /** Tokens the agent's context window holds after its last call; thresholds on it come with hand-offs. */
   contextTokens: number;
@@ -100,9 +100,17 @@ function unitFraction(text: string): number {
 }
 
 function mustWaitToRetry(context: AgentContext): boolean {
-  return context.lastFailure?.toFallback !== true && retryWaitMs(context.lastFailure) > 0
-    // Only the provider that asked is waited for: if the breaker now sends the call elsewhere, it goes at once.
-    && nextModel(context) === context.lastFailure?.model;
+  const failure = context.lastFailure;
+  if (failure?.toFallback === true || retryWaitMs(failure) <= 0) return false;
+  // Only the provider that asked is waited for: if the breaker now sends the call elsewhere, it goes at once.
+  if (nextModel(context) !== failure?.model) return false;
+  // The agent's own backoff is not waited out before a call that cannot be made (the breaker just opened, and there
+  // is no fallback): the task fails now. A provider's retry-after still is, as revision 10 waited it.
+  return failure.retryAfterMs !== undefined || !cannotCall(context);
+}
+
+function cannotCall(context: AgentContext): boolean {
+  return context.breaker.state === 'open' && configOf(context).fallbackModel === null;
 }
 
 function waitsTooLong(failure: AgentContext['lastFailure'], config: AgentConfig): boolean {
@@ -192,10 +200,10 @@ export const agentMachine = setup({
     isModelTimeout: ({ context, event }) => event.type === 'timer.fired' && context.timers[MODEL_TIMEOUT] === event.timerId,
     isBreakerCooldown: ({ context, event }) => event.type === 'timer.fired' && context.timers[BREAKER_COOLDOWN] === event.timerId,
     canRetry: ({ context }) => canRetry(context),
-    /** The provider asked for a pause before the next call (and not too long a one): wait it out first. */
+    /** A pause before the next call, the provider's (not too long a one) or the agent's own backoff: wait it out first. */
     canRetryAfterWait: ({ context }) => canRetry(context) && mustWaitToRetry(context),
     isRetryBackoff: ({ context, event }) => event.type === 'timer.fired' && context.timers[RETRY_BACKOFF] === event.timerId,
-    cannotCall: ({ context }) => context.breaker.state === 'open' && configOf(context).fallbackModel === null,
+    cannotCall: ({ context }) => cannotCall(context),
     isHandOff: ({ event }) => event.type === 'agent.assigned' && event.transfer !== undefined,
   },
   actions: {
@@ -371,7 +379,7 @@ export const agentMachine = setup({
         { target: 'failed', actions: 'reportFailure' },
       ],
     },
-    // The provider's retry-after, waited out on a runtime timer (recorded, so a resumed agent waits the rest).
+    // The provider's retry-after, or the agent's own backoff, waited out on a runtime timer (recorded, so a resumed agent waits the rest).
     backingOff: {
       entry: 'startRetryBackoff',
       on: { 'timer.fired': [

@@ -22,7 +22,7 @@ export const cliConfigSchema = z.strictObject({
   maxAttempts: z.number().int().min(1).max(10).optional(),
   breakerThreshold: z.number().int().min(1).optional(),
   breakerCooldownMs: z.number().int().positive().optional(),
-  /** The first wait before an agent retries a retryable failure the provider gave no retry-after for (default 500). */
+  /** The base of an agent's backoff before retrying a failure the provider gave no retry-after for (default 500: a first wait of 250–500 ms, doubling). */
   retryBackoffMs: z.number().int().positive().optional(),
   /** A checkpoint each time a session's usage crosses another multiple of this many tokens (0: never). */
   checkpointEveryTokens: z.number().int().min(0).optional(),

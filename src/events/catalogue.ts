@@ -47,8 +47,8 @@ export const agentConfig = z.strictObject({
   /** How long a transition waits for every participant to confirm it is ready (ms). */
   handoffReadinessMs: positiveMs.optional(),
   /**
-   * The first wait before retrying a retryable failure that came without a retry-after (ms), doubled on each further
-   * attempt and jittered. Absent in configs recorded before agent revision 11: their agents retry at once.
+   * The base of the backoff before retrying a retryable failure that came without a retry-after (ms): the first wait is
+   * half to all of it, and it doubles on each further attempt. Absent in configs recorded before agent revision 11: their agents retry at once.
    */
   retryBackoffMs: positiveMs.optional(),
 });

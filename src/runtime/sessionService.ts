@@ -22,7 +22,7 @@ export interface SessionSettings {
   contextThresholds?: AgentConfig['contextThresholds'];
   /** How long a hand-off waits for readiness (default 5 000 ms). */
   handoffReadinessMs?: number;
-  /** The first wait before retrying a retryable failure without a retry-after, doubled per attempt (default 500 ms). */
+  /** The base of the backoff before retrying a failure without a retry-after (default 500 ms: a first wait of 250–500 ms, doubled per attempt). */
   retryBackoffMs?: number;
 }
 

@@ -165,6 +165,9 @@ describe('circuit breaker', () => {
     }
     const agent = await collect(store.readStream('agent-b2.express.0'));
     expect(agent.filter((e) => e.type === 'model.requested')).toHaveLength(2);
+    // One backoff, between the two calls; none after the failure that opened the breaker, before a call that cannot be made.
+    const timers = agent.filter((e) => e.type === 'timer.started').map((e) => (e.data as { key: string }).key).filter((key) => key !== 'modelTimeout');
+    expect(timers).toEqual(['retryBackoff', 'breakerCooldown']);
     const session = (await runtime.snapshotOf('session-b2')).context as SessionContext;
     expect(session.recentOutcomes.map((o) => o.status)).toEqual(['failed', 'failed']);
     expect(session.recentOutcomes[1]!.text).toMatch(/circuit breaker open/);
