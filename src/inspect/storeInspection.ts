@@ -1,6 +1,6 @@
 import type { AnyMachineSnapshot } from 'xstate';
 import { streamCategory, type RecordedEvent } from '../events/envelope.ts';
-import { foldActor, machineEventOf, persistedState, stepActor } from '../runtime/actorFold.ts';
+import { foldActor, persistedState, replayStep } from '../runtime/actorFold.ts';
 import { actorKindOf, actorKinds } from '../runtime/actorKinds.ts';
 import { collect, type EventStore } from '../store/eventStore.ts';
 import { startInspectionServer, type InspectionServer } from './inspectionServer.ts';
@@ -33,7 +33,8 @@ export async function startStoreInspection(options: { store: EventStore; port: n
       snapshot = foldActor(kind, before);
       inspection.announce(event.streamId, persistedState(kind, snapshot), event.metadata.recordedAt);
     }
-    snapshot = stepActor(kind, snapshot, machineEventOf(event)).snapshot;
+    // Through the definition that wrote it: a worker of an earlier build may still be recording.
+    snapshot = replayStep(kind, snapshot, event).snapshot;
     snapshots.set(event.streamId, snapshot);
     inspection.step(event.streamId, event, persistedState(kind, snapshot));
   };

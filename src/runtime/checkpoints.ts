@@ -82,6 +82,8 @@ async function withProjections(store: EventStore, streamId: string, from: Record
   const holds = (event: RecordedEvent) => event.metadata.machineVersion === CHECKPOINT_VERSION
     && projections.every((name) => name in (event.data as CheckpointData).projections);
   if (holds(from)) return from.data as CheckpointData;
+  // The stream's first checkpoint has none before it to look back at.
+  if (from.revision === 0n) return undefined;
   let passed = 0;
   for await (const event of store.readStream(streamId, { fromRevision: from.revision - 1n, direction: 'backwards', maxCount: MAX_CHECKPOINTS_PASSED_OVER })) {
     if (holds(event)) return event.data as CheckpointData;

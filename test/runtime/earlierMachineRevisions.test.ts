@@ -35,7 +35,7 @@ describe('streams written under an earlier revision of a machine', () => {
     // Revision 9 counted the ledger's two refusals against the provider and opened the breaker.
     const { store, clock, runtime, ask, start, models } = refusalScenario('revision-9');
     await asRevision9(async () => {
-      await start();
+      await start({ asRecordedBefore: true });
       await askThroughRefusals(ask, { thenShort: false });
       await runtime.settled();
       runtime.stop();

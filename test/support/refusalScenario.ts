@@ -21,7 +21,11 @@ export function refusalScenario(ids = 'refusals') {
     await runtime.deliver('session-r1', { type: 'query.received', data: { text, region: 'BD', purpose: 'climate_adaptation' }, causationId: null });
     while (((await runtime.snapshotOf('session-r1')).context as SessionContext).turn <= turn) await clock.advance(50);
   };
-  const start = () => startSession(runtime, 'r1', agentConfigFor({ model: 'primary', breakerThreshold: 2, breakerCooldownMs: 60_000, outputReserveTokens: 100 }, () => primary), 1_500);
+  // `asRecordedBefore`: the config as builds before agent revision 11 recorded it, with no retryBackoffMs.
+  const start = ({ asRecordedBefore = false } = {}) => {
+    const { retryBackoffMs, ...before } = agentConfigFor({ model: 'primary', breakerThreshold: 2, breakerCooldownMs: 60_000, outputReserveTokens: 100 }, () => primary);
+    return startSession(runtime, 'r1', asRecordedBefore ? before : { ...before, retryBackoffMs }, 1_500);
+  };
   return { store, clock, runtime, ask, start, models: () => primary, providerCalls: () => calls };
 }
 
