@@ -5,7 +5,7 @@ import { classifyOrigin, resolveGrid, resolveModel, resolvePue } from './resolve
 import { spreadOf, type Spread } from './spread.ts';
 import { trueCost, type OriginClass, type TrueCost } from './trueCost.ts';
 
-/** What the log says about one call: a `model.responded` and the origin of the turn it served. */
+/** What the log says about one call (a `model.responded`, or a `model.failed` it billed) and the origin of the turn it served. */
 export interface CallFacts {
   model: string;
   provider: string;

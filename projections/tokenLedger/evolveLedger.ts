@@ -56,7 +56,8 @@ export function applyLedgerEvent(state: LedgerState, type: string, data: unknown
         { from: quotaAccount(d.agentStream), to: usedAccount(d.agentStream), amount: actual - covered },
       ]);
       const { [d.requestId]: reservation, ...reservations } = state.reservations;
-      // A turn's estimate is what its answered calls reserved; calls that failed were released and estimate nothing.
+      // A turn's estimate is what its settled calls reserved (answered, or billed without an answer); calls that
+      // failed unbilled were released and estimate nothing.
       const turnKey = reservation?.turn;
       const turn = turnKey === undefined ? undefined : (state.turns[turnKey] ?? { estimated: 0, actual: 0 });
       const turns = turnKey === undefined || !turn ? state.turns : { ...state.turns, [turnKey]: { ...turn, estimated: turn.estimated + d.reserved, actual: turn.actual + actual } };

@@ -14,7 +14,7 @@ export interface Reconciliation {
 export interface ReconciliationSummary {
   /** Turns reconciled so far. */
   count: number;
-  /** Tokens estimated (reserved by answered calls) and used, over every reconciled turn. */
+  /** Tokens estimated (reserved by settled calls: answered, or billed without an answer) and used, over every reconciled turn. */
   estimated: number;
   actual: number;
   /** Sums of the recorded error % (signed, and absolute), in the order folded. */

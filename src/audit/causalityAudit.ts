@@ -114,6 +114,8 @@ function checkModelCalls(log: SessionLog, all: readonly RecordedEvent[], request
       report(request, 'request-without-outcome', `request ${requestId} has no model.responded or model.failed, though the ledger closed its reservation (${named(ended)})`, 'an outcome', null);
     } else if (outcome?.type === 'model.responded' && !of('tokens.settled')) {
       report(outcome, 'answer-not-settled', `answers request ${requestId}, but ${ledgerId} has no tokens.settled for it: its usage is not accounted`, 'tokens.settled', null);
+    } else if (outcome?.type === 'model.failed' && dataOf(outcome).billed !== undefined && !of('tokens.settled')) {
+      report(outcome, 'billed-not-settled', `failed request ${requestId} was billed, but ${ledgerId} has no tokens.settled for it: what the provider billed is not accounted`, 'tokens.settled', ended ? named(ended) : null);
     }
   }
   for (const entry of ledger) {

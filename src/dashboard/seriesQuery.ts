@@ -20,7 +20,7 @@ export interface Series {
 const UNKNOWN = 'unknown';
 
 /**
- * Cumulative tokens (input + output) and usage gCO2e (central) per key, one point per answered model call up to
+ * Cumulative tokens (input + output) and usage gCO2e (central) per key, one point per accounted model call (answered, or billed without an answer) up to
  * the point: the calls of the climate listing `climate --all` prints, so the last point of every series sums to
  * its totals.
  */

@@ -77,3 +77,6 @@ export function modelProfile(idOrAlias: string): ModelProfile {
   }
   return profile;
 }
+
+/** The window assumed for a model the profile table does not know, unless the user gives one (`contextWindow`). */
+export const DEFAULT_CONTEXT_WINDOW = 128_000;

@@ -4,6 +4,7 @@ import type { SessionContext } from '../../machines/sessionMachine.ts';
 import { streamCategory, type EventToAppend } from '../events/envelope.ts';
 import type { LanguageModel, ModelReply } from '../models/languageModel.ts';
 import { ModelCallError } from '../models/modelCallError.ts';
+import { DEFAULT_CONTEXT_WINDOW } from '../models/modelProfiles.ts';
 import { DuplicateEventIdError, WrongExpectedVersionError } from '../store/errors.ts';
 import { createEventRegistry, type AgentConfig } from '../events/catalogue.ts';
 import { EventSchemaError } from '../events/eventSchemaError.ts';
@@ -868,8 +869,9 @@ export class ActorRuntime {
    * Why a prompt cannot go to its model, if it cannot: it is longer than the model's context window. The agent's
    * primary has the window the session recorded for its agents (`contextWindow`: the profile's, or the one the user
    * set, as for a small local model, which would otherwise cut the prompt silently); another model (the fallback)
-   * has its profile's, and one the profile table does not know is left to its provider. The estimate is padded for
-   * the reservation, so a prompt it puts over the window is counted whole before it is refused.
+   * has its profile's. A model the profile table does not know is left to its provider, unless the user gave its
+   * window: the default the config records for it is an assumption, not a limit. The estimate is padded for the
+   * reservation, so a prompt it puts over the window is counted whole before it is refused.
    */
   private promptTooLong(spec: string, estimatedTokens: number, prompt: string, agent: AgentConfig | undefined): string | undefined {
     let model: LanguageModel;
@@ -878,7 +880,8 @@ export class ActorRuntime {
     } catch {
       return undefined;
     }
-    const window = agent !== undefined && spec === agent.model ? agent.contextWindow : model.profile?.contextWindow;
+    const assumed = model.profile === undefined && agent?.contextWindow === DEFAULT_CONTEXT_WINDOW;
+    const window = agent !== undefined && spec === agent.model && !assumed ? agent.contextWindow : model.profile?.contextWindow;
     if (window === undefined || estimatedTokens <= window) return undefined;
     const tokens = model.estimateTokens(prompt);
     return tokens > window ? `context window: the prompt is ${tokens} tokens, more than the ${window} ${spec} takes` : undefined;

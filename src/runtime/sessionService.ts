@@ -3,6 +3,7 @@ import { DEFAULT_CONTEXT_THRESHOLDS } from '../../machines/agentMachine.ts';
 import { DEFAULT_READINESS_MS } from '../../machines/transitionMachine.ts';
 import type { TurnOutcome, SessionContext } from '../../machines/sessionMachine.ts';
 import type { LanguageModel } from '../models/languageModel.ts';
+import { DEFAULT_CONTEXT_WINDOW } from '../models/modelProfiles.ts';
 import { sessionStream, UnknownSessionError } from './sessionStreams.ts';
 import type { ActorRuntime } from './actorRuntime.ts';
 
@@ -39,7 +40,7 @@ export function agentConfigFor(settings: SessionSettings, resolve: (spec: string
   return {
     model: settings.model,
     fallbackModel: settings.fallbackModel ?? null,
-    contextWindow: settings.contextWindow ?? resolve(settings.model).profile?.contextWindow ?? 128_000,
+    contextWindow: settings.contextWindow ?? resolve(settings.model).profile?.contextWindow ?? DEFAULT_CONTEXT_WINDOW,
     modelTimeoutMs: settings.modelTimeoutMs ?? 30_000,
     maxAttempts: settings.maxAttempts ?? 3,
     breakerThreshold: settings.breakerThreshold ?? 2,

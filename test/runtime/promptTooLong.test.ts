@@ -87,4 +87,29 @@ describe('a prompt longer than its model takes', () => {
     expect(narrow.outcome.text).toMatch(/context window: the prompt is \d+ tokens, more than the 2000 scripted takes/);
     expect(narrow.calls).toEqual([]);
   });
+
+  it('leaves a model the profile table does not know to its provider, unless the user gave its window', async () => {
+    const outcomeWith = async (contextWindow: number | undefined) => {
+      const store = new MemoryEventStore();
+      const calls: string[] = [];
+      // A model with no profile, whose prompts count 100 000 tokens a line: hundreds of thousands for this task's.
+      const inner = createModel('scripted');
+      const unknown = Object.assign(Object.create(inner) as LanguageModel, {
+        profile: undefined,
+        estimateTokens: (text: string) => 100_000 * text.split('\n').length,
+        call: (request: Parameters<LanguageModel['call']>[0]) => (calls.push('unknown'), inner.call(request)),
+      });
+      const runtime = new ActorRuntime({ store, clock: new SimulatedClock(), ids: seededIds(`unknown-${contextWindow}`), models: () => unknown });
+      await startSession(runtime, 'w3', agentConfigFor({ model: 'openai-compatible:http://127.0.0.1:1/v1#my-1m-model', ...(contextWindow === undefined ? {} : { contextWindow }) }, () => unknown), 100_000_000);
+      await runtime.deliver('session-w3', { type: 'query.received', data: { text: 'Which dykes first?', region: 'BD', purpose: 'climate_adaptation' }, causationId: null });
+      await runtime.settled();
+      runtime.stop();
+      return { outcome: ((await runtime.snapshotOf('session-w3')).context as SessionContext).recentOutcomes[0]!, calls };
+    };
+    // The config records the default window (128 000) for it: an assumption, not a limit.
+    expect(await outcomeWith(undefined)).toMatchObject({ outcome: { status: 'answered' }, calls: ['unknown'] });
+    const given = await outcomeWith(150_000);
+    expect(given.calls).toEqual([]);
+    expect(given.outcome.text).toMatch(/context window: the prompt is \d+ tokens, more than the 150000 /);
+  });
 });

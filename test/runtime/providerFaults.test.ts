@@ -14,6 +14,7 @@ import { collect } from '../../src/store/eventStore.ts';
 import { SqliteEventStore } from '../../src/store/sqliteEventStore.ts';
 import { PROVIDER_TEXT, startFaultyProvider, type Fault, type FaultyProvider } from '../support/faultyProvider.ts';
 import { logProblems } from '../support/logInvariants.ts';
+import { auditSession } from '../../src/audit/auditSession.ts';
 import { evolveClimate } from '../../projections/climate/evolveClimate.ts';
 import { initialClimateState } from '../../projections/climate/climateState.ts';
 import { defaultFactorSet } from '../../src/policy/climate/factorSets.ts';
@@ -286,6 +287,8 @@ describe('provider faults: each is recorded, retried as configured, trips the br
       const billed = climateUpTo(log.filter((e) => e.position <= failed.position)).recentCalls.at(-1)!;
       expect(billed.requestId).toBe(requestId);
       const climate = climateUpTo(log);
+      // Every check passes, the causality audit's billed-not-settled among them.
+      expect((await auditSession(faulty.store, 'billed-empty')).ok).toBe(true);
       expect(billed.inputs).toMatchObject({ model: 'flood-planner', inputTokens: 40, outputTokens: 512 });
       expect(billed.outputs.energyWh.central).toBeGreaterThan(0);
       expect(climate.totals.all.calls).toBe(2);
