@@ -1,7 +1,7 @@
 import { getShortestPaths } from 'xstate/graph';
 import type { AnyMachineSnapshot } from 'xstate';
 import { describe, expect, it } from 'vitest';
-import { agentMachine, BREAKER_COOLDOWN, MODEL_TIMEOUT, RETRY_BACKOFF, type AgentContext } from '../../machines/agentMachine.ts';
+import { agentMachine, type AgentContext } from '../../machines/agentMachine.ts';
 import type { Effect } from '../../machines/effects.ts';
 import { sessionMachine, type SessionContext } from '../../machines/sessionMachine.ts';
 import { READINESS_TIMER, transitionMachine, type TransitionContext } from '../../machines/transitionMachine.ts';
@@ -9,50 +9,7 @@ import { foldActor, initialSnapshot, persistedState, stepActor } from '../../src
 import { actorKinds } from '../../src/runtime/actorKinds.ts';
 import { collect } from '../../src/store/eventStore.ts';
 import { MemoryEventStore } from '../../src/store/memoryEventStore.ts';
-
-const config = { model: 'primary', fallbackModel: 'fallback', contextWindow: 8192, modelTimeoutMs: 1000, maxAttempts: 3, breakerThreshold: 2, breakerCooldownMs: 5000, outputReserveTokens: 256 };
-const usage = { inputTokens: 40, outputTokens: 60 };
-
-/** The facts an agent can receive in a given state: what the runtime and the session could send it there. */
-function agentEvents(snapshot: AnyMachineSnapshot) {
-  const c = snapshot.context as AgentContext;
-  const events: { type: string; [k: string]: unknown }[] = [];
-  const at = (state: string) => snapshot.matches(state);
-  if (at('unassigned')) {
-    events.push({ type: 'agent.assigned', sessionId: 's', sessionStream: 'session-s', agentStream: 'agent-s.express.0', role: 'express', instance: 0, config, quotaTokens: 10_000 });
-    // A fresh instance taking over: it checks what it was handed and tells the transition.
-    const summary = 'Hand-off summary of session s as of position 9.\nEssential context:\n- Focus (turn 0): q\n- Mode: express';
-    events.push({ type: 'agent.assigned', sessionId: 's', sessionStream: 'session-s', agentStream: 'agent-s.express.1', role: 'express', instance: 1, config, quotaTokens: 0, transfer: { transitionId: 'x', transitionStream: 'transition-s.0', fromAgent: 'agent-s.express.0', summary, summaryTokens: 30, hotItems: 2 } });
-  }
-  if (!at('unassigned') && !at('retired')) events.push({ type: 'transition.readinessRequested', transitionId: 'x', transitionStream: 'transition-s.0' });
-  if (at('idle') || at('responded') || at('failed')) events.push({ type: 'agent.retired', transitionId: 'x', successor: 'agent-s.express.1', reason: 'test' });
-  if (at('idle') || at('responded') || at('failed')) events.push({ type: 'task.assigned', turn: c.history.length, query: 'q', region: 'KE', purpose: 'climate_adaptation' });
-  if (at('preparing')) events.push({ type: 'model.requested', requestId: `r${c.totals.calls}`, model: c.breaker.state === 'open' ? 'fallback' : 'primary', prompt: 'p', estimatedInputTokens: 40, attempt: c.attempt });
-  if (at('awaitingModel') && c.pending) {
-    const requestId = c.pending.requestId;
-    events.push({ type: 'model.responded', requestId, text: 'a', usage, latencyMs: 5, model: c.pending.model, provider: 'p', region: 'KE', usageSource: 'tiktoken' });
-    events.push({ type: 'model.failed', requestId, reason: 'server: 503', retryable: true, kind: 'server' });
-    events.push({ type: 'model.failed', requestId, reason: 'auth: no key', retryable: false, kind: 'auth' });
-    // Rate limited: once with a pause the agent waits out, once with one longer than a call may take.
-    events.push({ type: 'model.failed', requestId, reason: 'rate-limit: 429', retryable: true, kind: 'rate-limit', retryAfterMs: 500 });
-    events.push({ type: 'model.failed', requestId, reason: 'rate-limit: 429', retryable: true, kind: 'rate-limit', retryAfterMs: 60_000 });
-    if (c.timers[MODEL_TIMEOUT] === undefined) events.push({ type: 'timer.started', timerId: `t${c.totals.calls}`, key: MODEL_TIMEOUT, delayMs: 1000, dueAt: '2026-01-01T00:00:01Z' });
-    else events.push({ type: 'timer.fired', timerId: c.timers[MODEL_TIMEOUT], key: MODEL_TIMEOUT });
-  }
-  if (at('backingOff')) {
-    if (c.timers[RETRY_BACKOFF] === undefined) events.push({ type: 'timer.started', timerId: `b${c.totals.calls}`, key: RETRY_BACKOFF, delayMs: 500, dueAt: '2026-01-01T00:00:00.5Z' });
-    else events.push({ type: 'timer.fired', timerId: c.timers[RETRY_BACKOFF], key: RETRY_BACKOFF });
-  }
-  if (c.breaker.state === 'open' && c.timers[BREAKER_COOLDOWN] === undefined) events.push({ type: 'timer.started', timerId: `c${c.breaker.trips}`, key: BREAKER_COOLDOWN, delayMs: 5000, dueAt: '2026-01-01T00:00:05Z' });
-  if (c.timers[BREAKER_COOLDOWN] !== undefined) events.push({ type: 'timer.fired', timerId: c.timers[BREAKER_COOLDOWN], key: BREAKER_COOLDOWN });
-  return events;
-}
-
-/** States that differ only in unbounded counters are the same state for path coverage. */
-function agentKey(snapshot: AnyMachineSnapshot): string {
-  const c = snapshot.context as AgentContext;
-  return JSON.stringify([snapshot.value, c.breaker.state, Math.min(c.breaker.consecutiveFailures, c.breaker.threshold), c.attempt, c.pending?.model ?? null, Object.keys(c.timers).sort(), c.history.length > 0, c.transfer !== null]);
-}
+import { agentEvents, agentKey, pathConfig as config, usage } from '../support/agentPathEvents.ts';
 
 /** What must hold in every reachable agent state, whatever path led there. */
 function checkAgentInvariants(snapshot: AnyMachineSnapshot, effects: Effect[]): void {
