@@ -179,7 +179,14 @@ function recordFailure(rules: FailureRules) {
     // names no model; a provider that declined a request (an HTTP 4xx, also `refused`) names its own.
     const refusedByLedger = event.type === 'model.failed' && event.kind === 'refused' && event.model === undefined;
     const breaker = usedPrimary && (!refusedByLedger || rules.refusalsCountAgainstProvider) ? afterPrimaryFailure(context.breaker) : context.breaker;
-    enqueue.assign({ pending: null, lastFailure: failure, breaker, primaryRefused: context.primaryRefused || toFallback, totals: { ...context.totals, calls: context.totals.calls + 1 } });
+    // A failure the provider billed used its tokens, as the ledger and the climate report count them.
+    const billed = event.type === 'model.failed' ? event.billed?.usage : undefined;
+    const totals = {
+      calls: context.totals.calls + 1,
+      inputTokens: context.totals.inputTokens + (billed?.inputTokens ?? 0),
+      outputTokens: context.totals.outputTokens + (billed?.outputTokens ?? 0),
+    };
+    enqueue.assign({ pending: null, lastFailure: failure, breaker, primaryRefused: context.primaryRefused || toFallback, totals });
     // A call that timed out is still running at the provider: abandon it rather than pay for an answer nobody reads.
     if (event.type === 'timer.fired' && context.pending) enqueue.emit({ type: 'model.cancel', requestId: context.pending.requestId });
     if (breaker.trips > context.breaker.trips) {

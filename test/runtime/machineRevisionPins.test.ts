@@ -17,9 +17,9 @@ import { agentEvents, agentKey, pathConfig } from '../support/agentPathEvents.ts
  * A change to the path generator itself moves them all: re-pin.
  */
 const PINNED: Record<string, string> = {
-  'agent@11:5e89b92b1284b1bc': '9319c2aa26bfdcc1',
-  'agent@10:5e89b92b1284b1bc': '6eb66329b417203c',
-  'agent@9:5e89b92b1284b1bc': '595a6b64c203913b',
+  'agent@11:5e89b92b1284b1bc': 'bceb02fb44964f26',
+  'agent@10:5e89b92b1284b1bc': 'c63ed7bcc7735ce7',
+  'agent@9:5e89b92b1284b1bc': '2f8187a8d8fea1c3',
 };
 
 /** The configs each revision's streams can hold, with and without a fallback: revision 11 sessions set `retryBackoffMs`, earlier ones could not. */

@@ -287,6 +287,11 @@ describe('provider faults: each is recorded, retried as configured, trips the br
       const billed = climateUpTo(log.filter((e) => e.position <= failed.position)).recentCalls.at(-1)!;
       expect(billed.requestId).toBe(requestId);
       const climate = climateUpTo(log);
+      // The agent counts the billed tokens too, as the ledger does: its totals and the ledger's agree.
+      const agentTotals = (replayStream(failed.streamId, log.filter((e) => e.streamId === failed.streamId)).context as AgentContext).totals;
+      const settledOutput = ledger.filter((e) => e.type === 'tokens.settled' && (e.data as { agentStream: string }).agentStream === failed.streamId).reduce((n, e) => n + (e.data as { usage: { outputTokens: number } }).usage.outputTokens, 0);
+      expect(agentTotals.outputTokens).toBe(settledOutput);
+      expect(agentTotals.outputTokens).toBeGreaterThanOrEqual(512);
       // Every check passes, the causality audit's billed-not-settled among them.
       expect((await auditSession(faulty.store, 'billed-empty')).ok).toBe(true);
       expect(billed.inputs).toMatchObject({ model: 'flood-planner', inputTokens: 40, outputTokens: 512 });

@@ -27,6 +27,8 @@ export function agentEvents(snapshot: AnyMachineSnapshot, config: Record<string,
     events.push({ type: 'model.responded', requestId, text: 'a', usage, latencyMs: 5, model: c.pending.model, provider: 'p', region: 'KE', usageSource: 'tiktoken' });
     events.push({ type: 'model.failed', requestId, reason: 'server: 503', retryable: true, kind: 'server' });
     events.push({ type: 'model.failed', requestId, reason: 'auth: no key', retryable: false, kind: 'auth' });
+    // No text, though the provider billed the call (a reasoning model that spent its output limit).
+    events.push({ type: 'model.failed', requestId, reason: 'malformed: no text', retryable: false, kind: 'malformed', model: c.pending.model, billed: { usage: { inputTokens: 40, outputTokens: 512 }, latencyMs: 9, model: c.pending.model, provider: 'p', region: 'KE' } });
     // Refused: by the ledger before the call was sent (no model named), and by the provider itself (an HTTP 4xx).
     events.push({ type: 'model.failed', requestId, reason: 'refused: budget: the call needs 900 tokens', retryable: false, kind: 'refused' });
     events.push({ type: 'model.failed', requestId, reason: 'refused: HTTP 400', retryable: false, kind: 'refused', model: c.pending.model });
