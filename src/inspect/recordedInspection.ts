@@ -83,6 +83,15 @@ function pacedWait(previous: RecordedEvent, next: RecordedEvent, pacing: ReplayP
 }
 
 /** Whether an event comes before the point (`--from` is inclusive). */
+/**
+ * Whether a range of a session shows anything: an actor event at or after `from` and at or before `to`. A range
+ * whose ends are of different kinds (a position and a time) cannot be compared without the log, so it is checked on it.
+ */
+export async function rangeShowsEvents(store: EventStore, sessionId: string, range: ReplayRange): Promise<boolean> {
+  const events = await readSessionEvents(store, sessionId);
+  return events.some((event) => streamCategory(event.streamId) in actorKinds && !isBefore(event, range.from) && (range.to === undefined || isAtOrBefore(event, range.to)));
+}
+
 function isBefore(event: RecordedEvent, point: PointInTime | undefined): boolean {
   if (point === undefined) return false;
   if ('position' in point) return event.position < point.position;

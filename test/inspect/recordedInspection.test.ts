@@ -11,7 +11,7 @@ import { replayIntoInspection } from '../../src/inspect/recordedInspection.ts';
 import { foldActor, persistedState } from '../../src/runtime/actorFold.ts';
 import { actorKindOf, actorKinds } from '../../src/runtime/actorKinds.ts';
 import { readSessionEvents } from '../../src/runtime/sessionStreams.ts';
-import type { EventStore } from '../../src/store/eventStore.ts';
+import { collect, type EventStore } from '../../src/store/eventStore.ts';
 import { openEventStore } from '../../src/store/openEventStore.ts';
 import { connectInspectionClient, ofType, type InspectionClient } from './inspectionClient.ts';
 import { recordSessionWithEveryActorKind } from './recordedSession.ts';
@@ -116,6 +116,19 @@ describe('chronicle inspect: a recorded session replayed into the Stately inspec
     const code = await inspectCommand([sessionId, '--port', '0', '--wait', '0.2', '--store', storeUri], { out: () => {}, warn: (line) => warnings.push(line) });
     expect(code).toBe(1);
     expect(warnings.join('\n')).toMatch(/no inspector connected to http:\/\/127\.0\.0\.1:\d+\/ within 0\.2 s; nothing was replayed/);
+  });
+
+  it('refuses a range with nothing in it before any server starts, also when its ends are a position and a time', async () => {
+    const store: EventStore = await openEventStore(storeUri);
+    const events = (await collect(store.readAll())).filter((e) => e.metadata.sessionId === sessionId);
+    await store.close();
+    const [first, last] = [events[0]!, events.at(-1)!];
+    // From the last event's position to a time before the first: the ends cannot be compared without the log.
+    const before = new Date(Date.parse(first.metadata.recordedAt) - 60_000).toISOString();
+    await expect(inspectCommand([sessionId, '--from', String(last.position), '--to', before, '--port', '0', '--store', storeUri], { out: () => {}, warn: () => {} }))
+      .rejects.toThrow(new RegExp(`inspect: session ${sessionId} has no event from position ${last.position} to ${before.replace(/[.]/g, '\\.')}; nothing would be replayed`));
+    await expect(inspectCommand([sessionId, '--from', String(last.position + 1_000n), '--port', '0', '--store', storeUri], { out: () => {}, warn: () => {} }))
+      .rejects.toThrow(/has no event from position \d+ to now/);
   });
 
   it('--from/--to show the actors as they stood at --from, then only the events in range; pauses follow the recorded gaps, scaled and capped', async () => {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { DEFAULT_INSPECT_PORT, InspectPortError, startInspectionServer } from '../../inspect/inspectionServer.ts';
 import { ActorSystemInspection } from '../../inspect/inspectionStream.ts';
-import { replayIntoInspection } from '../../inspect/recordedInspection.ts';
+import { rangeShowsEvents, replayIntoInspection } from '../../inspect/recordedInspection.ts';
 import { assertSessionExists } from '../../runtime/sessionStreams.ts';
 import { openEventStore } from '../../store/openEventStore.ts';
 import { commandOptions } from '../commandOptions.ts';
@@ -49,6 +49,9 @@ export async function inspectCommand(args: string[], io: CommandIo): Promise<num
   const store = await openEventStore(values.store, { existing: true });
   try {
     await assertSessionExists(store, sessionId);
+    if (from !== undefined && !await rangeShowsEvents(store, sessionId, { from, to })) {
+      throw new UsageError(`inspect: session ${sessionId} has no event from ${describePoint(from)} to ${describePoint(to)}; nothing would be replayed`);
+    }
     const server = await startInspectionServer(values.port ?? DEFAULT_INSPECT_PORT).catch((error: unknown) => {
       throw error instanceof InspectPortError ? new UsageError(`inspect: --port ${error.message}`) : error;
     });
