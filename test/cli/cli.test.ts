@@ -119,6 +119,13 @@ describe('chronicle CLI', () => {
     expect(new Set(events.map((e) => e.streamId))).toEqual(new Set([`session-${session.sessionId}`, `agent-${session.sessionId}.express.0`, `ledger-${session.sessionId}`]));
     const positions = events.map((e) => BigInt(e.position));
     expect(positions).toEqual([...positions].sort((a, b) => (a < b ? -1 : 1)));
+    // The selection flags apply to a session's events as to the whole log's: from a position on, either way, so many, of some streams.
+    const selected = async (...flags: string[]) => jsonLines((await chronicle(['events', session.sessionId, ...flags, '--json', '--store', store], dir)).stdout);
+    const agentId = `agent-${session.sessionId}.express.0`;
+    expect(await selected('--from', events[3].position, '--limit', '2')).toEqual(events.slice(3, 5));
+    expect(await selected('--backwards', '--limit', '3')).toEqual(events.slice(-3).reverse());
+    expect(await selected('--stream', agentId)).toEqual(events.filter((e) => e.streamId === agentId));
+    expect(await selected('--stream-prefix', 'ledger-', '--type', 'tokens.')).toEqual(events.filter((e) => e.streamId.startsWith('ledger-') && e.type.startsWith('tokens.')));
     const firstAnswer = events.find((e) => e.type === 'agent.answered');
     const atAnswer = JSON.parse((await chronicle(['replay', session.sessionId, '--at', firstAnswer.position, '--json', '--store', store], dir)).stdout);
     const sessionActor = atAnswer.actors.find((a: { streamId: string }) => a.streamId.startsWith('session-'));

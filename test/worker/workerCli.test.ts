@@ -120,8 +120,10 @@ describe('chronicle worker, submit and workers, as processes', () => {
       expect(board.workers).toEqual([expect.objectContaining({ id: 'cli1', status: 'alive', sessions: 1 })]);
 
       const refused = await chronicle('run', 'And in the long rains?', '--session', answer.sessionId, '--region', 'KE', '--purpose', 'sustainable_agriculture', '--store', store);
-      expect(refused.code).toBe(2);
+      // Busy elsewhere, as with a session another run holds: 75, one line, no usage text.
+      expect(refused.code).toBe(75);
       expect(refused.stderr).toMatch(new RegExp(`session ${answer.sessionId} is held by worker cli1; .*submit --session ${answer.sessionId} --wait`));
+      expect(refused.stderr).not.toMatch(/usage:/);
       // `resume` leaves it to the worker, and says so rather than that nothing is left.
       const resumed = await chronicle('resume', '--store', store);
       expect(resumed.stdout).toContain(`chronicle: left 1 session(s) to the live workers holding them: ${answer.sessionId} (worker cli1)\nchronicle: no other unfinished work left`);

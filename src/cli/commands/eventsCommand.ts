@@ -25,7 +25,7 @@ const schema = z.strictObject({
   'with-checkpoints': z.boolean().optional(),
 });
 
-export const eventsUsage = 'events [<sessionId> | --stream <stream>] [--from <revision|position>] [--limit <n>] [--backwards] [--stream-prefix <p>] [--type <prefix>] [--with-checkpoints] [--json] [--store <uri>]';
+export const eventsUsage = 'events [<sessionId>] [--stream <stream>] [--from <revision|position>] [--limit <n>] [--backwards] [--stream-prefix <p>] [--type <prefix>] [--with-checkpoints] [--json] [--store <uri>]';
 
 /**
  * Prints a session's events (every actor's, in global order), one stream, or the whole log, as lines for people
@@ -49,7 +49,7 @@ export async function eventsCommand(args: string[], io: CommandIo): Promise<numb
     const maxCount = values.limit === undefined ? undefined : Number(values.limit);
     const from = values.from === undefined ? undefined : BigInt(values.from);
     const events: AsyncIterable<RecordedEvent> = sessionId
-      ? sessionEvents(store, sessionId, values.type, values['with-checkpoints'] ?? false)
+      ? sessionEvents(store, sessionId, values['with-checkpoints'] ?? false, { direction, maxCount, from, typePrefix: values.type, streamPrefix: values['stream-prefix'], streamId })
       : streamId
       ? store.readStream(streamId, { direction, maxCount, fromRevision: from })
       : store.readAll({
@@ -63,10 +63,31 @@ export async function eventsCommand(args: string[], io: CommandIo): Promise<numb
   }
 }
 
-async function* sessionEvents(store: EventStore, sessionId: string, typePrefix: string | undefined, withCheckpoints: boolean): AsyncGenerator<RecordedEvent> {
+/** How a session's events are selected, as a read of the whole log selects them: `from` is a global position, inclusive. */
+interface SessionSelection {
+  direction: 'forwards' | 'backwards';
+  maxCount: number | undefined;
+  from: bigint | undefined;
+  typePrefix: string | undefined;
+  streamPrefix: string | undefined;
+  streamId: string | undefined;
+}
+
+async function* sessionEvents(store: EventStore, sessionId: string, withCheckpoints: boolean, selection: SessionSelection): AsyncGenerator<RecordedEvent> {
   const events = await readSessionEvents(store, sessionId);
   // The retained checkpoints (the oldest may have been dropped: their stream then starts past revision 0).
   if (withCheckpoints) events.push(...(await readStreams(store, [checkpointStream(sessionId)])).get(checkpointStream(sessionId)) ?? []);
   events.sort(byPosition);
-  for (const event of events) if (typePrefix === undefined || event.type.startsWith(typePrefix)) yield event;
+  if (selection.direction === 'backwards') events.reverse();
+  const { from, typePrefix, streamPrefix, streamId } = selection;
+  let left = selection.maxCount ?? Infinity;
+  for (const event of events) {
+    if (left <= 0) return;
+    if (from !== undefined && (selection.direction === 'forwards' ? event.position < from : event.position > from)) continue;
+    if (typePrefix !== undefined && !event.type.startsWith(typePrefix)) continue;
+    if (streamPrefix !== undefined && !event.streamId.startsWith(streamPrefix)) continue;
+    if (streamId !== undefined && event.streamId !== streamId) continue;
+    left--;
+    yield event;
+  }
 }

@@ -59,5 +59,6 @@ function printLedger(io: CommandIo, sessionId: string, when: string, ledger: Led
   }
   const open = Object.entries(ledger.turns);
   if (open.length > 0) io.out(`open turn(s): ${open.map(([turn, t]) => `${turn} (${t.estimated} estimated, ${t.actual} used so far)`).join(', ')}`);
-  if (ledger.refusals > 0) io.out(`\n${ledger.refusals} call(s) refused for lack of budget`);
+  // The ledger refuses for lack of budget, and for a prompt longer than its model's window: each reason is in its `tokens.refused`.
+  if (ledger.refusals > 0) io.out(`\n${ledger.refusals} call(s) refused by the ledger (budget or context window; \`chronicle events <sessionId> --type tokens.refused\` says which)`);
 }

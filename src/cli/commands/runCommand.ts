@@ -46,7 +46,8 @@ export async function runCommand(args: string[], io: CommandIo): Promise<number>
     const holder = values.session === undefined ? null : heldBy(sessionId);
     // Not a usage error: the same command succeeds once the other has answered, as with a session another process answers (75).
     if (holder !== null && isInteractiveHolder(holder)) throw new BusyElsewhereError(`run: session ${sessionId} is being run by another chronicle command (process ${interactiveHolderPid(holder)}); ask it again once that one has answered`);
-    if (holder !== null) throw new UsageError(`run: session ${sessionId} is held by worker ${holder}; hand it the query with \`chronicle submit --session ${sessionId} --wait\``);
+    // Busy, as with a session another run holds (75): the same command is fine once the worker lets the session go.
+    if (holder !== null) throw new BusyElsewhereError(`run: session ${sessionId} is held by worker ${holder}; hand it the query with \`chronicle submit --session ${sessionId} --wait\``);
     // With workers on the store, the session is held for the run's length, so none of them runs it too.
     const hold = InteractiveHold.forBoard(store, board);
     try {
