@@ -301,16 +301,14 @@ export class LedgerStage {
     const { own, pool } = available(ledger.state, agentStream);
     const shortfall = request.amount - Math.max(own, 0);
     if (shortfall > 0 && shortfall > pool) {
-      const reason = `budget: the call needs ${request.amount} tokens, the agent has ${Math.max(own, 0)} and the session pool ${pool}`;
-      this.post(ledger, 'tokens.refused', { requestId: request.requestId, agentStream, needed: request.amount, available: Math.max(own, 0) + pool, reason }, causeId);
-      return { granted: false, reason };
+      return this.refuse(sessionId, agentStream, request, `budget: the call needs ${request.amount} tokens, the agent has ${Math.max(own, 0)} and the session pool ${pool}`, causeId);
     }
     if (shortfall > 0) this.post(ledger, 'tokens.lent', { from: 'session', to: agentStream, amount: shortfall, reason: `reservation for ${request.requestId}` }, causeId);
     this.post(ledger, 'tokens.reserved', { requestId: request.requestId, agentStream, amount: request.amount, model: request.model, turn: request.turn }, causeId);
     return { granted: true };
   }
 
-  /** A call refused for a reason of its own (a prompt its model cannot take), recorded as the ledger records its own refusals. */
+  /** A call refused (for want of budget, or a prompt its model cannot take), recorded with what it needed and what was there. */
   refuse(sessionId: string, agentStream: string, request: { requestId: string; amount: number }, reason: string, causeId: string): { granted: false; reason: string } {
     const ledger = this.ledger(sessionId);
     const { own, pool } = available(ledger.state, agentStream);

@@ -10,6 +10,7 @@ import { readStreams } from '../../store/importEvents.ts';
 import { checkpointStream } from '../../runtime/checkpoints.ts';
 import { byPosition } from '../../runtime/stateAt.ts';
 import { UsageError } from '../usageError.ts';
+import { filterPredicate } from '../../store/readSelection.ts';
 
 const position = z.string().regex(/^\d+$/, 'expected a non-negative integer');
 
@@ -79,14 +80,14 @@ async function* sessionEvents(store: EventStore, sessionId: string, withCheckpoi
   if (withCheckpoints) events.push(...(await readStreams(store, [checkpointStream(sessionId)])).get(checkpointStream(sessionId)) ?? []);
   events.sort(byPosition);
   if (selection.direction === 'backwards') events.reverse();
-  const { from, typePrefix, streamPrefix, streamId } = selection;
+  const { from, streamId } = selection;
+  // The prefixes match as the whole log's filter matches them.
+  const matches = filterPredicate({ streamNamePrefix: selection.streamPrefix, eventTypePrefix: selection.typePrefix });
   let left = selection.maxCount ?? Infinity;
   for (const event of events) {
     if (left <= 0) return;
     if (from !== undefined && (selection.direction === 'forwards' ? event.position < from : event.position > from)) continue;
-    if (typePrefix !== undefined && !event.type.startsWith(typePrefix)) continue;
-    if (streamPrefix !== undefined && !event.streamId.startsWith(streamPrefix)) continue;
-    if (streamId !== undefined && event.streamId !== streamId) continue;
+    if (!matches(event.streamId, event.type) || (streamId !== undefined && event.streamId !== streamId)) continue;
     left--;
     yield event;
   }
