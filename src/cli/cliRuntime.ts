@@ -9,6 +9,7 @@ import { holderOf, workBoardOf } from '../worker/workBoardReader.ts';
 import { InspectPortError } from '../inspect/inspectionServer.ts';
 import { startLiveInspection, type LiveInspection } from '../inspect/liveInspection.ts';
 import { loadCliConfig } from './cliConfig.ts';
+import { InteractiveHold } from './interactiveHold.ts';
 import type { CommandIo } from './commandIo.ts';
 import { sessionProjections } from './sessionProjections.ts';
 import { UsageError } from './usageError.ts';
@@ -20,10 +21,17 @@ const STORE_FOLD_CHECKPOINT_GAP = 2_000;
 export interface ResumeState {
   heldBy: (sessionId: string) => string | null;
   waiting: readonly WaitingSession[];
+  /** The sessions start-up resumed with work to do now (the command waits for them before it ends). */
+  resumed: readonly string[];
   /** Sessions left to the live workers holding them, with their workers. */
   held: readonly { sessionId: string; workerId: string }[];
   /** The work board as the command started, or undefined when no worker ever joined the store. */
   board: WorkBoard | undefined;
+  /**
+   * Where workers share the store, the leases this command holds (the sessions it resumed, and any it runs): given
+   * back when the command ends. Undefined in a store no worker ever joined.
+   */
+  hold: InteractiveHold | undefined;
 }
 
 export interface CliRuntimeOptions {
@@ -58,9 +66,13 @@ export async function withCliRuntime<T>(storeUri: string | undefined, io: Comman
     process.exit(130);
   };
   process.once('SIGINT', interrupted);
+  let hold: InteractiveHold | undefined;
   try {
     const finished = (async () => {
       const board = await workBoardOf(store);
+      // With workers on the store, a session resumed here is held while it runs, so none of them runs it too.
+      hold = InteractiveHold.forBoard(store, board);
+      const claim = hold?.claim.bind(hold);
       // The live worker holding a session, if any: such a session is that worker's to run, not this command's.
       const heldBy = (sessionId: string) => holderOf(board, sessionId, Date.now());
       const waiting: WaitingSession[] = [];
@@ -70,6 +82,7 @@ export async function withCliRuntime<T>(storeUri: string | undefined, io: Comman
         heldBy,
         onHeld: (sessionId, workerId) => held.push({ sessionId, workerId }),
         onWaiting: (session) => waiting.push(session),
+        ...(claim ? { claim } : {}),
         // `resume` is asked to take over what a stopped process left; any other command leaves a call that may still
         // be awaited by the process that made it (another terminal's `run`) to that process, until its timeout.
         ...(options.takeOverInFlight ? {} : {
@@ -77,7 +90,7 @@ export async function withCliRuntime<T>(storeUri: string | undefined, io: Comman
         }),
       });
       if (resumed.length > 0) io.warn(`chronicle: resumed ${resumed.length} unfinished session(s): ${resumed.join(', ')}`);
-      const result = await work(runtime, store, { heldBy, waiting, held, board });
+      const result = await work(runtime, store, { heldBy, waiting, resumed, held, board, hold });
       await untilSessionsIdle(runtime, resumed);
       await runtime.settled();
       // A command that folded much of the log leaves a checkpoint, so the next one (here or elsewhere) folds less.
@@ -88,6 +101,7 @@ export async function withCliRuntime<T>(storeUri: string | undefined, io: Comman
     return await Promise.race([finished, stopped]);
   } finally {
     process.off('SIGINT', interrupted);
+    await hold?.release();
     runtime.stop();
     await inspection?.close();
     await store.close();

@@ -3,6 +3,8 @@ import { hostname } from 'node:os';
 import type { WorkBoard } from '../../projections/workBoard/workBoard.ts';
 import { randomIds } from '../runtime/ids.ts';
 import type { EventStore } from '../store/eventStore.ts';
+import { WrongExpectedVersionError } from '../store/errors.ts';
+import { workBoardOf } from '../worker/workBoardReader.ts';
 import { recordLeaseFact, recordWorkerFact, type WorkerIdentity } from '../worker/workerRecords.ts';
 
 /** Heard from this often, and alive for this long after: a killed command's sessions go to the workers soon after. */
@@ -54,11 +56,26 @@ export class InteractiveHold {
 
   /** Takes the session's lease before anything of the session is recorded; refused if another holder got it first. */
   async hold(sessionId: string): Promise<void> {
+    if (this.#held.has(sessionId)) return;
     if (this.#heartbeat === undefined) await this.#join();
     const lease = this.#board.leases[sessionId];
     const from = lease?.owner ?? null;
     const result = await recordLeaseFact(this.#who, sessionId, 'lease.acquired', { group: this.#who.group, from, reason: 'run by a chronicle command' }, lease ? BigInt(lease.revision) : 'no_stream');
     this.#held.set(sessionId, result.nextExpectedRevision);
+  }
+
+  /**
+   * `hold`, for a session this command found unfinished: null once held, or, when another worker or command took it
+   * first, who holds it now (that one runs it).
+   */
+  async claim(sessionId: string): Promise<string | null> {
+    try {
+      await this.hold(sessionId);
+      return null;
+    } catch (error) {
+      if (!(error instanceof WrongExpectedVersionError)) throw error;
+      return (await workBoardOf(this.#who.store))?.leases[sessionId]?.owner ?? 'another process';
+    }
   }
 
   /** Gives every lease back and leaves: the sessions are anybody's again. Never throws: the command's work is done. */

@@ -36,6 +36,11 @@ export interface ResumeOptions {
    * (not rehydrated, so their calls are not made twice) and reported here; without it they are taken over at once.
    */
   leaveInFlight?: (session: InFlightSession) => void;
+  /**
+   * Takes a session with work to do now before anything of it runs here (a lease, where workers share the store);
+   * null when it is taken, else who took it first. Such a session is then reported through `onHeld`.
+   */
+  claim?: (sessionId: string) => Promise<string | null>;
 }
 
 /**
@@ -54,8 +59,9 @@ export async function resumeUnfinishedSessions(runtime: ActorRuntime, options: R
       continue;
     }
     try {
-      const work = await resumeSessionIfUnfinished(runtime, sessionId, { leaveInFlight: options.leaveInFlight !== undefined });
-      if (work?.inFlight) options.leaveInFlight?.(work.inFlight);
+      const work = await resumeSessionIfUnfinished(runtime, sessionId, { leaveInFlight: options.leaveInFlight !== undefined, ...(options.claim ? { claim: options.claim } : {}) });
+      if (work?.takenBy) options.onHeld?.(sessionId, work.takenBy);
+      else if (work?.inFlight) options.leaveInFlight?.(work.inFlight);
       else if (work?.waiting) options.onWaiting?.(work.waiting);
       else if (work) resumed.push(sessionId);
     } catch (error) {
@@ -72,7 +78,32 @@ export async function resumeUnfinishedSessions(runtime: ActorRuntime, options: R
  * all there is to do is a timer due later (overdue timers are work now: rehydrating fires them at once). With
  * `leaveInFlight`, a session with a model call still within its timeout is not rehydrated but returned as `inFlight`.
  */
-export async function resumeSessionIfUnfinished(runtime: ActorRuntime, sessionId: string, options: { leaveInFlight?: boolean } = {}): Promise<{ waiting?: WaitingSession; inFlight?: InFlightSession } | null> {
+export async function resumeSessionIfUnfinished(
+  runtime: ActorRuntime,
+  sessionId: string,
+  options: { leaveInFlight?: boolean; claim?: ResumeOptions['claim'] } = {},
+): Promise<{ waiting?: WaitingSession; inFlight?: InFlightSession; takenBy?: string } | null> {
+  const { streams, outstanding, timers, workNow } = await unfinishedWork(runtime, sessionId);
+  if (!workNow && timers.length === 0) return null;
+  const now = runtime.clock.now();
+  const callTimeout = timers.find((t) => t.key === MODEL_TIMEOUT && t.dueAt > now);
+  if (options.leaveInFlight && callTimeout && outstanding.some((o) => o.modelRequests > 0)) {
+    // Loaded only to look: dropped again, so nothing of it is hosted here while another process may extend it.
+    runtime.forgetSession(sessionId);
+    return { inFlight: { sessionId, timeoutAt: callTimeout.dueAt } };
+  }
+  // Claimed only for work now: a session that just waits on a timer is not run by a command that exits before it.
+  const takenBy = workNow && options.claim ? await options.claim(sessionId) : null;
+  if (takenBy !== null) {
+    runtime.forgetSession(sessionId);
+    return { takenBy };
+  }
+  for (const s of streams) await runtime.rehydrate(s);
+  return workNow ? {} : { waiting: { sessionId, dueAt: timers[0]!.dueAt, key: timers[0]!.key } };
+}
+
+/** What of a session is unfinished: its actors' streams, their outstanding effects, its timers soonest first. */
+async function unfinishedWork(runtime: ActorRuntime, sessionId: string) {
   const stream = sessionStream(sessionId);
   const session = await runtime.snapshotOf(stream);
   const context = session.context as SessionContext;
@@ -80,18 +111,22 @@ export async function resumeSessionIfUnfinished(runtime: ActorRuntime, sessionId
   const outstanding = await Promise.all(streams.map((s) => runtime.outstandingEffects(s)));
   if (context.transition !== null && context.transition !== undefined) streams.push(context.transition);
   const timers = outstanding.flatMap((o) => o.timers).sort((a, b) => a.dueAt - b.dueAt);
-  const now = runtime.clock.now();
   const workNow = session.matches('turn') || session.matches('handingOff') || context.queued.length > 0
-    || outstanding.some((o) => o.modelRequests > 0) || timers.some((t) => t.dueAt <= now);
-  if (!workNow && timers.length === 0) return null;
-  const callTimeout = timers.find((t) => t.key === MODEL_TIMEOUT && t.dueAt > now);
-  if (options.leaveInFlight && callTimeout && outstanding.some((o) => o.modelRequests > 0)) {
-    // Loaded only to look: dropped again, so nothing of it is hosted here while another process may extend it.
-    runtime.forgetSession(sessionId);
-    return { inFlight: { sessionId, timeoutAt: callTimeout.dueAt } };
+    || outstanding.some((o) => o.modelRequests > 0) || timers.some((t) => t.dueAt <= runtime.clock.now());
+  return { streams, outstanding, timers, workNow };
+}
+
+/**
+ * The sessions that, once their work now is done, still wait on a timer due later (a breaker's cool-down armed while
+ * they ran): what a command that exits now leaves for a later one to fire. Sessions with work now are not listed.
+ */
+export async function sessionsStillWaiting(runtime: ActorRuntime, sessionIds: readonly string[]): Promise<WaitingSession[]> {
+  const waiting: WaitingSession[] = [];
+  for (const sessionId of sessionIds) {
+    const { timers, workNow } = await unfinishedWork(runtime, sessionId);
+    if (!workNow && timers.length > 0) waiting.push({ sessionId, dueAt: timers[0]!.dueAt, key: timers[0]!.key });
   }
-  for (const s of streams) await runtime.rehydrate(s);
-  return workNow ? {} : { waiting: { sessionId, dueAt: timers[0]!.dueAt, key: timers[0]!.key } };
+  return waiting;
 }
 
 /** Resolves when none of the sessions has a turn running or queued. */

@@ -1,6 +1,7 @@
 import { liveOwner, type WorkBoard } from '../../projections/workBoard/workBoard.ts';
 import type { EventStore } from '../store/eventStore.ts';
 import { CheckpointedFold } from '../runtime/checkpointedFold.ts';
+import { endedOnThisHost } from './endedOnThisHost.ts';
 import { workBoardDefinition } from './sessionWorker.ts';
 
 /**
@@ -16,7 +17,11 @@ export async function workBoardOf(store: EventStore): Promise<WorkBoard | undefi
   return undefined;
 }
 
-/** The live worker holding a session, if any: a process that is not that worker must not run the session. */
+/**
+ * The live worker holding a session, if any: a process that is not that worker must not run the session. A holder on
+ * this host whose process has ended holds nothing, though its lease has not lapsed yet.
+ */
 export function holderOf(board: WorkBoard | undefined, sessionId: string, nowMs: number): string | null {
-  return board === undefined ? null : liveOwner(board, sessionId, nowMs);
+  const owner = board === undefined ? null : liveOwner(board, sessionId, nowMs);
+  return owner !== null && endedOnThisHost(board!.workers[owner]!) ? null : owner;
 }

@@ -511,6 +511,37 @@ describe('chronicle CLI', () => {
     expect(events.filter((e) => e.type === 'agent.answered')).toHaveLength(1);
   });
 
+  it('resume reports what the work it ran left behind: a breaker cool-down armed before the fallback answered is still to come', async () => {
+    const path = join(dir, 'fallback-interrupted.db');
+    const run = inBackground(['run', 'Will the dyke hold?', '--region', 'BD', '--purpose', 'climate_adaptation', '--model', 'scripted:failRate=1', '--fallback-model', 'scripted:latency=3000', '--store', `sqlite:${path}`], dir);
+    const fallbackAsked = () => {
+      if (!existsSync(path)) return false;
+      const db = new DatabaseSync(path, { readOnly: true });
+      try {
+        return db.prepare("SELECT 1 FROM events WHERE type = 'model.requested' AND data LIKE '%scripted:latency=3000%'").get() !== undefined;
+      } catch {
+        return false; // the schema is not written yet
+      } finally {
+        db.close();
+      }
+    };
+    while (!fallbackAsked()) await new Promise((resolve) => setTimeout(resolve, 50));
+    // Stopped while the fallback answers, the primary's breaker open with its 60 s cool-down armed.
+    run.child.kill('SIGINT');
+    expect(await run.exited).toBe(130);
+    const sessionId = (jsonLines((await chronicle(['sessions', '--json', '--store', `sqlite:${path}`], dir)).stdout) as { sessionId: string }[])[0]!.sessionId;
+
+    const resumed = await chronicle(['resume', '--store', `sqlite:${path}`], dir);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const [first, second, ...rest] = resumed.stdout.trim().split('\n');
+    expect(first).toBe(`chronicle: resumed 1 unfinished session(s): ${sessionId}`);
+    // Not "no unfinished work left": the turn is answered, and the cool-down is what a later command will fire.
+    expect(second).toMatch(new RegExp(`^chronicle: nothing to do until a timer comes due; 1 session\\(s\\) wait: ${sessionId} \\(breakerCooldown at \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z\\)\\.`));
+    expect(rest).toEqual([]);
+    const events = jsonLines((await chronicle(['events', sessionId, '--json', '--store', `sqlite:${path}`], dir)).stdout) as { type: string }[];
+    expect(events.filter((e) => e.type === 'agent.answered')).toHaveLength(1);
+  });
+
   it('resume with nothing unfinished says so and exits 0; a breaker cool-down still to come is reported as such, not as work done', async () => {
     const result = await chronicle(['resume', '--store', store], dir);
     expect(result.code).toBe(0);

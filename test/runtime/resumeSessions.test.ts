@@ -108,6 +108,33 @@ describe('resuming what a stopped process left', () => {
     expect(session).toEqual(['answer 1']);
   });
 
+  it('runs nothing of a session another process claimed first, and reports who holds it; claims before it runs one', async () => {
+    const { clock, store, models, calls } = await stoppedMidCall();
+    const taken = new ActorRuntime({ store, clock, ids: seededIds('taken'), models });
+    const held: [string, string][] = [];
+    expect(await resumeUnfinishedSessions(taken, { claim: async () => 'worker-b', onHeld: (sessionId, by) => held.push([sessionId, by]) })).toEqual([]);
+    expect(held).toEqual([['s1', 'worker-b']]);
+    await clock.advance(5_000);
+    await taken.settled();
+    expect(calls(), 'a session someone else holds is not run here').toBe(0);
+    taken.stop();
+
+    const claimed: string[] = [];
+    const mine = new ActorRuntime({ store, clock, ids: seededIds('mine'), models });
+    const claim = async (sessionId: string) => {
+      // Claimed before anything of the session runs: its call not re-issued yet.
+      expect(calls()).toBe(0);
+      claimed.push(sessionId);
+      return null;
+    };
+    expect(await resumeUnfinishedSessions(mine, { claim })).toEqual(['s1']);
+    expect(claimed).toEqual(['s1']);
+    while (((await mine.snapshotOf('session-s1')).context as SessionContext).turn < 1) await clock.advance(50);
+    await mine.settled();
+    mine.stop();
+    expect(calls()).toBe(1);
+  });
+
   it('takes over a call whose timeout passed while nothing ran, even when leaving calls in flight: no process still awaits it', async () => {
     const { clock, store, models, calls } = await stoppedMidCall();
     await clock.advance(20_000);

@@ -79,6 +79,60 @@ describe('chronicle worker, submit and workers, as processes', () => {
     expect(await exited).toBe(0);
   }, 60_000);
 
+  it('a run killed mid-call on a store workers share is resumed at once, held while it finishes, and its model called once', async () => {
+    const path = join(dir, 'killed-run.db');
+    const shared = `sqlite:${path}`;
+    // A worker joins and leaves: the store is one workers share, so runs hold their sessions by lease.
+    const worker = spawn(process.execPath, [main, 'worker', '--store', shared, '--id', 'gone'], { cwd: dir, stdio: ['ignore', 'pipe', 'ignore'] });
+    const joined: string[] = [];
+    worker.stdout.on('data', (chunk: Buffer) => joined.push(chunk.toString()));
+    while (!joined.join('').includes('worker gone joined')) await new Promise((r) => setTimeout(r, 50));
+    worker.kill('SIGTERM');
+    await new Promise((resolve) => worker.on('exit', resolve));
+
+    const run = spawn(process.execPath, [main, 'run', 'Which mangroves protect coasts best?', '--region', 'BD', '--purpose', 'climate_adaptation', '--model', 'scripted:latency=3000', '--store', shared], { cwd: dir, stdio: 'ignore' });
+    const killed = new Promise((resolve) => run.on('exit', resolve));
+    let sessionId: string | undefined;
+    while ((sessionId = await firstLeasedSession(path)) === undefined) await new Promise((r) => setTimeout(r, 50));
+    // Killed once its model call is under way: its lease has ~15 s to run, but its process is gone.
+    const file = new SqliteEventStore(path);
+    try {
+      while (!(await collect(file.readStream(`agent-${sessionId}.express.0`)).catch(() => [])).some((e) => e.type === 'model.requested')) await new Promise((r) => setTimeout(r, 50));
+    } finally {
+      await file.close();
+    }
+    run.kill('SIGKILL');
+    await killed;
+
+    const before = JSON.parse((await chronicle('workers', '--json', '--store', shared)).stdout) as { workers: { id: string; status: string; sessions: number }[]; unheld: string[] };
+    expect(before.workers).toContainEqual(expect.objectContaining({ id: expect.stringMatching(/^run\./), status: 'ended', sessions: 1 }));
+    expect(before.unheld).toEqual([sessionId]);
+
+    const resumed = await chronicle('resume', '--store', shared);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stdout.trim()).toBe(`chronicle: resumed 1 unfinished session(s): ${sessionId}\nchronicle: no unfinished work left`);
+
+    const after = new SqliteEventStore(path);
+    try {
+      // The killed run's lease, taken over from it by resume, given back once the turn was answered.
+      const leases = await collect(after.readStream(`lease-${sessionId}`));
+      const runId = (leases[0]!.data as { workerId: string }).workerId;
+      expect(leases.map((e) => [e.type, (e.data as { workerId: string }).workerId, (e.data as { from?: string | null }).from])).toEqual([
+        ['lease.acquired', runId, null],
+        ['lease.acquired', expect.not.stringMatching(runId), runId],
+        ['lease.released', (leases[1]!.data as { workerId: string }).workerId, undefined],
+      ]);
+      const agent = await collect(after.readStream(`agent-${sessionId}.express.0`));
+      expect(agent.filter((e) => e.type === 'model.requested')).toHaveLength(1);
+      expect(agent.filter((e) => e.type === 'model.responded')).toHaveLength(1);
+    } finally {
+      await after.close();
+    }
+    // Its entry goes once it holds nothing: a killed command is not listed for ever.
+    const board = JSON.parse((await chronicle('workers', '--json', '--store', shared)).stdout) as { workers: { id: string }[] };
+    expect(board.workers.map((w) => w.id)).toEqual(['gone']);
+  }, 60_000);
+
   it('refuse bad flags with one line naming the flag, before touching the store', async () => {
     const tooSlow = await chronicle('worker', '--store', store, '--lease-ttl', '1000', '--heartbeat', '600');
     expect(tooSlow.code).toBe(2);

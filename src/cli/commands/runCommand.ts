@@ -14,7 +14,7 @@ import { toJson } from '../output.ts';
 import { BusyElsewhereError, UsageError } from '../usageError.ts';
 import { DEFAULT_INSPECT_PORT } from '../../inspect/inspectionServer.ts';
 import { portSchema } from './inspectCommand.ts';
-import { InteractiveHold, interactiveHolderPid, isInteractiveHolder } from '../interactiveHold.ts';
+import { interactiveHolderPid, isInteractiveHolder } from '../interactiveHold.ts';
 import type { ActorRuntime } from '../../runtime/actorRuntime.ts';
 import type { EventStore } from '../../store/eventStore.ts';
 import { WrongExpectedVersionError } from '../../store/errors.ts';
@@ -41,23 +41,19 @@ export async function runCommand(args: string[], io: CommandIo): Promise<number>
   const settings = sessionSettingsOf('run', config, values);
   // --inspect-port alone asks for inspection too: nobody names a port they do not want used.
   const inspect = values.inspect || values['inspect-port'] !== undefined ? { port: values['inspect-port'] ?? DEFAULT_INSPECT_PORT, viewerWaitMs: INSPECT_VIEWER_WAIT_MS } : undefined;
-  return withCliRuntime(values.store ?? config.store, io, async (runtime, store, { heldBy, board }) => {
+  return withCliRuntime(values.store ?? config.store, io, async (runtime, store, { heldBy, hold }) => {
     const sessionId = values.session ?? randomUUID().slice(0, 8);
     const holder = values.session === undefined ? null : heldBy(sessionId);
     // Not a usage error: the same command succeeds once the other has answered, as with a session another process answers (75).
     if (holder !== null && isInteractiveHolder(holder)) throw new BusyElsewhereError(`run: session ${sessionId} is being run by another chronicle command (process ${interactiveHolderPid(holder)}); ask it again once that one has answered`);
     // Busy, as with a session another run holds (75): the same command is fine once the worker lets the session go.
     if (holder !== null) throw new BusyElsewhereError(`run: session ${sessionId} is held by worker ${holder}; hand it the query with \`chronicle submit --session ${sessionId} --wait\``);
-    // With workers on the store, the session is held for the run's length, so none of them runs it too.
-    const hold = InteractiveHold.forBoard(store, board);
-    try {
-      await hold?.hold(sessionId).catch((error: unknown) => {
-        throw error instanceof WrongExpectedVersionError ? new BusyElsewhereError(`run: session ${sessionId} was taken by a worker or another command just now; ask it again once that one has answered`) : error;
-      });
-      return await runTurn(runtime, store, sessionId);
-    } finally {
-      await hold?.release();
-    }
+    // With workers on the store, the session is held for the run's length (given back as the command ends), so none
+    // of them runs it too.
+    await hold?.hold(sessionId).catch((error: unknown) => {
+      throw error instanceof WrongExpectedVersionError ? new BusyElsewhereError(`run: session ${sessionId} was taken by a worker or another command just now; ask it again once that one has answered`) : error;
+    });
+    return runTurn(runtime, store, sessionId);
   }, { inspect });
 
   async function runTurn(runtime: ActorRuntime, store: EventStore, sessionId: string): Promise<number> {
