@@ -46,7 +46,7 @@ export interface CliRuntimeOptions {
  * session a previous process left unfinished, so no command leaves half-run work behind it.
  */
 export async function withCliRuntime<T>(storeUri: string | undefined, io: CommandIo, work: (runtime: ActorRuntime, store: EventStore, resume: ResumeState) => Promise<T>, options: CliRuntimeOptions = {}): Promise<T> {
-  const store = await openEventStore(storeUri);
+  const store = await openEventStore(storeUri, { warn: io.warn });
   let inspection: LiveInspection | undefined;
   try {
     if (options.inspect) inspection = await inspectLive(store, io, options.inspect);

@@ -1,12 +1,12 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { DatabaseSync } from 'node:sqlite';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import type { EventRegistry } from '../events/eventRegistry.ts';
 import type { EventStore } from './eventStore.ts';
 import { StoreUnavailableError } from './errors.ts';
 import { MemoryEventStore } from './memoryEventStore.ts';
-import { SqliteEventStore } from './sqliteEventStore.ts';
+import { directoryIsNoStore, SqliteEventStore } from './sqliteEventStore.ts';
 import { sqliteFailure } from './sqliteFailure.ts';
 
 export const DEFAULT_STORE_URI = 'sqlite:.chronicle/chronicle.db';
@@ -81,6 +81,7 @@ const CREATES_ONE = 'Check --store or CHRONICLE_STORE; `chronicle run` or `chron
  */
 function assertStoreAt(path: string): void {
   if (!existsSync(path)) throw new StoreNotFoundError(`No store at ${path}: nothing has been recorded there. ${CREATES_ONE}`);
+  if (statSync(path).isDirectory()) throw directoryIsNoStore(path);
   let db: DatabaseSync | undefined;
   let holdsStore: boolean;
   try {
@@ -96,20 +97,39 @@ function assertStoreAt(path: string): void {
   if (!holdsStore) throw new StoreNotFoundError(`No store at ${path}: the file is there, but holds none of Chronicle's tables (another program's database, or an empty file). It was left as it is. ${CREATES_ONE}`);
 }
 
+/** The outermost directory of `path` that does not exist yet, if any. */
+function missingDirectoryOf(path: string): string | undefined {
+  let missing: string | undefined;
+  for (let dir = dirname(path); !existsSync(dir); dir = dirname(dir)) {
+    missing = dir;
+    if (dirname(dir) === dir) break;
+  }
+  return missing;
+}
+
 /**
  * Opens the store a URI names. KurrentDB's gRPC client is loaded only when asked for. `existing`: for commands that
  * only read, a SQLite file that is not there is an error, not a new empty store (a typo'd path would otherwise be
  * created, and `verify` would call its zero events intact).
  */
-export async function openEventStore(uri: string = configuredStoreUri(), options: { registry?: EventRegistry; existing?: boolean } = {}): Promise<EventStore> {
+export async function openEventStore(
+  uri: string = configuredStoreUri(),
+  options: { registry?: EventRegistry; existing?: boolean; warn?: (message: string) => void } = {},
+): Promise<EventStore> {
   const location = parseStoreUri(uri);
-  const { existing, ...storeOptions } = options;
+  const { existing, warn, ...storeOptions } = options;
   switch (location.kind) {
     case 'memory':
       return new MemoryEventStore(storeOptions);
-    case 'sqlite':
+    case 'sqlite': {
       if (existing && location.path !== ':memory:') assertStoreAt(location.path);
-      return new SqliteEventStore(location.path, { ...storeOptions, synchronous: location.synchronous, maxBytes: location.maxBytes, readAheadMinEvents: location.readAheadMinEvents });
+      // A new store in a directory that is not there yet: made, and said, so a typo in the path is seen at once
+      // rather than when the sessions recorded under it are missed (the default location is made quietly).
+      const newDirectory = location.path !== ':memory:' && uri !== DEFAULT_STORE_URI ? missingDirectoryOf(location.path) : undefined;
+      const store = new SqliteEventStore(location.path, { ...storeOptions, synchronous: location.synchronous, maxBytes: location.maxBytes, readAheadMinEvents: location.readAheadMinEvents });
+      if (newDirectory !== undefined) warn?.(`chronicle: made the directory ${newDirectory} for a new store at ${location.path}`);
+      return store;
+    }
     case 'kurrentdb': {
       const { KurrentDbEventStore } = await import('./kurrentdbEventStore.ts');
       return new KurrentDbEventStore(location.connectionString, storeOptions);

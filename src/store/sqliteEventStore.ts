@@ -1,5 +1,5 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { mkdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { createEventRegistry } from '../events/catalogue.ts';
 import type { EventToAppend, RecordedEvent } from '../events/envelope.ts';
@@ -102,6 +102,7 @@ export class SqliteEventStore implements EventStore {
     }
     this.maxBytes = options.maxBytes;
     if (path !== ':memory:') {
+      if (statSync(path, { throwIfNoEntry: false })?.isDirectory()) throw directoryIsNoStore(path);
       try {
         mkdirSync(dirname(path), { recursive: true });
       } catch (error) {
@@ -511,6 +512,11 @@ export class SqliteEventStore implements EventStore {
     const { page_size: pageSize } = this.db.prepare('PRAGMA page_size').get() as { page_size: number };
     this.db.exec(`PRAGMA max_page_count = ${Math.max(1, Math.floor(maxBytes / pageSize))}`);
   }
+}
+
+/** A store path that names a directory: SQLite would report it as an I/O error, which sends the user to their disk. */
+export function directoryIsNoStore(path: string): StoreUnavailableError {
+  return new StoreUnavailableError(`The SQLite store at ${path} cannot be opened: that is a directory, not a database file. Nothing was written. To fix: name the file in it, e.g. --store sqlite:${join(path, 'chronicle.db')}.`, { reason: 'unopenable', storePath: path });
 }
 
 /**

@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -555,5 +555,31 @@ describe('chronicle CLI', () => {
     expect(waiting.code, waiting.stderr).toBe(0);
     expect(waiting.stdout).not.toMatch(/resumed|no unfinished work left/);
     expect(waiting.stdout.trim()).toMatch(new RegExp(`^chronicle: nothing to do until a timer comes due; 1 session\\(s\\) wait: ${sessionId} \\(breakerCooldown at \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z\\)\\.`));
+  });
+
+  it('a store path that is a directory is refused naming the file to give; a directory made for a new store is said; an empty listing says so', async () => {
+    const folder = join(dir, 'a-folder');
+    mkdirSync(folder);
+    for (const args of [['sessions'], ['run', 'Where first?', '--region', 'KE', '--purpose', 'climate_adaptation']]) {
+      const refused = await chronicle([...args, '--store', `sqlite:${folder}`], dir);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr.trim()).toBe(`chronicle ${args[0]}: StoreUnavailableError: The SQLite store at ${folder} cannot be opened: that is a directory, not a database file. Nothing was written. To fix: name the file in it, e.g. --store sqlite:${join(folder, 'chronicle.db')}.`);
+    }
+    expect(readdirSync(folder)).toEqual([]);
+
+    // `workers` only reads: a path with nothing there is an error, not a new empty store.
+    const missing = join(dir, 'not-yet', 'store.db');
+    const workers = await chronicle(['workers', '--store', `sqlite:${missing}`], dir);
+    expect(workers.code).toBe(1);
+    expect(workers.stderr).toMatch(/^chronicle workers: StoreNotFoundError: No store at /);
+    expect(existsSync(join(dir, 'not-yet'))).toBe(false);
+
+    // A command that records makes the store's directory, and says so: a mistyped path shows at once.
+    const declared = await chronicle(['emergency', 'declare', 'BD', '--kind', 'flood', '--store', `sqlite:${missing}`], dir);
+    expect(declared.code, declared.stderr).toBe(0);
+    expect(declared.stderr.trim()).toBe(`chronicle: made the directory ${join(dir, 'not-yet')} for a new store at ${missing}`);
+    const sessions = await chronicle(['sessions', '--store', `sqlite:${missing}`], dir);
+    expect(sessions.stdout.trim()).toBe('no sessions in this store yet: `chronicle run` or `chronicle submit` starts one');
+    expect((await chronicle(['sessions', '--json', '--store', `sqlite:${missing}`], dir)).stdout).toBe('');
   });
 });

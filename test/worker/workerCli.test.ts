@@ -144,7 +144,11 @@ describe('chronicle worker, submit and workers, as processes', () => {
     expect(noQuery.code).toBe(2);
     const timeoutAlone = await chronicle('submit', 'Which crops?', '--region', 'KE', '--purpose', 'sustainable_agriculture', '--timeout', '5', '--store', store);
     expect(timeoutAlone.stderr).toMatch(/--timeout only applies with --wait/);
-    expect((await chronicle('workers', '--store', store)).stdout).toMatch(/no worker has joined/);
+    // None of them made the store: `workers`, which only reads, finds none.
+    const board = await chronicle('workers', '--store', store);
+    expect(board.code).toBe(1);
+    expect(board.stderr).toMatch(/^chronicle workers: StoreNotFoundError: No store at /);
+    expect(existsSync(join(dir, 'store.db'))).toBe(false);
   });
 
   it('workers counts the sessions waiting for a worker even before any worker joined', async () => {

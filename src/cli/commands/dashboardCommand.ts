@@ -38,7 +38,7 @@ export async function dashboardCommand(args: string[], io: CommandIo, until: Pro
   }
   const missing = await ensureDashboardPage(DIST_DASHBOARD);
   if (missing) io.warn(`chronicle dashboard: the page is not built (${missing}); run \`npm run build:dashboard\`. The API is served meanwhile.`);
-  const store = await openEventStore(values.store);
+  const store = await openEventStore(values.store, { warn: io.warn });
   try {
     const server = await startDashboardServer({ store, port: values.port ?? DEFAULT_DASHBOARD_PORT, host: isIP(host.replace(/^\[|\]$/g, '')) === 6 ? host.replace(/^\[|\]$/g, '') : host }).catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'EADDRINUSE') throw new UsageError(`dashboard: --port ${values.port ?? DEFAULT_DASHBOARD_PORT} is in use; choose another, or 0 for any free port`);

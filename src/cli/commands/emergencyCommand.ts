@@ -27,7 +27,7 @@ export async function emergencyCommand(args: string[], io: CommandIo): Promise<n
   const { values, positionals } = commandOptions('emergency', args, { kind: { type: 'string' }, note: { type: 'string' }, store: { type: 'string' }, json: { type: 'boolean' } }, schema);
   const [action, target] = positionals;
   if (action !== 'declare' && action !== 'lift' && action !== 'list') throw new UsageError('emergency: say declare, lift or list');
-  const store = await openEventStore(values.store);
+  const store = await openEventStore(values.store, { warn: io.warn });
   try {
     const register = new EmergencyRegister(store);
     const inForce = await register.refresh();

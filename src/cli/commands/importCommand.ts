@@ -35,7 +35,7 @@ export async function importCommand(args: string[], io: CommandIo): Promise<numb
   } catch (error) {
     return refused(error);
   }
-  const store = await openEventStore(values.store);
+  const store = await openEventStore(values.store, { warn: io.warn });
   try {
     const report = await importPrepared(store, prepared);
     if (values.json) {

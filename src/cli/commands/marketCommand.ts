@@ -119,7 +119,7 @@ export async function marketAt(store: EventStore, stream: string, at?: Parameter
 }
 
 async function showMarket(io: CommandIo, stream: string, storeUri: string | undefined, at: ReturnType<typeof pointFlag>, json: boolean): Promise<number> {
-  const store = await openEventStore(storeUri);
+  const store = await openEventStore(storeUri, { warn: io.warn });
   try {
     const { market, trades } = await marketAt(store, stream, at);
     if (json) {

@@ -19,8 +19,11 @@ export async function sessionsCommand(args: string[], io: CommandIo): Promise<nu
   const { values } = commandOptions('sessions', args, { store: { type: 'string' }, json: { type: 'boolean' } }, schema);
   const store = await openEventStore(values.store, { existing: true });
   try {
+    const sessionIds = await listSessionIds(store);
+    // Said, where the listing would be empty: an empty screen reads as a command that did nothing. (--json lists none.)
+    if (sessionIds.length === 0 && !values.json) io.out('no sessions in this store yet: `chronicle run` or `chronicle submit` starts one');
     // One read of every session's stream: a store that can reads them ahead while each is folded.
-    for await (const { streamId, events } of readWholeStreams(store, (await listSessionIds(store)).map(sessionStream))) {
+    for await (const { streamId, events } of readWholeStreams(store, sessionIds.map(sessionStream))) {
       const sessionId = sessionIdOf(streamId);
       let state;
       try {

@@ -35,7 +35,7 @@ export async function submitCommand(args: string[], io: CommandIo): Promise<numb
   if (values.timeout !== undefined && !values.wait) throw new UsageError('submit: --timeout only applies with --wait');
   const config = loadCliConfig();
   const settings = sessionSettingsOf('submit', config, values);
-  const store = await openEventStore(values.store ?? config.store);
+  const store = await openEventStore(values.store ?? config.store, { warn: io.warn });
   try {
     const runtime = createCliRuntime(store, { effects: 'record' });
     const sessionId = values.session ?? randomUUID().slice(0, 8);

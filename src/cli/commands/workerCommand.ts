@@ -39,7 +39,7 @@ export async function workerCommand(args: string[], io: CommandIo): Promise<numb
   const heartbeatMs = values.heartbeat ?? Math.max(50, Math.floor(leaseTtlMs / 4));
   const group = values.group ?? 'chronicle';
   const workerId = values.id ?? `w${randomUUID().slice(0, 8)}`;
-  const store = await openEventStore(values.store ?? config.store);
+  const store = await openEventStore(values.store ?? config.store, { warn: io.warn });
   let worker: SessionWorker | undefined;
   const runtime = createCliRuntime(store, {
     onBackgroundFailure: (error, sessionId) => worker?.onSessionFailure(error, sessionId) ?? false,
