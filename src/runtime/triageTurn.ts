@@ -32,6 +32,7 @@ export const RECALL_SIMILARITY = 0.5;
 const RECALLED = 3;
 /** The similar turns of the chosen mode the budget's advice weighs. */
 const ADVISED = 3;
+const round3 = (n: number) => Math.round(n * 1000) / 1000;
 /** How far agreement (or disagreement) of recalled turns moves triage's confidence. */
 const RECALL_CONFIDENCE_STEP = 0.1;
 
@@ -47,7 +48,10 @@ function withRecall(decision: TriageDecision, ranked: readonly SimilarEpisode[] 
   const sameModeShare = similar.filter((e) => e.mode === decision.mode).length / similar.length;
   const confidence = Math.round(Math.min(0.99, Math.max(0.5, decision.confidence + RECALL_CONFIDENCE_STEP * (2 * sameModeShare - 1))) * 1000) / 1000;
   const recall = { similar: similar.map(({ sessionId, turn, similarity, mode, position }) => ({ sessionId, turn, similarity, mode, position })), sameModeShare, confidenceBefore: decision.confidence };
-  return { decision: { ...decision, confidence }, recall };
+  // The rationale ends with the confidence recorded, not the one the rules (or model) gave before memory moved it.
+  const agreeing = similar.length * sameModeShare;
+  const moved = ` Memory recalled ${similar.length} similar answered turn(s), ${agreeing} of them ${decision.mode}: confidence ${decision.confidence.toFixed(3)} → ${confidence.toFixed(3)} (${RECALL_CONFIDENCE_STEP} × (2 × ${round3(sameModeShare)} − 1), kept within [0.5, 0.99]).`;
+  return { decision: { ...decision, confidence, rationale: `${decision.rationale}${moved}` }, recall };
 }
 
 export function triageTurn(effect: Pick<TriageRequestEffect, 'turn' | 'query'>, inputs: TriageInputs, decided?: { decision: TriageDecision; decidedBy: EventData<'triage.decided'>['decidedBy'] }): { type: string; data: unknown }[] {

@@ -19,6 +19,10 @@ describe('memory feeds triage and budgets, recorded', () => {
     expect(first.recall).toBeUndefined();
     expect(second.recall).toMatchObject({ similar: [{ sessionId: 'first', turn: 0, mode: first.decision.mode }], sameModeShare: 1, confidenceBefore: first.decision.confidence });
     expect(second.decision.confidence).toBe(Math.min(0.99, Math.round((first.decision.confidence + 0.1) * 1000) / 1000));
+    // The rationale, read alone, gives the confidence recorded: the rules' figure and what memory made of it.
+    expect(second.decision.rationale).toContain(`confidence ${first.decision.confidence.toFixed(3)} = 0.5 + `);
+    expect(second.decision.rationale.endsWith(` Memory recalled 1 similar answered turn(s), 1 of them ${first.decision.mode}: confidence ${first.decision.confidence.toFixed(3)} → ${second.decision.confidence.toFixed(3)} (0.1 × (2 × 1 − 1), kept within [0.5, 0.99]).`)).toBe(true);
+    expect(first.decision.rationale).not.toContain('Memory recalled');
     const budget = await factOf<EventData<'budget.estimated'>>('second', 'budget.estimated');
     const used = (await collect(system.store.readStream('ledger-first'))).find((e) => e.type === 'budget.reconciled')!.data as EventData<'budget.reconciled'>;
     expect(budget.memory?.similar[0]).toMatchObject({ sessionId: 'first', tokens: used.actual });

@@ -62,6 +62,14 @@ describe('triage signals', () => {
     expect(triageQuery(MACHAKOS).signals.find((s) => s.name === 'questions')?.detail).toMatch(/^2 questions/);
   });
 
+  it('counts question marks of other scripts, full-width and Arabic, as "?" is counted; a semicolon asks nothing', () => {
+    const questions = (text: string) => triageQuery({ text, region: 'JP', purpose: 'climate_adaptation' }).signals.find((s) => s.name === 'questions')?.detail;
+    expect(questions('洪水の早期警報は？避難所はどこ？')).toMatch(/^2 questions/);
+    expect(questions('ما هي أفضل المحاصيل؟')).toMatch(/^1 question/);
+    expect(questions('Install river gauges; train the volunteers.')).toMatch(/^0 questions/);
+    expect(questions('洪水の早期警報は?避難所はどこ?')).toBe(questions('洪水の早期警報は？避難所はどこ？'));
+  });
+
   it('scores vague wording as ambiguity', () => {
     const text = 'Maybe give me some ideas for solar or something, it depends, etc.';
     expect(triageQuery({ text, region: 'KE', purpose: 'renewable_energy_optimization' }).signals.find((s) => s.name === 'ambiguity')?.value).toBe(1);

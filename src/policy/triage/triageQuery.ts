@@ -10,7 +10,7 @@ export type { TriageSignal } from './triageSignals.ts';
  * identically: it is a pure function of the query, the active emergencies and the threshold, and it carries the
  * version of these rules.
  */
-export const TRIAGE_RULES_VERSION = 'triage-rules@1';
+export const TRIAGE_RULES_VERSION = 'triage-rules@2';
 export const DEFAULT_COUNCIL_THRESHOLD = 0.5;
 
 export const EMERGENCY_KINDS = ['flood', 'drought', 'wildfire', 'cyclone', 'heatwave'] as const;

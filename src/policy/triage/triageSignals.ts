@@ -74,7 +74,11 @@ const INTERROGATIVES = new Set([
 // A second question inside one sentence: "…, and how should they…".
 const EMBEDDED_QUESTION = /(?:[,;:]|(?<![\p{L}\p{N}])(?:and|or|but))\s+(?:what|how|why|which|who|when|where)(?![\p{L}\p{N}])/giu;
 const WORD = /[\p{L}\p{N}]+(?:['’-][\p{L}\p{N}]+)*/gu;
-const SENTENCE_BREAK = /[.!?\n]+/u;
+// Sentence ends and question marks of other scripts too: full-width (Chinese, Japanese) and Arabic. A query in
+// Japanese ending "？" asks as much as one ending "?" (rules @2; @1 counted "?" alone). Greek's question mark is
+// mostly typed as ";", which in every other language ends a clause, not a question: it is left out.
+const SENTENCE_BREAK = /[.!?\n。．！？؟]+/u;
+const QUESTION_MARKS = /[?？؟]+/gu;
 
 interface Measurement { count: number; found: readonly string[] }
 
@@ -127,7 +131,7 @@ const ambiguityForms = compile(AMBIGUITY_MARKERS.map((marker) => [marker]));
 const costForms = compile(COST_TERMS.map((term) => [term]));
 
 function countQuestions(text: string): number {
-  const marks = text.match(/\?+/gu)?.length ?? 0;
+  const marks = text.match(QUESTION_MARKS)?.length ?? 0;
   let interrogative = 0;
   for (const sentence of text.split(SENTENCE_BREAK)) {
     const first = sentence.match(WORD)?.[0]?.toLowerCase();
