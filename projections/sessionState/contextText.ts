@@ -8,11 +8,11 @@ import { countTokens, fitTokens } from './tokenText.ts';
  */
 
 /** What a limit lets in first: the focus and what is still unanswered, then the last decision, roles and mode. */
-const HOT_PRIORITY: readonly ItemKind[] = ['focus', 'question', 'decision', 'roles', 'mode'];
+const HOT_PRIORITY: readonly ItemKind[] = ['focus', 'subject', 'question', 'decision', 'roles', 'mode'];
 /** Then work in flight, then the recent decisions; newest first within a kind. */
 const WARM_PRIORITY: readonly ItemKind[] = ['coordination', 'decision', 'question'];
 /** How the essential lines read, whatever order they were let in. */
-const HOT_ORDER: readonly ItemKind[] = ['focus', 'mode', 'roles', 'decision', 'question'];
+const HOT_ORDER: readonly ItemKind[] = ['subject', 'focus', 'mode', 'roles', 'decision', 'question'];
 
 const HOT_HEADING = 'Essential context:';
 

@@ -1,6 +1,6 @@
 import type { EventData } from '../../src/events/catalogue.ts';
 import type { RecordedEvent } from '../../src/events/envelope.ts';
-import { TASKS_REMEMBERED, appendNewest, initialSessionState, type SessionState, type SessionStateOptions } from './sessionState.ts';
+import { CONTEXT_RULES, TASKS_REMEMBERED, appendNewest, initialSessionState, type SessionState, type SessionStateOptions } from './sessionState.ts';
 import { addItem, currentItem, itemText, rebalance, resolveItems, type Step, type TierSink } from './tierMoves.ts';
 import { firstSentence, normaliseSpace, questionSentences } from './tokenText.ts';
 
@@ -91,9 +91,10 @@ function stringField(data: Record<string, unknown>, key: string): string | null 
  */
 const handlers = {
   'session.started': (state, event, step) => {
-    const { sessionId, agent } = event.data as EventData<'session.started'>;
+    const { sessionId, agent, contextRules } = event.data as EventData<'session.started'>;
     const fallback = agent.fallbackModel === null ? '' : `, fallback ${agent.fallbackModel}`;
-    return addItem(state, { kind: 'session', text: `Session ${sessionId} started with model ${agent.model}${fallback}; context window ${agent.contextWindow} tokens`, turn: null }, step);
+    const ruled: SessionState = contextRules === CONTEXT_RULES ? { ...state, contextRules: CONTEXT_RULES } : state;
+    return addItem(ruled, { kind: 'session', text: `Session ${sessionId} started with model ${agent.model}${fallback}; context window ${agent.contextWindow} tokens`, turn: null }, step);
   },
 
   'query.received': (state, event, step) => {
@@ -101,6 +102,9 @@ const handlers = {
     // Queries are served in arrival order, so the n-th query received is turn n (as in the session machine).
     const turn = state.turns.received;
     let next: SessionState = { ...state, turns: { ...state.turns, received: turn + 1 } };
+    // The first query's focus, about to be superseded, stays on as the session's subject (rules 2).
+    const opening = turn === 1 && state.contextRules === CONTEXT_RULES ? state.hot.find((i) => i.kind === 'focus' && i.turn === 0) : undefined;
+    if (opening !== undefined) next = addItem(next, { kind: 'subject', text: opening.text.replace(/^Focus \(turn 0\)/, 'Subject (turn 0)'), turn: 0 }, step);
     next = addItem(next, { kind: 'query', text: `Turn ${turn} query (${region}, ${purpose}): ${text}`, turn }, step);
     next = addItem(next, { kind: 'focus', text: `Focus (turn ${turn}): ${normaliseSpace(text)}`, turn }, step);
     // Until triage records otherwise, every turn takes the express path (the session machine's only path today).

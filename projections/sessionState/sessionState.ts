@@ -17,6 +17,8 @@
 export type TierName = 'hot' | 'warm' | 'cold';
 
 export type ItemKind =
+  /** What the session is about: its first query, kept once later queries have moved the focus on (rules 2). */
+  | 'subject'
   /** The latest query's topic. */
   | 'focus'
   /** The path the session is on: express, council or emergency. */
@@ -119,7 +121,19 @@ export type SessionState = {
   moves: MoveSummary;
   /** The texts of the newest tasks queued (at most `TASKS_REMEMBERED`), oldest first: a task is queued once. */
   tasksSeen: string[];
+  /**
+   * The context rules the session started under (`session.started`), present from rules 2 on: 2 pins the session's
+   * subject in hot. Sessions recorded before it fold without it, exactly as their checkpoints recorded them.
+   */
+  contextRules?: typeof CONTEXT_RULES;
 };
+
+/**
+ * The context rules new sessions record in `session.started`. 2: the first query stays in hot as the session's
+ * subject once the focus has moved on; under 1 it went to cold with its focus, and after a few turns a prompt (and a
+ * hand-off's summary) no longer said what the session was about ("How do we train them?" — who, for what?).
+ */
+export const CONTEXT_RULES = 2;
 
 export const DEFAULT_BUDGETS: TierBudgets = { hot: 200, warm: 500 };
 
@@ -159,9 +173,9 @@ type KindRule = {
   /** The tier an item of this kind is created in. */
   home: TierName;
   /**
-   * Pinned items are the hot tier's fixed slots (focus, mode, roles): overflow never moves them, because a hot tier
-   * without its focus would not be the essential context. Their caps sum to half the hot budget, so the hot tier
-   * always fits once every unpinned item has moved down.
+   * Pinned items are the hot tier's fixed slots (subject, focus, mode, roles): overflow never moves them, because a
+   * hot tier without its focus would not be the essential context. Their caps sum to 65 % of the hot budget (half,
+   * before the subject), so the hot tier always fits once every unpinned item has moved down.
    */
   pinned: boolean;
   /** Largest size of one item, as a share of its home tier's budget; longer text is cut, with a marker. */
@@ -171,6 +185,7 @@ type KindRule = {
 };
 
 export const kindRules: Record<ItemKind, KindRule> = {
+  subject: { home: 'hot', pinned: true, share: 0.15, supersededTo: 'cold' },
   focus: { home: 'hot', pinned: true, share: 0.25, supersededTo: 'cold' },
   mode: { home: 'hot', pinned: true, share: 0.05, supersededTo: 'cold' },
   roles: { home: 'hot', pinned: true, share: 0.2, supersededTo: 'cold' },

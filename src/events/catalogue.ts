@@ -59,7 +59,9 @@ const participant = z.strictObject({ role: z.string().min(1), fromAgent: streamI
 
 export const catalogue = {
   // The session's own facts.
-  'session.started': z.strictObject({ sessionId: id, agent: agentConfig, budgetTokens: z.number().int().positive() }),
+  // contextRules: the tiered-state rules the session's prompts follow (projections/sessionState CONTEXT_RULES);
+  // absent in sessions started before there was a choice (rules 1).
+  'session.started': z.strictObject({ sessionId: id, agent: agentConfig, budgetTokens: z.number().int().positive(), contextRules: z.number().int().min(1).optional() }),
   'query.received': z.strictObject({ text: z.string().min(1), region, purpose }),
   'session.closed': z.strictObject({ reason: z.string().min(1) }),
   // The last event of a fork's copied history (`chronicle fork`): whose history, cut where. The machine ignores it.

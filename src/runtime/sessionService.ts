@@ -5,6 +5,7 @@ import type { TurnOutcome, SessionContext } from '../../machines/sessionMachine.
 import type { LanguageModel } from '../models/languageModel.ts';
 import { DEFAULT_CONTEXT_WINDOW } from '../models/modelProfiles.ts';
 import { sessionStream, UnknownSessionError } from './sessionStreams.ts';
+import { CONTEXT_RULES } from '../../projections/sessionState/sessionState.ts';
 import type { ActorRuntime } from './actorRuntime.ts';
 
 export interface SessionSettings {
@@ -55,7 +56,7 @@ export function agentConfigFor(settings: SessionSettings, resolve: (spec: string
 export const DEFAULT_BUDGET_TOKENS = 20_000;
 
 export async function startSession(runtime: ActorRuntime, sessionId: string, agent: AgentConfig, budgetTokens = DEFAULT_BUDGET_TOKENS): Promise<void> {
-  await runtime.deliver(sessionStream(sessionId), { type: 'session.started', data: { sessionId, agent, budgetTokens }, causationId: null });
+  await runtime.deliver(sessionStream(sessionId), { type: 'session.started', data: { sessionId, agent, budgetTokens, contextRules: CONTEXT_RULES }, causationId: null });
 }
 
 /**
@@ -79,7 +80,7 @@ export async function startSessionWithQuery(runtime: ActorRuntime, sessionId: st
   const stream = sessionStream(sessionId);
   const batch = {};
   await Promise.all([
-    runtime.deliver(stream, { type: 'session.started', data: { sessionId, agent, budgetTokens }, causationId: null }, { batch }),
+    runtime.deliver(stream, { type: 'session.started', data: { sessionId, agent, budgetTokens, contextRules: CONTEXT_RULES }, causationId: null }, { batch }),
     runtime.deliver(stream, { type: 'query.received', data: query, causationId: null }, { batch }),
   ]);
 }

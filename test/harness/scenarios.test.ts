@@ -54,7 +54,7 @@ describe('Chronicle scenarios on the harness', () => {
   });
 
   it('in a small context window the agent is handed over to a fresh instance, which answers from the transferred state', async () => {
-    const harness = createHarness({ seed: 'handoff', latencyMs: 20, contextWindow: 2_000 });
+    const harness = createHarness({ seed: 'handoff', latencyMs: 20, contextWindow: 1_800 });
     await harness.startSession('long');
     for (const text of QUESTIONS) await harness.ask('long', { text, region: 'BD' });
 

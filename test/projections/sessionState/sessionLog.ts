@@ -44,8 +44,9 @@ export function sessionLog(sessionId = 's1', firstPosition = 1n) {
     sessionStream,
     agentStream,
     record,
-    started() {
-      record(sessionStream, 'session.started', { sessionId, agent: config });
+    /** `contextRules` as new sessions record them (2); left out, the session folds as one recorded before them. */
+    started(contextRules?: 2) {
+      record(sessionStream, 'session.started', { sessionId, agent: config, ...(contextRules === undefined ? {} : { contextRules }) });
       return log;
     },
     /** A query; returns the turn it will be. */

@@ -9,6 +9,8 @@ import {
   foldTierHistory,
   initialSessionState,
   itemCap,
+  promptContext,
+  transferSummary,
   sessionStateProjection,
   type SessionState,
   type TierItem,
@@ -88,6 +90,30 @@ describe('tiered session state: events to tiers', () => {
       { itemId: 'focus:2', from: 'hot', to: 'cold', reason: 'superseded', position: String(log.events.find((e) => e.type === 'query.received' && e.position > 2n)!.position) },
       { itemId: 'decision:10', from: 'hot', to: 'warm', reason: 'superseded', position: String(log.events.at(-1)!.position) },
     ]);
+  });
+
+  it('under context rules 2, keeps the first query in hot as the subject once the focus moves on, through any number of turns', () => {
+    const log = sessionLog().started(2);
+    log.turn('We are designing a flood early-warning system for Barisal district. Which river gauges first?', 'The Kirtankhola.');
+    expect(kinds(full(log.events), 'hot')).not.toContain('subject'); // the focus says it while it is the current query
+    for (const [query, answer] of [['How should alerts be worded?', 'Plainly.'], ['Who hears them first?', 'Boatmen.'], ['How do we train them?', 'In drills.'], ['And people without phones?', 'Sirens.'], ['Cost?', 'Modest.']]) log.turn(query!, answer!);
+    const state = full(log.events);
+    expect(texts(state, 'hot').filter((t) => /^(Subject|Focus)/.test(t))).toEqual([
+      'Subject (turn 0): We are designing a flood early-warning system for Barisal district. Which river gauges first?',
+      'Focus (turn 5): Cost?',
+    ]);
+    expect(state.contextRules).toBe(2);
+    expect(promptContext(foldSessionState(log.events), { maxTokens: 400 })).toContain('- Subject (turn 0): We are designing a flood early-warning system');
+    // A hand-off's summary carries it too: the successor learns what the session is about.
+    expect(transferSummary(foldSessionState(log.events)).text).toContain('Subject (turn 0): ');
+
+    // A session recorded before the rules (no contextRules) folds as it did: its checkpoints stay true.
+    const before = sessionLog().started();
+    before.turn('We are designing a flood early-warning system for Barisal district. Which river gauges first?', 'The Kirtankhola.');
+    before.turn('Cost?', 'Modest.');
+    const old = full(before.events);
+    expect(kinds(old, 'hot')).not.toContain('subject');
+    expect(old).not.toHaveProperty('contextRules');
   });
 
   it('keeps the questions of a failed turn open, and of queued queries until their own turn is answered', () => {
