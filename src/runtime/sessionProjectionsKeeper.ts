@@ -1,6 +1,7 @@
 import { promptContext, transferSummary } from '../../projections/sessionState/contextText.ts';
+import { evolveSessionState, sessionStateEventTypes } from '../../projections/sessionState/evolveSessionState.ts';
 import type { SessionState } from '../../projections/sessionState/sessionState.ts';
-import type { RecordedEvent } from '../events/envelope.ts';
+import type { EventToAppend, RecordedEvent } from '../events/envelope.ts';
 import { mayHaveEvents, type EventStore } from '../store/eventStore.ts';
 import { readSessionTail, sessionStream, UnknownSessionError } from './sessionStreams.ts';
 import { byPosition, sessionStateAt, type CheckpointData, type ExtraProjections } from './stateAt.ts';
@@ -15,9 +16,40 @@ export interface HostedProjections {
   covered: CheckpointData['covered'];
 }
 
-/** What an agent's prompt carries of a hosted session's tiered state; empty for a session not yet hosted. */
-export function promptContextOfHost(host: HostedProjections | undefined): string {
-  return host ? promptContext(host.states.sessionState as SessionState, { maxTokens: PROMPT_CONTEXT_TOKENS }) : '';
+/** A fact staged in the group being written, not recorded yet: its stream, the revision it will have, the event. */
+export interface StagedFact {
+  streamId: string;
+  revision: bigint;
+  event: EventToAppend;
+}
+
+const foldedTypes = new Set<string>(sessionStateEventTypes);
+
+/** Whether the tiered session state reads facts of this type: only those are kept for `withStaged`. */
+export function sessionStateReads(type: string): boolean {
+  return foldedTypes.has(type);
+}
+
+/**
+ * The hosted session state with the facts a group has staged for the session folded on, in the order staged, at
+ * positions after it. A task's prompt is built inside the group that sends it, where the state the store holds is
+ * one step behind: the turn's own query was not its focus yet, and a hand-off's summary lacked the turn that
+ * triggered it. The state made here is only read, never kept: the host folds the facts again once recorded.
+ */
+function withStaged(state: SessionState, staged: readonly StagedFact[] | undefined): SessionState {
+  if (staged === undefined || staged.length === 0) return state;
+  let position = state.position === null ? 0n : BigInt(state.position);
+  let next = state;
+  for (const { streamId, revision, event } of staged) {
+    const recorded: RecordedEvent = { ...event, streamId, revision, position: ++position, metadata: { ...event.metadata, prevHash: '', hash: '' } as RecordedEvent['metadata'] };
+    next = evolveSessionState(next, recorded);
+  }
+  return next;
+}
+
+/** What an agent's prompt carries of a hosted session's tiered state, with what the group has staged; empty for a session not yet hosted. */
+export function promptContextOfHost(host: HostedProjections | undefined, staged?: readonly StagedFact[]): string {
+  return host ? promptContext(withStaged(host.states.sessionState as SessionState, staged), { maxTokens: PROMPT_CONTEXT_TOKENS }) : '';
 }
 
 /** The most of a successor's window its hand-off summary may take: the rest is for its prompt and its answer. */
@@ -27,9 +59,9 @@ export const SUMMARY_WINDOW_SHARE = 0.5;
  * What a fresh instance receives in a hand-off: the hosted session's hot tier whole and its warm tier compressed,
  * within half the successor's window (and never more than the tiers' budgets).
  */
-export function transferSummaryOfHost(host: HostedProjections | undefined, window: number): { text: string; tokens: number; hotItems: number } {
+export function transferSummaryOfHost(host: HostedProjections | undefined, window: number, staged?: readonly StagedFact[]): { text: string; tokens: number; hotItems: number } {
   if (!host) return { text: '', tokens: 0, hotItems: 0 };
-  const state = host.states.sessionState as SessionState;
+  const state = withStaged(host.states.sessionState as SessionState, staged);
   const maxTokens = Math.max(1, Math.min(state.budgets.hot + state.budgets.warm, Math.floor(window * SUMMARY_WINDOW_SHARE)));
   const { text, tokens } = transferSummary(state, { maxTokens });
   return { text, tokens, hotItems: state.hot.length };

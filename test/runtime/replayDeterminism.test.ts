@@ -42,7 +42,7 @@ const SHAPES: Shape[] = [
   // Councils: roles in parallel, then a synthesiser; with members failing; and a council that fails outright.
   { name: 'council turns, then an express turn', settings: { model: 'scripted:latency=150,seed=9' }, turns: 3, queries: [COUNCIL_QUERY, FLOOD_QUERY, query('Which crops tolerate drought?')], agents: [...COUNCIL_AGENTS, ...agentsOf('express')], outcomes: ['council:answered', 'council:answered', 'express:answered'] },
   { name: 'council queued behind a council', settings: { model: 'scripted:latency=150,seed=10' }, turns: 2, together: true, queries: [COUNCIL_QUERY, FLOOD_QUERY], agents: COUNCIL_AGENTS, outcomes: ['council:answered', 'council:answered'] },
-  { name: 'council with flaky members, retries and failures', settings: { model: 'scripted:latency=60,seed=12,failRate=0.4,failKinds=server|malformed', maxAttempts: 2 }, turns: 3, queries: [COUNCIL_QUERY, FLOOD_QUERY, COUNCIL_QUERY], agents: COUNCIL_AGENTS, outcomes: ['council:answered', 'council:failed', 'council:answered'] },
+  { name: 'council with flaky members, retries and failures', settings: { model: 'scripted:latency=60,seed=15,failRate=0.4,failKinds=server|malformed', maxAttempts: 2 }, turns: 3, queries: [COUNCIL_QUERY, FLOOD_QUERY, COUNCIL_QUERY], agents: COUNCIL_AGENTS, outcomes: ['council:answered', 'council:failed', 'council:answered'] },
   { name: 'council whose every member fails', settings: { model: 'scripted:latency=20,seed=12,failRate=1,failKinds=malformed', maxAttempts: 1 }, turns: 2, queries: [COUNCIL_QUERY, FLOOD_QUERY], agents: COUNCIL_AGENTS.slice(0, -1), outcomes: ['council:failed', 'council:failed'] },
   // Emergencies: the declared flood's roles for BD adaptation queries; other purposes and regions triaged as usual.
   {
