@@ -526,13 +526,15 @@ export class ActorRuntime {
     // Each session's hosted projections as they stand before this group; its prompt context is made only if a
     // task is sent (most groups send none), and once.
     const hosts = new Map<string, HostedProjections | undefined>();
-    // What the group has staged of each session's facts the tiered state reads, in the order staged: a task's prompt
-    // and a hand-off's summary, made in this group, read the session with them (its own query as the focus).
+    // What the group has staged of each session's facts the tiered state reads, in the order staged: a hand-off's
+    // summary, made in this group, reads the session with them, so it includes the answer that triggered it. (A
+    // task's prompt reads the session as recorded: the turn's own query, which the prompt states anyway, and the
+    // triage that chose the agent would only repeat it, on every turn's bill.)
     const staging = new Map<string, StagedFact[]>();
     const contexts = new Map<string, string>();
     const contextOf = (sessionId: string) => {
       let context = contexts.get(sessionId);
-      if (context === undefined) contexts.set(sessionId, context = promptContextOfHost(hosts.get(sessionId), staging.get(sessionId)));
+      if (context === undefined) contexts.set(sessionId, context = promptContextOfHost(hosts.get(sessionId)));
       return context;
     };
     const pending: { streamId: string; input: ActorInput }[] = [...group];

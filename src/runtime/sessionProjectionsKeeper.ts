@@ -32,9 +32,9 @@ export function sessionStateReads(type: string): boolean {
 
 /**
  * The hosted session state with the facts a group has staged for the session folded on, in the order staged, at
- * positions after it. A task's prompt is built inside the group that sends it, where the state the store holds is
- * one step behind: the turn's own query was not its focus yet, and a hand-off's summary lacked the turn that
- * triggered it. The state made here is only read, never kept: the host folds the facts again once recorded.
+ * positions after it. A hand-off's summary is made inside the group that requests the hand-off, where the state
+ * the store holds is one step behind: it lacked the answer that triggered the hand-off. The state made here is only
+ * read, never kept: the host folds the facts again once recorded.
  */
 function withStaged(state: SessionState, staged: readonly StagedFact[] | undefined): SessionState {
   if (staged === undefined || staged.length === 0) return state;
@@ -47,9 +47,9 @@ function withStaged(state: SessionState, staged: readonly StagedFact[] | undefin
   return next;
 }
 
-/** What an agent's prompt carries of a hosted session's tiered state, with what the group has staged; empty for a session not yet hosted. */
-export function promptContextOfHost(host: HostedProjections | undefined, staged?: readonly StagedFact[]): string {
-  return host ? promptContext(withStaged(host.states.sessionState as SessionState, staged), { maxTokens: PROMPT_CONTEXT_TOKENS }) : '';
+/** What an agent's prompt carries of a hosted session's tiered state; empty for a session not yet hosted. */
+export function promptContextOfHost(host: HostedProjections | undefined): string {
+  return host ? promptContext(host.states.sessionState as SessionState, { maxTokens: PROMPT_CONTEXT_TOKENS }) : '';
 }
 
 /** The most of a successor's window its hand-off summary may take: the rest is for its prompt and its answer. */

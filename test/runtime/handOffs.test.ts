@@ -79,17 +79,6 @@ describe('context windows and hand-offs', () => {
     expect(assigned.transfer!.summary).toContain(`Focus (turn ${handedTurn}): ${QUESTIONS[handedTurn]!.slice(0, 30)}`);
     expect(assigned.transfer!.summary).toContain(`Turn ${handedTurn} answered by express.0`);
     expect(assigned.transfer!.summary).toContain(`Subject (turn 0): ${QUESTIONS[0]!.slice(0, 30)}`);
-    // Every task's session context (what its prompt carries) has that turn's own query as the focus.
-    let tasks = 0;
-    for (const stream of ['agent-long.express.0', 'agent-long.express.1']) {
-      for (const task of (await collect(system.store.readStream(stream))).filter((e) => e.type === 'task.assigned')) {
-        const { turn, context } = task.data as EventData<'task.assigned'> & { context?: string };
-        if (context === undefined) continue;
-        expect(context, `${stream} turn ${turn}`).toContain(`Focus (turn ${turn}): ${QUESTIONS[turn]!.slice(0, 30)}`);
-        tasks++;
-      }
-    }
-    expect(tasks).toBe(QUESTIONS.length);
 
     // Checkpoints at the thresholds and at the hand-off.
     const reasons = (await collect(system.store.readStream('checkpoint-long'))).map((e) => (e.data as { reason: string }).reason);
