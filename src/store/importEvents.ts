@@ -219,6 +219,8 @@ export interface ImportReport {
   events: number;
   /** Events an earlier, interrupted import of the same file had written. */
   alreadyWritten: number;
+  /** Market facts the file carries that the target already held (imported with another session that traded there). */
+  sharedHeld: number;
   /** Checkpoint events verified and not written (their positions are the source's). */
   checkpointEvents: number;
   appends: number;
@@ -256,15 +258,49 @@ export function prepareImport(text: string, registry: EventRegistry = createEven
 
 export async function importPrepared(store: EventStore, { lines, events, planned }: PreparedImport): Promise<ImportReport> {
   const existing = await scanTarget(store, events);
-  const progress = copyProgress(planned, events.map((e) => e.metadata.hash), existing);
+  const tails = sharedTails(events, existing);
+  const own = events.flatMap((e, i) => (isSharedStream(e.streamId) ? [] : [{ event: e, planned: planned[i]! }]));
+  const ownPlanned = own.map((o) => o.planned);
+  const progress = copyProgress(ownPlanned, own.map((o) => o.event.metadata.hash), new Map([...existing].filter(([streamId]) => !isSharedStream(streamId))));
   if ('conflict' in progress) throw new ImportRefusedError(`refused: ${progress.conflict}. A session is imported once, into a store that does not hold it. Nothing was written.`);
-  if (progress.written === planned.length) throw new ImportRefusedError('refused: every event of this file is already in the target (it was imported before). Nothing was written.');
-  const written = await appendInOrder(store, planned, progress.written);
+  const sharedToWrite = tails.reduce((n, tail) => n + tail.events.length, 0);
+  if (progress.written === ownPlanned.length && sharedToWrite === 0) throw new ImportRefusedError('refused: every event of this file is already in the target (it was imported before). Nothing was written.');
+  // The market facts first, in one append: each continues its book where the target's ends, and the ledger entries
+  // they caused are written after them, as in the source.
+  const shared = sharedToWrite === 0 ? [] : await store.appendToStreams(tails.filter((t) => t.events.length > 0).map((t) => ({ streamId: t.streamId, events: t.events.map(unsealed), expectedState: t.held === 0 ? 'no_stream' as const : BigInt(t.held - 1) })));
+  const written = await appendInOrder(store, ownPlanned, progress.written);
   const streams = [...new Set(events.map((e) => e.streamId))];
+  const sharedPositions = shared.flatMap((result) => result.recorded?.map((e) => e.position) ?? []);
   return {
     sessions: streams.filter((s) => streamCategory(s) === 'session').map((s) => s.slice('session-'.length)),
-    streams, events: planned.length - progress.written, alreadyWritten: progress.written, checkpointEvents: lines.length - events.length, ...written,
+    streams, events: ownPlanned.length - progress.written + sharedToWrite, alreadyWritten: progress.written, sharedHeld: events.length - own.length - sharedToWrite, checkpointEvents: lines.length - events.length,
+    appends: written.appends + (shared.length > 0 ? 1 : 0),
+    firstPosition: sharedPositions[0] ?? written.firstPosition,
+    lastPosition: written.lastPosition ?? sharedPositions.at(-1) ?? null,
   };
+}
+
+/** Streams several exports may carry: a market's book, shared by every session that traded on it. */
+function isSharedStream(streamId: string): boolean {
+  return streamCategory(streamId) === 'market';
+}
+
+/**
+ * Of each shared stream in the file, what the target lacks: what it already holds must be the file's first events
+ * (same ids, same hashes: the same book), and the file's events after those are to be written. A target holding
+ * more of the book (another trading session imported first) is no conflict.
+ */
+function sharedTails(events: readonly ExportedEvent[], existing: ReadonlyMap<string, readonly RecordedEvent[]>): { streamId: string; held: number; events: ExportedEvent[] }[] {
+  const byStream = Map.groupBy(events.filter((e) => isSharedStream(e.streamId)), (e) => e.streamId);
+  return [...byStream].map(([streamId, copy]) => {
+    const held = existing.get(streamId) ?? [];
+    for (let i = 0; i < Math.min(held.length, copy.length); i++) {
+      if (held[i]!.eventId !== copy[i]!.eventId || held[i]!.metadata.hash !== copy[i]!.metadata.hash) {
+        throw new ImportRefusedError(`line ${copy[i]!.line}: refused: stream "${streamId}" is in the target with another history (its revision ${i} is ${held[i]!.type} ${held[i]!.eventId}, the file's ${copy[i]!.type} ${copy[i]!.eventId}): the session traded on another market. Nothing was written.`);
+      }
+    }
+    return { streamId, held: held.length, events: copy.slice(held.length) };
+  });
 }
 
 /** The target must seal every event exactly as the source did, or the copy would not verify against the file. */

@@ -449,6 +449,35 @@ describe('chronicle CLI', () => {
 
     const recall = JSON.parse((await chronicle(['memory', '--similar', 'How can I maximise crypto mining profit in Texas?', '--region', 'US', '--purpose', 'crypto_mining', '--json', '--store', db], dir)).stdout) as { lookup: { similar: { sessionId: string }[] } };
     expect(JSON.stringify(recall)).toContain(miner.sessionId);
+
+    // Exported and imported, each trading session carries the market facts its ledger settled, so it audits clean in
+    // its new store, whichever side comes first; the second finds the book already there and adds only what it lacks.
+    const exportOf = async (sessionId: string) => {
+      const file = join(dir, `${sessionId}.jsonl`);
+      writeFileSync(file, (await chronicle(['events', sessionId, '--json', '--store', db], dir)).stdout);
+      return file;
+    };
+    const [minerFile, floodFile] = [await exportOf(miner.sessionId), await exportOf(flood.sessionId)];
+    expect(readFileSync(floodFile, 'utf8')).toMatch(/"streamId":"market-main"/);
+    for (const [name, order] of [['traded-a.db', [minerFile, floodFile]], ['traded-b.db', [floodFile, minerFile]]] as const) {
+      const target = `sqlite:${join(dir, name)}`;
+      const [first, second] = [await chronicle(['import', order[0], '--store', target], dir), await chronicle(['import', order[1], '--store', target], dir)];
+      expect(first.code, first.stderr).toBe(0);
+      expect(second.code, second.stderr).toBe(0);
+      expect(second.stdout).toMatch(/\d+ market fact\(s\) its trades settled were already in the store/);
+      expect(second.stdout).not.toMatch(/interrupted/);
+      const audit = await chronicle(['audit', '--all', '--store', target], dir);
+      expect(audit.code, audit.stdout).toBe(0);
+      expect(audit.stdout).toMatch(/ok: 2 session\(s\), every check passes/);
+    }
+    // A store whose market has another history refuses the import, naming the stream, and writes nothing.
+    const otherMarket = `sqlite:${join(dir, 'other-market.db')}`;
+    const other = JSON.parse((await chronicle(['run', 'Which crops resist drought?', '--region', 'KE', '--purpose', 'sustainable_agriculture', '--json', '--store', otherMarket], dir)).stdout) as { sessionId: string };
+    expect((await chronicle(['market', 'offer', other.sessionId, '--amount', '100', '--floor', '0.001', '--store', otherMarket], dir)).code).toBe(0);
+    const clash = await chronicle(['import', floodFile, '--store', otherMarket], dir);
+    expect(clash.code).toBe(1);
+    expect(clash.stderr).toMatch(/stream "market-main" is in the target with another history .* Nothing was written\./);
+    expect(jsonLines((await chronicle(['sessions', '--json', '--store', otherMarket], dir)).stdout)).toHaveLength(1);
   });
 
   it('machines export writes each machine\'s definition as JSON', async () => {

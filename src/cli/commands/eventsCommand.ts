@@ -5,6 +5,7 @@ import { commandOptions } from '../commandOptions.ts';
 import { describeEvent, toJson } from '../output.ts';
 import type { CommandIo } from '../commandIo.ts';
 import { readSessionEvents } from '../../runtime/sessionStreams.ts';
+import { marketFactsOf } from '../../runtime/marketFactsOf.ts';
 import type { EventStore } from '../../store/eventStore.ts';
 import { readStreams } from '../../store/importEvents.ts';
 import { checkpointStream } from '../../runtime/checkpoints.ts';
@@ -29,7 +30,8 @@ const schema = z.strictObject({
 export const eventsUsage = 'events [<sessionId>] [--stream <stream>] [--from <revision|position>] [--limit <n>] [--backwards] [--stream-prefix <p>] [--type <prefix>] [--with-checkpoints] [--json] [--store <uri>]';
 
 /**
- * Prints a session's events (every actor's, in global order), one stream, or the whole log, as lines for people
+ * Prints a session's events (every actor's, and the market facts its ledger settled, in global order), one stream,
+ * or the whole log, as lines for people
  * or as JSON lines for machines. A session's JSON lines are its export (`chronicle import` reads them): each carries
  * its full metadata with `prevHash` and `hash`; `--with-checkpoints` adds the session's checkpoints, for an auditor
  * who compares them with re-folds.
@@ -76,6 +78,8 @@ interface SessionSelection {
 
 async function* sessionEvents(store: EventStore, sessionId: string, withCheckpoints: boolean, selection: SessionSelection): AsyncGenerator<RecordedEvent> {
   const events = await readSessionEvents(store, sessionId);
+  // The market facts its ledger settled: an export carries the causes of its trades, so an import audits clean.
+  events.push(...await marketFactsOf(store, events));
   // The retained checkpoints (the oldest may have been dropped: their stream then starts past revision 0).
   if (withCheckpoints) events.push(...(await readStreams(store, [checkpointStream(sessionId)])).get(checkpointStream(sessionId)) ?? []);
   events.sort(byPosition);

@@ -45,6 +45,7 @@ export async function importCommand(args: string[], io: CommandIo): Promise<numb
     io.out(`imported session ${report.sessions.join(', ') || '(none)'}: ${report.events} events in ${report.streams.length} streams, ` +
       `at positions ${report.firstPosition ?? '?'}–${report.lastPosition} in ${report.appends} append(s); every hash as in the file`);
     if (report.alreadyWritten > 0) io.out(`  finished an interrupted import of this file: ${report.alreadyWritten} event(s) were already written`);
+    if (report.sharedHeld > 0) io.out(`  ${report.sharedHeld} market fact(s) its trades settled were already in the store (imported with another session that traded there)`);
     if (report.checkpointEvents > 0) io.out(`  ${report.checkpointEvents} checkpoint event(s) verified and not imported: they name the source's positions; the target records its own`);
     return 0;
   } catch (error) {
