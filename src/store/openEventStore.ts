@@ -1,6 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { DatabaseSync } from 'node:sqlite';
 import { dirname, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import type { EventRegistry } from '../events/eventRegistry.ts';
 import type { EventStore } from './eventStore.ts';
@@ -86,8 +87,11 @@ function assertStoreAt(path: string): void {
   let holdsStore: boolean;
   try {
     // Read-only, so a foreign WAL database is not checkpointed on close; waiting as the store itself does while
-    // another process holds the write lock.
-    db = new DatabaseSync(path, { readOnly: true, timeout: 10_000 });
+    // another process holds the write lock. With no write-ahead log (or rollback journal) beside the file, no other
+    // connection is writing it and nothing is missed by reading the file as immutable, which leaves no -shm or -wal
+    // file behind either (a read-only connection to a WAL database makes both).
+    const atRest = !existsSync(`${path}-wal`) && !existsSync(`${path}-journal`);
+    db = new DatabaseSync(atRest ? `${pathToFileURL(path).href}?immutable=1` : path, { readOnly: true, timeout: 10_000 });
     holdsStore = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'chronicle_schema'").get() !== undefined;
   } catch (error) {
     throw sqliteFailure(error, { path, action: 'open' }) ?? new StoreUnavailableError(`Cannot open the SQLite store at ${path}: ${(error as Error).message}`, { cause: error, storePath: path });

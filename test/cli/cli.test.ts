@@ -610,5 +610,15 @@ describe('chronicle CLI', () => {
     const sessions = await chronicle(['sessions', '--store', `sqlite:${missing}`], dir);
     expect(sessions.stdout.trim()).toBe('no sessions in this store yet: `chronicle run` or `chronicle submit` starts one');
     expect((await chronicle(['sessions', '--json', '--store', `sqlite:${missing}`], dir)).stdout).toBe('');
+
+    // Another program's WAL database at rest (its program closed it): looked at, and left with nothing beside it.
+    const atRest = join(dir, 'at-rest.db');
+    const other = new DatabaseSync(atRest);
+    other.exec("PRAGMA journal_mode = WAL; CREATE TABLE notes (text TEXT); INSERT INTO notes VALUES ('mine')");
+    other.close();
+    expect(readdirSync(dir).filter((name) => name.startsWith('at-rest'))).toEqual(['at-rest.db']);
+    const looked = await chronicle(['sessions', '--store', `sqlite:${atRest}`], dir);
+    expect(looked.stderr).toMatch(/holds none of Chronicle's tables .*It was left as it is\./);
+    expect(readdirSync(dir).filter((name) => name.startsWith('at-rest'))).toEqual(['at-rest.db']);
   });
 });
