@@ -478,7 +478,7 @@ describe('chronicle CLI', () => {
     expect(clash.code).toBe(1);
     expect(clash.stderr).toMatch(/stream "market-main" is in the target with another history .* Nothing was written\./);
     expect(jsonLines((await chronicle(['sessions', '--json', '--store', otherMarket], dir)).stdout)).toHaveLength(1);
-  });
+  }, 120_000);
 
   it('machines export writes each machine\'s definition as JSON', async () => {
     const out = join(dir, 'machines');
