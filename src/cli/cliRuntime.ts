@@ -86,7 +86,7 @@ export async function withCliRuntime<T>(storeUri: string | undefined, io: Comman
         // `resume` is asked to take over what a stopped process left; any other command leaves a call that may still
         // be awaited by the process that made it (another terminal's `run`) to that process, until its timeout.
         ...(options.takeOverInFlight ? {} : {
-          leaveInFlight: ({ sessionId, timeoutAt }: InFlightSession) => io.warn(`chronicle: left session ${sessionId} to the process running it: its model call is awaited until ${new Date(timeoutAt).toISOString()} (if that process has stopped, \`chronicle resume\` takes the session over now)`),
+          leaveInFlight: ({ sessionId, timeoutAt, awaiting }: InFlightSession) => io.warn(`chronicle: left session ${sessionId} to the process running it: ${awaiting === 'call' ? 'its model call is awaited until' : 'its retry is due at'} ${new Date(timeoutAt).toISOString()} (if that process has stopped, \`chronicle resume\` takes the session over now)`),
         }),
       });
       if (resumed.length > 0) io.warn(`chronicle: resumed ${resumed.length} unfinished session(s): ${resumed.join(', ')}`);

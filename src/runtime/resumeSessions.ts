@@ -1,4 +1,4 @@
-import { MODEL_TIMEOUT } from '../../machines/agentMachine.ts';
+import { MODEL_TIMEOUT, RETRY_BACKOFF } from '../../machines/agentMachine.ts';
 import type { SessionContext } from '../../machines/sessionMachine.ts';
 import { MachineVersionError } from './actorFold.ts';
 import type { ActorRuntime } from './actorRuntime.ts';
@@ -18,8 +18,10 @@ export interface WaitingSession {
  */
 export interface InFlightSession {
   sessionId: string;
-  /** When the call times out: from then on no live process is waiting for it. */
+  /** When the call times out (or the retry is due): from then on no live process is waiting for it. */
   timeoutAt: number;
+  /** What the process running it waits for: a model call's answer, or a retry's backoff before the next call. */
+  awaiting: 'call' | 'retry';
 }
 
 export interface ResumeOptions {
@@ -87,10 +89,15 @@ export async function resumeSessionIfUnfinished(
   if (!workNow && timers.length === 0) return null;
   const now = runtime.clock.now();
   const callTimeout = timers.find((t) => t.key === MODEL_TIMEOUT && t.dueAt > now);
-  if (options.leaveInFlight && callTimeout && outstanding.some((o) => o.modelRequests > 0)) {
+  // A retry's backoff still ahead, with nothing overdue, is a turn some process may be waiting out to call again:
+  // taken up here too, its model would be called twice when both timers fire.
+  const backoff = timers.find((t) => t.key === RETRY_BACKOFF && t.dueAt > now);
+  const awaited = callTimeout && outstanding.some((o) => o.modelRequests > 0) ? { timeoutAt: callTimeout.dueAt, awaiting: 'call' as const }
+    : backoff && !timers.some((t) => t.dueAt <= now) ? { timeoutAt: backoff.dueAt, awaiting: 'retry' as const } : undefined;
+  if (options.leaveInFlight && awaited) {
     // Loaded only to look: dropped again, so nothing of it is hosted here while another process may extend it.
     runtime.forgetSession(sessionId);
-    return { inFlight: { sessionId, timeoutAt: callTimeout.dueAt } };
+    return { inFlight: { sessionId, ...awaited } };
   }
   // Claimed only for work now: a session that just waits on a timer is not run by a command that exits before it.
   const takenBy = workNow && options.claim ? await options.claim(sessionId) : null;

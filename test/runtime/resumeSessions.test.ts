@@ -90,7 +90,7 @@ describe('resuming what a stopped process left', () => {
     const other = new ActorRuntime({ store, clock, ids: seededIds('other'), models });
     const left: InFlightSession[] = [];
     expect(await resumeUnfinishedSessions(other, { leaveInFlight: (s) => left.push(s) })).toEqual([]);
-    expect(left).toEqual([{ sessionId: 's1', timeoutAt: Date.parse(timeout.dueAt) }]);
+    expect(left).toEqual([{ sessionId: 's1', timeoutAt: Date.parse(timeout.dueAt), awaiting: 'call' }]);
     await clock.advance(5_000);
     await other.settled();
     expect(calls(), 'a process that leaves the session calls nothing for it').toBe(0);
@@ -106,6 +106,35 @@ describe('resuming what a stopped process left', () => {
     expect(await requests()).toBe(1);
     const session = (await collect(store.readStream('session-s1'))).filter((e) => e.type === 'agent.answered').map((e) => (e.data as { text: string }).text);
     expect(session).toEqual(['answer 1']);
+  });
+
+  it('leaves a turn waiting out a retry backoff to the process that may be waiting, until the retry is due', async () => {
+    const clock = new SimulatedClock();
+    const wait = (ms: number, signal?: AbortSignal) => clock.wait(ms, signal);
+    let calls = 0;
+    const flaky = createScriptedModel({ spec: 'flaky', latencyMs: 20, wait, replies: () => (++calls === 1 ? new ModelCallError('server', 'HTTP 503 from the provider', { statusCode: 503 }) : `answer ${calls}`) });
+    const models = () => flaky;
+    // Stopped once the first call failed and its 4-8 s backoff began: the process may still be alive, waiting it out.
+    const store = await stoppedAfter(clock, models, { model: 'flaky', retryBackoffMs: 8_000, maxAttempts: 3 }, () => calls === 1 && clock.now() > Date.parse('2026-01-01T00:00:01.000Z'));
+    const backoff = await timerStarted(store, 'retryBackoff');
+    expect(calls).toBe(1);
+
+    const other = new ActorRuntime({ store, clock, ids: seededIds('other'), models });
+    const left: InFlightSession[] = [];
+    expect(await resumeUnfinishedSessions(other, { leaveInFlight: (s) => left.push(s) })).toEqual([]);
+    expect(left).toEqual([{ sessionId: 's1', timeoutAt: Date.parse(backoff.dueAt), awaiting: 'retry' }]);
+    await clock.advance(10_000);
+    await other.settled();
+    expect(calls, 'a process that leaves the session calls nothing for it').toBe(1);
+    other.stop();
+
+    // Once the retry is overdue no live process is waiting it out: any command takes the turn up, and calls once.
+    const later = new ActorRuntime({ store, clock, ids: seededIds('later'), models });
+    expect(await resumeUnfinishedSessions(later, { leaveInFlight: () => expect.unreachable('the retry is overdue') })).toEqual(['s1']);
+    while (((await later.snapshotOf('session-s1')).context as SessionContext).turn < 1) await clock.advance(50);
+    await later.settled();
+    later.stop();
+    expect(calls).toBe(2);
   });
 
   it('runs nothing of a session another process claimed first, and reports who holds it; claims before it runs one', async () => {
