@@ -87,7 +87,7 @@ function retryWaitMs(failure: AgentContext['lastFailure']): number {
  * plus up to as much again. The jitter is drawn from the failed request's id, so it is recorded in effect (the
  * timer's delay) and replays the same, while agents that failed together do not all retry together.
  */
-function backoffMs(config: AgentConfig, attempt: number, requestId: string): number {
+export function backoffMs(config: AgentConfig, attempt: number, requestId: string): number {
   const ceiling = Math.min(config.retryBackoffMs! * 2 ** Math.max(0, attempt - 1), longestRetryWait(config));
   return Math.round(ceiling / 2 + (ceiling / 2) * unitFraction(requestId));
 }

@@ -1,6 +1,8 @@
 import type { StateValue } from 'xstate';
 import { createEventRegistry } from '../events/catalogue.ts';
-import type { EventToAppend, RecordedEvent } from '../events/envelope.ts';
+import { streamCategory, type EventToAppend, type RecordedEvent } from '../events/envelope.ts';
+import type { AgentConfig } from '../events/catalogue.ts';
+import { backoffMs, RETRY_BACKOFF } from '../../machines/agentMachine.ts';
 import type { EventRegistry } from '../events/eventRegistry.ts';
 import type { EventStore } from '../store/eventStore.ts';
 import { appendInOrder, copyProgress, predictHashes, readStreams, unsealed, type PlannedEvent } from '../store/importEvents.ts';
@@ -66,7 +68,7 @@ export async function forkSession(store: EventStore, options: ForkOptions, regis
   if (newId === sessionId) throw new ForkRefusedError(`the fork needs a session id other than its source's ("${sessionId}").`);
 
   const rename = forkRenaming(sessionId, newId, copied.map((e) => e.eventId));
-  const planned: PlannedEvent[] = copied.map((e) => ({ streamId: rename.text(e.streamId), event: withoutLearningInputs(rename.event(e)) }));
+  const planned: PlannedEvent[] = withForkedBackoffs(copied, copied.map((e) => ({ streamId: rename.text(e.streamId), event: withoutLearningInputs(rename.event(e)) })));
   const sessionEvents = planned.filter((p) => p.streamId === sessionStream(newId));
   planned.push(...escrowReturns(sessionId, newId, planned, last));
   planned.push({ streamId: sessionStream(newId), event: forkedEvent(sessionId, newId, last, copied.length, sessionEvents.at(-1)!.event, options.now?.() ?? new Date().toISOString()) });
@@ -84,6 +86,32 @@ export async function forkSession(store: EventStore, options: ForkOptions, regis
     streams: [...new Set(planned.map((p) => p.streamId))], extended, sessionState: sessionStateOf(sessionEvents.map((p) => p.event)),
     alreadyWritten: progress.written, lastPosition: written.lastPosition,
   };
+}
+
+/**
+ * An agent's retry backoff is drawn from the failed request's id (`backoffMs`), and a fork renames every id: a copied
+ * `timer.started` kept as recorded would no longer be what the agent's machine asks for when the fork is refolded,
+ * and `audit` would call the fork's history diverged. So a backoff that is the source's drawn delay is drawn again
+ * from the renamed request (its due time with it); a wait the provider named (`retryAfterMs`) is kept as it was.
+ * `planned` is `copied` renamed, event for event.
+ */
+function withForkedBackoffs(copied: readonly RecordedEvent[], planned: PlannedEvent[]): PlannedEvent[] {
+  const agents = new Map<string, { config?: AgentConfig; request?: { from: string; to: string; attempt: number } }>();
+  return planned.map((item, i) => {
+    const source = copied[i]!;
+    if (streamCategory(source.streamId) !== 'agent') return item;
+    let agent = agents.get(source.streamId);
+    if (!agent) agents.set(source.streamId, agent = {});
+    const data = source.data as Record<string, unknown>;
+    if (source.type === 'agent.assigned') agent.config = data.config as AgentConfig;
+    if (source.type === 'model.requested') agent.request = { from: data.requestId as string, to: (item.event.data as { requestId: string }).requestId, attempt: data.attempt as number };
+    const { config, request } = agent;
+    if (source.type !== 'timer.started' || data.key !== RETRY_BACKOFF || config?.retryBackoffMs === undefined || request === undefined) return item;
+    if (data.delayMs !== backoffMs(config, request.attempt, request.from)) return item;
+    const delayMs = backoffMs(config, request.attempt, request.to);
+    const dueAt = new Date(Date.parse(source.metadata.recordedAt) + delayMs).toISOString();
+    return { ...item, event: { ...item.event, data: { ...(item.event.data as object), delayMs, dueAt } } };
+  });
 }
 
 /**

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SessionContext } from '../../machines/sessionMachine.ts';
 import { forkCommand } from '../../src/cli/commands/forkCommand.ts';
+import { auditSession } from '../../src/audit/auditSession.ts';
 import { verifyCommand } from '../../src/cli/commands/verifyCommand.ts';
 import { UsageError } from '../../src/cli/usageError.ts';
 import type { RecordedEvent } from '../../src/events/envelope.ts';
@@ -181,6 +182,33 @@ describe('fork', () => {
     }
     const { io } = capturingIo();
     expect(await verifyCommand(['--store', db.uri], io)).toBe(0);
+  });
+
+  it('of a session whose calls were retried after a backoff, is what its machines ask for: the fork audits clean', async () => {
+    const retried = files.db();
+    const store = new SqliteEventStore(retried.path);
+    const system = simulatedSystem({ store, seed: 'fork-retried' });
+    try {
+      // Every other call fails with a retryable error: the agent waits its backoff, drawn from the failed request's id.
+      await system.start('flaky', { model: 'scripted:latency=20,failRate=0.5,seed=3,failKinds=server', maxAttempts: 4 });
+      for (const [turn, text] of ['Which mangroves protect coasts best?', 'And which grow fastest?'].entries()) {
+        await system.ask('flaky', query(text, 'BD'));
+        await system.runUntilAnswered(['flaky'], turn + 1);
+      }
+    } finally {
+      system.runtime.stop();
+    }
+    try {
+      const backoffs = (await readSessionEvents(store, 'flaky')).filter((e) => e.type === 'timer.started' && (e.data as { key: string }).key === 'retryBackoff');
+      expect(backoffs.length).toBeGreaterThan(0);
+      const { io, out } = capturingIo();
+      expect(await forkCommand(['flaky', '--at', '999999', '--as', 'flakyfork', '--store', retried.uri], io)).toBe(0);
+      expect(out.join('\n')).toContain('flakyfork');
+      const audit = await auditSession(store, 'flakyfork');
+      expect(audit.problems.map((p) => p.message)).toEqual([]);
+    } finally {
+      await store.close();
+    }
   });
 
   it('forks at an ISO time, with an id derived from the source and the cut when none is given; the same fork is made once', async () => {
