@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventsCommand } from '../../src/cli/commands/eventsCommand.ts';
@@ -152,6 +152,20 @@ describe('import', () => {
     expect(result.warn).toContain(`line ${next}: stream "${removed.streamId}" revision ${BigInt(removed.revision) + 1n}`);
     expect(result.warn).toContain(`revision ${removed.revision} is missing`);
     expect(await everything(target.path)).toEqual([]);
+  });
+
+  it('refuses a file cut inside a write (every chain intact, but a request without its reservation), naming the line', async () => {
+    const request = exported.findIndex((line) => line.includes('"type":"model.requested"'));
+    const reserved = exported.findIndex((line, i) => i > request && line.includes('"type":"tokens.reserved"'));
+    expect(reserved).toBeGreaterThan(request);
+    const target = files.db();
+    const result = await importInto(target.uri, writeLines('cut.jsonl', exported.slice(0, reserved)));
+    expect(result.code).toBe(1);
+    expect(result.warn).toMatch(new RegExp(`^chronicle import: line ${request + 1}: .*model\\.requested.*has no tokens\\.reserved .*export the session again\\. Nothing was written\\.`, 's'));
+    expect(existsSync(target.path)).toBe(false);
+    // Cut where a write ends, it is a session as it stood then, and imports.
+    const whole = exported.findIndex((line, i) => i > reserved && line.includes('"type":"model.responded"'));
+    expect((await importInto(files.db().uri, writeLines('whole-writes.jsonl', exported.slice(0, whole)))).code).toBe(0);
   });
 
   it('refuses malformed JSON and missing fields with their line numbers, and writes nothing', async () => {

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { text } from 'node:stream/consumers';
 import { z } from 'zod';
 import { ImportRefusedError, importPrepared, prepareImport, type PreparedImport } from '../../store/importEvents.ts';
+import { exportCausalityProblems } from '../../audit/exportCausality.ts';
 import { openEventStore } from '../../store/openEventStore.ts';
 import { commandOptions } from '../commandOptions.ts';
 import type { CommandIo } from '../commandIo.ts';
@@ -32,6 +33,11 @@ export async function importCommand(args: string[], io: CommandIo): Promise<numb
   let prepared: PreparedImport;
   try {
     prepared = prepareImport(input);
+    const [problem, ...more] = await exportCausalityProblems(prepared.lines);
+    if (problem !== undefined) {
+      const line = prepared.lines.find((e) => e.streamId === problem.streamId && e.revision === problem.revision)?.line;
+      throw new ImportRefusedError(`line ${line ?? '?'}: ${problem.message}${more.length > 0 ? ` (and ${more.length} more)` : ''}. The file's events do not hold together, as an export cut inside a write does (by \`head\` or a broken pipe): export the session again. Nothing was written.`);
+    }
   } catch (error) {
     return refused(error);
   }
