@@ -10,6 +10,8 @@ export interface WorkerEntry {
   pid: number;
   host: string;
   leaseTtlMs: number;
+  /** The boot and pid namespace its pid belongs to, when it recorded one (see `endedOnThisHost`). */
+  processSpace?: string;
   /** `recordedAt` of its last heartbeat (or of joining). */
   lastSeen: string;
   /** When it left cleanly; a worker that was killed never leaves, its heartbeats just stop. */
@@ -87,6 +89,7 @@ export function evolveWorkBoard(board: WorkBoard, event: RecordedEvent): WorkBoa
     case 'worker.heartbeat':
       board.workers[data.workerId as string] = {
         group: data.group as string, pid: data.pid as number, host: data.host as string, leaseTtlMs: data.leaseTtlMs as number,
+        ...(typeof data.processSpace === 'string' ? { processSpace: data.processSpace } : {}),
         lastSeen: event.metadata.recordedAt, left: null,
       };
       tick(board, event);

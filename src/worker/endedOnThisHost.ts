@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 
 /**
@@ -8,8 +8,12 @@ import { hostname } from 'node:os';
  * be known to have ended this way; of any other, only its heartbeats tell. A pid reused by another process counts as
  * alive (the lease then lapses as before), so this never takes a session from a process that still runs it.
  */
-export function endedOnThisHost(worker: { host: string; pid: number }, here = hostname()): boolean {
+export function endedOnThisHost(worker: { host: string; pid: number; processSpace?: string }, here = hostname()): boolean {
   if (worker.host !== here || !Number.isSafeInteger(worker.pid) || worker.pid <= 0 || worker.pid === process.pid) return false;
+  // Only a pid of the same pid namespace, since the same boot, names the same process: containers sharing a host
+  // name (host networking, a set `hostname:`) each have their own pids. A worker that recorded none is not judged.
+  const space = processSpace();
+  if (space === undefined || worker.processSpace !== space) return false;
   try {
     process.kill(worker.pid, 0);
   } catch (error) {
@@ -17,6 +21,24 @@ export function endedOnThisHost(worker: { host: string; pid: number }, here = ho
     return (error as NodeJS.ErrnoException).code === 'ESRCH';
   }
   return isZombie(worker.pid);
+}
+
+let space: string | undefined | null = null;
+
+/**
+ * Where this process's pid means something: the kernel's boot and the pid namespace (Linux), recorded by every worker
+ * and every command holding leases, so another process can tell whether a recorded pid is one it can look up.
+ * Undefined where /proc does not say.
+ */
+export function processSpace(): string | undefined {
+  if (space === null) {
+    try {
+      space = `${readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim()}/${readlinkSync('/proc/self/ns/pid')}`;
+    } catch {
+      space = undefined;
+    }
+  }
+  return space;
 }
 
 /**

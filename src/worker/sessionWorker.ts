@@ -9,6 +9,7 @@ import { resumeSessionIfUnfinished } from '../runtime/resumeSessions.ts';
 import { StreamNotFoundError, WrongExpectedVersionError } from '../store/errors.ts';
 import type { EventStore } from '../store/eventStore.ts';
 import { preferredWorker } from './rendezvous.ts';
+import { processSpace } from './endedOnThisHost.ts';
 import { leaseStream, workerStream } from './workerEvents.ts';
 import { recordLeaseFact, recordWorkerFact, type WorkerIdentity } from './workerRecords.ts';
 
@@ -270,7 +271,8 @@ export class SessionWorker {
   }
 
   private identity() {
-    return { workerId: this.options.workerId, group: this.options.group, pid: process.pid, host: hostname(), leaseTtlMs: this.options.leaseTtlMs };
+    const space = processSpace();
+    return { workerId: this.options.workerId, group: this.options.group, pid: process.pid, host: hostname(), leaseTtlMs: this.options.leaseTtlMs, ...(space === undefined ? {} : { processSpace: space }) };
   }
 
   private scheduleHeartbeat(): void {

@@ -11,9 +11,10 @@ const workerId = z.string().regex(/^[A-Za-z0-9_.:]+$/, 'letters, digits, "_", ".
 
 export const workerCatalogue = {
   /** A worker started taking sessions for `group`; it is alive while its heartbeats are younger than `leaseTtlMs`. */
-  'worker.joined': z.strictObject({ workerId, group: id, pid: z.number().int().nonnegative(), host: z.string(), leaseTtlMs: z.number().int().positive() }),
+  // processSpace: the boot and pid namespace its pid belongs to (endedOnThisHost), where the host says.
+  'worker.joined': z.strictObject({ workerId, group: id, pid: z.number().int().nonnegative(), host: z.string(), leaseTtlMs: z.number().int().positive(), processSpace: z.string().min(1).optional() }),
   /** Says all that joining did, so a reader of a worker stream kept short (`$maxCount`) still knows the worker. */
-  'worker.heartbeat': z.strictObject({ workerId, group: id, pid: z.number().int().nonnegative(), host: z.string(), leaseTtlMs: z.number().int().positive(), sessions: z.number().int().nonnegative() }),
+  'worker.heartbeat': z.strictObject({ workerId, group: id, pid: z.number().int().nonnegative(), host: z.string(), leaseTtlMs: z.number().int().positive(), sessions: z.number().int().nonnegative(), processSpace: z.string().min(1).optional() }),
   'worker.left': z.strictObject({ workerId, reason: z.string().min(1) }),
 
   /** `from`: the worker it took the session from (its lease expired, or it released it), if any. */
