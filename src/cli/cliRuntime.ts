@@ -61,11 +61,13 @@ export async function withCliRuntime<T>(storeUri: string | undefined, io: Comman
   const runtime = createCliRuntime(store, { onStep: inspection?.onStep, onBackgroundFailure: (error) => (stop(error), false) });
   // Ctrl-C mid-run: exit between writes, never inside one, and say what becomes of the work (without a handler Node
   // exits silently). The log already holds every step taken, so nothing is lost; an unanswered call is `resume`'s.
-  const interrupted = () => {
+  // SIGTERM (a service manager, `kill`) is told the same, exiting as a terminated process does.
+  const interrupted = (signal: NodeJS.Signals) => {
     io.warn('chronicle: interrupted; every step recorded so far is kept, and `chronicle resume` finishes what was under way');
-    process.exit(130);
+    process.exit(signal === 'SIGTERM' ? 143 : 130);
   };
   process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
   let hold: InteractiveHold | undefined;
   try {
     const finished = (async () => {
@@ -101,6 +103,7 @@ export async function withCliRuntime<T>(storeUri: string | undefined, io: Comman
     return await Promise.race([finished, stopped]);
   } finally {
     process.off('SIGINT', interrupted);
+    process.off('SIGTERM', interrupted);
     await hold?.release();
     runtime.stop();
     await inspection?.close();

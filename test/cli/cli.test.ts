@@ -230,6 +230,9 @@ describe('chronicle CLI', () => {
       [['events', '--limit', 'ten', '--store', store], 2, /--limit: expected a non-negative integer/],
       [['replay'], 2, /give the session id/],
       [['frobnicate'], 2, /unknown command "frobnicate"/],
+      // A value starting with "-", and flags left out: one line each, not node:util's three or zod's "received undefined".
+      [['replay', 'x', '--at', '-1', '--store', store], 2, /^chronicle replay: --at was given no value, or one starting with "-" \(write --at=<value> for such a value\)\nusage:/],
+      [['run', 'q', '--session', 'abc', '--store', store], 2, /^chronicle run: --region: required; --purpose: required; must be one of: climate_adaptation, /],
     ];
     writeFileSync(join(dir, 'a-file'), 'not a directory');
     // Another program's WAL database, its table still only in the -wal file, as that program left it when it stopped.
@@ -466,6 +469,10 @@ describe('chronicle CLI', () => {
       expect(second.code, second.stderr).toBe(0);
       expect(second.stdout).toMatch(/\d+ market fact\(s\) its trades settled were already in the store/);
       expect(second.stdout).not.toMatch(/interrupted/);
+      // The buyer alone brings the seller's open remainder into the book: said, naming the session to import too.
+      if (order[0] === floodFile) expect(first.stderr).toMatch(new RegExp(`warning: market-main holds session ${miner.sessionId}'s open offer of 200 tokens .*Import session ${miner.sessionId} too\\.`));
+      else expect(first.stderr).toBe('');
+      expect(second.stderr).toBe('');
       const audit = await chronicle(['audit', '--all', '--store', target], dir);
       expect(audit.code, audit.stdout).toBe(0);
       expect(audit.stdout).toMatch(/ok: 2 session\(s\), every check passes/);
@@ -538,6 +545,15 @@ describe('chronicle CLI', () => {
     expect(events.filter((e) => e.type === 'model.requested')).toHaveLength(1);
     expect(events.filter((e) => e.type === 'model.responded')).toHaveLength(1);
     expect(events.filter((e) => e.type === 'agent.answered')).toHaveLength(1);
+  });
+
+  it('SIGTERM during a model call exits 143 saying what becomes of the work, as Ctrl-C does', async () => {
+    const path = join(dir, 'terminated.db');
+    const run = inBackground(['run', 'How high should the new sea wall be?', '--region', 'BD', '--purpose', 'climate_adaptation', '--model', 'scripted:latency=3000', '--store', `sqlite:${path}`], dir);
+    await firstModelRequest(path);
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toBe(143);
+    expect(run.output.stderr.trim()).toBe('chronicle: interrupted; every step recorded so far is kept, and `chronicle resume` finishes what was under way');
   });
 
   it('resume reports what the work it ran left behind: a breaker cool-down armed before the fallback answered is still to come', async () => {

@@ -4,6 +4,11 @@ import { z } from 'zod';
 import { ImportRefusedError, importPrepared, prepareImport, type PreparedImport } from '../../store/importEvents.ts';
 import { exportCausalityProblems } from '../../audit/exportCausality.ts';
 import { openEventStore } from '../../store/openEventStore.ts';
+import { collect, type EventStore } from '../../store/eventStore.ts';
+import { streamCategory } from '../../events/envelope.ts';
+import { replayStream } from '../../runtime/replay.ts';
+import { assertSessionExists } from '../../runtime/sessionStreams.ts';
+import type { MarketContext } from '../../../machines/marketMachine.ts';
 import { commandOptions } from '../commandOptions.ts';
 import type { CommandIo } from '../commandIo.ts';
 import { toJson } from '../output.ts';
@@ -53,6 +58,7 @@ export async function importCommand(args: string[], io: CommandIo): Promise<numb
     if (report.alreadyWritten > 0) io.out(`  finished an interrupted import of this file: ${report.alreadyWritten} event(s) were already written`);
     if (report.sharedHeld > 0) io.out(`  ${report.sharedHeld} market fact(s) its trades settled were already in the store (imported with another session that traded there)`);
     if (report.checkpointEvents > 0) io.out(`  ${report.checkpointEvents} checkpoint event(s) verified and not imported: they name the source's positions; the target records its own`);
+    for (const line of await foreignOrders(store, report.streams)) io.warn(line);
     return 0;
   } catch (error) {
     return refused(error);
@@ -68,4 +74,29 @@ async function readInput(file: string): Promise<string> {
   } catch (error) {
     throw new UsageError(`import: cannot read ${file}: ${(error as Error).message}`);
   }
+}
+
+/**
+ * Open orders in a market book the import carried whose sessions are not in the target (the other side of a trade,
+ * imported without it): a clearing that matches one cannot settle it in a ledger the store does not have, and fails
+ * until the order expires. Said, so the user can import that session too.
+ */
+async function foreignOrders(store: EventStore, streams: readonly string[]): Promise<string[]> {
+  const lines: string[] = [];
+  for (const streamId of streams.filter((s) => streamCategory(s) === 'market')) {
+    const { book } = replayStream(streamId, await collect(store.readStream(streamId))).context as MarketContext;
+    const absent = new Map<string, boolean>();
+    const isAbsent = async (sessionId: string) => {
+      if (!absent.has(sessionId)) absent.set(sessionId, await assertSessionExists(store, sessionId).then(() => false, () => true));
+      return absent.get(sessionId)!;
+    };
+    const orders = [
+      ...book.offers.filter((o) => o.remaining > 0).map((o) => ({ id: o.offerId, sessionId: o.sessionId, what: `offer of ${o.remaining} tokens until ${o.expiresAt}` })),
+      ...book.bids.filter((b) => b.remaining > 0).map((b) => ({ id: b.bidId, sessionId: b.sessionId, what: `bid for ${b.remaining} tokens` })),
+    ];
+    for (const order of orders) {
+      if (await isAbsent(order.sessionId)) lines.push(`chronicle import: warning: ${streamId} holds session ${order.sessionId}'s open ${order.what} (${order.id}), and that session is not in this store: a clearing that matches it fails until it expires. Import session ${order.sessionId} too.`);
+    }
+  }
+  return lines;
 }

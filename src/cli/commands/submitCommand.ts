@@ -8,6 +8,8 @@ import { agentConfigFor, DEFAULT_BUDGET_TOKENS, startSessionWithQuery, submitQue
 import { sessionStream } from '../../runtime/sessionStreams.ts';
 import { collect, type EventStore } from '../../store/eventStore.ts';
 import { openEventStore } from '../../store/openEventStore.ts';
+import { isAlive } from '../../../projections/workBoard/workBoard.ts';
+import { workBoardOf } from '../../worker/workBoardReader.ts';
 import { createCliRuntime } from '../cliRuntime.ts';
 import { loadCliConfig } from '../cliConfig.ts';
 import { commandOptions } from '../commandOptions.ts';
@@ -49,6 +51,12 @@ export async function submitCommand(args: string[], io: CommandIo): Promise<numb
     if (!values.wait) {
       io.out(values.json ? toJson({ sessionId, turn, status: 'submitted' }) : `submitted: session ${sessionId}, turn ${turn}; a worker will answer it (chronicle worker)`);
       return 0;
+    }
+    // Said at once when no worker is alive to answer it, rather than after the whole wait in silence.
+    const board = await workBoardOf(store);
+    const workers = board === undefined ? [] : Object.keys(board.workers).filter((id) => board.workers[id]!.group !== 'interactive' && isAlive(board, id, Date.now()));
+    if (workers.length === 0) {
+      io.warn(`chronicle: submit: no worker is running on this store yet; waiting up to ${values.timeout ?? 300} s for one to answer turn ${turn} (start one with \`chronicle worker\`)`);
     }
     const outcome = await answerOf(store, sessionId, turn, (values.timeout ?? 300) * 1000);
     if (!outcome) {
