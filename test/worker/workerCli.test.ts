@@ -159,6 +159,10 @@ describe('chronicle worker, submit and workers, as processes', () => {
     const board = await chronicle('workers', '--store', waiting);
     expect(board.stdout).toContain('no worker has joined this store');
     expect(board.stdout).toContain(`sessions with work: 1, held by no live worker: 1 (${sessionId})`);
+    // Waiting for an answer with no worker to give it is said at once, not after the whole wait in silence.
+    const waited = await chronicle('submit', 'And in the long rains?', '--session', sessionId, '--region', 'KE', '--purpose', 'sustainable_agriculture', '--wait', '--timeout', '1', '--store', waiting);
+    expect(waited.code).toBe(1);
+    expect(waited.stderr).toMatch(/^chronicle: submit: no worker is running on this store yet; waiting up to 1 s for one to answer turn 1 \(start one with `chronicle worker`\)\n/);
   });
 
   it('a submitted query is answered by a running worker; a held session refuses `run`; the worker leaves cleanly on SIGTERM', async () => {
