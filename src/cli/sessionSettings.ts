@@ -5,6 +5,7 @@ import { UsageError } from './usageError.ts';
 import type { SessionContext } from '../../machines/sessionMachine.ts';
 import type { ActorRuntime } from '../runtime/actorRuntime.ts';
 import { sessionStream } from '../runtime/sessionStreams.ts';
+import { DEFAULT_BREAKER_THRESHOLD, DEFAULT_MAX_ATTEMPTS } from '../runtime/sessionService.ts';
 
 /** The flags of a command that records a query (`run`, `submit`), as node:util declares them. */
 export const queryFlags = {
@@ -35,6 +36,18 @@ export function sessionSettingsOf(command: string, config: CliConfig, flags: { m
     model: parsed.data.model ?? config.model ?? 'scripted',
     fallbackModel: parsed.data.fallbackModel ?? config.fallbackModel ?? null,
   };
+}
+
+/**
+ * What a new session's settings will not do that their author may expect, one line each. A fallback takes over
+ * once the breaker opens, after `breakerThreshold` failures in a row; a turn that gives up after `maxAttempts` never
+ * gets that far, so with a threshold at or above it the fallback answers only later turns.
+ */
+export function settingsWarnings(settings: { fallbackModel: string | null; breakerThreshold?: number; maxAttempts?: number }): string[] {
+  const threshold = settings.breakerThreshold ?? DEFAULT_BREAKER_THRESHOLD;
+  const attempts = settings.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+  if (settings.fallbackModel === null || threshold < attempts) return [];
+  return [`chronicle: the fallback model ${settings.fallbackModel} cannot answer a failing turn: the breaker opens after ${threshold} failures in a row (breakerThreshold), and a turn gives up after ${attempts} attempts (maxAttempts); set breakerThreshold below maxAttempts for it to take over within the turn`];
 }
 
 /**

@@ -37,14 +37,18 @@ export interface Query {
 }
 
 /** The agent configuration a session records at its start: every default spelled out, so replay needs no defaults. */
+/** An agent's attempts per turn, and the failures in a row that open its breaker, unless the session says otherwise. */
+export const DEFAULT_MAX_ATTEMPTS = 3;
+export const DEFAULT_BREAKER_THRESHOLD = 2;
+
 export function agentConfigFor(settings: SessionSettings, resolve: (spec: string) => LanguageModel): AgentConfig {
   return {
     model: settings.model,
     fallbackModel: settings.fallbackModel ?? null,
     contextWindow: settings.contextWindow ?? resolve(settings.model).profile?.contextWindow ?? DEFAULT_CONTEXT_WINDOW,
     modelTimeoutMs: settings.modelTimeoutMs ?? 30_000,
-    maxAttempts: settings.maxAttempts ?? 3,
-    breakerThreshold: settings.breakerThreshold ?? 2,
+    maxAttempts: settings.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+    breakerThreshold: settings.breakerThreshold ?? DEFAULT_BREAKER_THRESHOLD,
     breakerCooldownMs: settings.breakerCooldownMs ?? 60_000,
     outputReserveTokens: settings.outputReserveTokens ?? 512,
     contextThresholds: settings.contextThresholds ?? { ...DEFAULT_CONTEXT_THRESHOLDS },

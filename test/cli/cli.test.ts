@@ -273,6 +273,11 @@ describe('chronicle CLI', () => {
       expect(later.code, later.stderr).toBe(0);
       expect(later.stderr).toContain(`chronicle: session ${fromConfig.sessionId} keeps the settings it started with; the config file's contextWindow 300 (the session's: `);
       expect(later.stderr).toContain('budgetTokens 500 (the session\'s: 20000) apply to new sessions');
+      // A fallback that no failing turn can reach (the breaker opens only as the turn gives up) is said, not discovered.
+      writeFileSync(join(configured, 'chronicle.config.json'), JSON.stringify({ store: 'sqlite:configured.db', breakerThreshold: 3, maxAttempts: 3 }));
+      const unreachable = await chronicle(['run', 'Heat plans?', '--region', 'IN', '--purpose', 'climate_adaptation', '--fallback-model', 'scripted:seed=2'], configured);
+      expect(unreachable.code, unreachable.stderr).toBe(0);
+      expect(unreachable.stderr).toContain('chronicle: the fallback model scripted:seed=2 cannot answer a failing turn: the breaker opens after 3 failures in a row (breakerThreshold), and a turn gives up after 3 attempts (maxAttempts); set breakerThreshold below maxAttempts');
       writeFileSync(join(configured, 'chronicle.config.json'), JSON.stringify({ model: 'scripted', breakerTreshold: 3 }));
       const bad = await chronicle(['run', 'q', '--region', 'IN', '--purpose', 'climate_adaptation'], configured);
       expect(bad.code).toBe(2);

@@ -15,7 +15,7 @@ import { loadCliConfig } from '../cliConfig.ts';
 import { commandOptions } from '../commandOptions.ts';
 import type { CommandIo } from '../commandIo.ts';
 import { toJson } from '../output.ts';
-import { assertSessionModels, queryFlags, queryFlagsSchema, sessionSettingsOf } from '../sessionSettings.ts';
+import { assertSessionModels, queryFlags, queryFlagsSchema, sessionSettingsOf, settingsWarnings } from '../sessionSettings.ts';
 import { UsageError } from '../usageError.ts';
 
 const schema = queryFlagsSchema.extend({
@@ -37,6 +37,8 @@ export async function submitCommand(args: string[], io: CommandIo): Promise<numb
   if (values.timeout !== undefined && !values.wait) throw new UsageError('submit: --timeout only applies with --wait');
   const config = loadCliConfig();
   const settings = sessionSettingsOf('submit', config, values);
+  // Said for a new session, whose settings these are; a further turn keeps the session's own.
+  if (values.session === undefined) for (const warning of settingsWarnings(settings)) io.warn(warning);
   const store = await openEventStore(values.store ?? config.store, { warn: io.warn });
   try {
     const runtime = createCliRuntime(store, { effects: 'record' });
