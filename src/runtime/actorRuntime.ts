@@ -20,7 +20,7 @@ import { CHECKPOINT_RETENTION, checkpointedTokens, checkpointEvent, checkpointOf
 import { LedgerKeeper, type LedgerStage } from './ledgerKeeper.ts';
 import { ledgerStream } from './sessionStreams.ts';
 import type { CheckpointData, ExtraProjections } from './stateAt.ts';
-import { promptContextOfHost, SessionProjectionsKeeper, sessionStateReads, transferSummaryOfHost, type HostedProjections, type StagedFact } from './sessionProjectionsKeeper.ts';
+import { promptContextOfHost, SessionProjectionsKeeper, transferSummaryOfHost, type HostedProjections, type StagedFact } from './sessionProjectionsKeeper.ts';
 import { sessionStateProjection } from '../../projections/sessionState/sessionStateStore.ts';
 import { triageLogFold, type TriageLog } from './triageLog.ts';
 import type { CheckpointedFold } from './checkpointedFold.ts';
@@ -526,11 +526,13 @@ export class ActorRuntime {
     // Each session's hosted projections as they stand before this group; its prompt context is made only if a
     // task is sent (most groups send none), and once.
     const hosts = new Map<string, HostedProjections | undefined>();
-    // What the group has staged of each session's facts the tiered state reads, in the order staged: a hand-off's
-    // summary, made in this group, reads the session with them, so it includes the answer that triggered it. (A
+    // A hand-off's summary, made in this group, reads the session with the facts the group has staged for it so far,
+    // so it includes the answer that triggered it; gathered only when one is asked for (hand-offs are rare). (A
     // task's prompt reads the session as recorded: the turn's own query, which the prompt states anyway, and the
     // triage that chose the agent would only repeat it, on every turn's bill.)
-    const staging = new Map<string, StagedFact[]>();
+    const stagedFor = (sessionId: string): StagedFact[] => [...staged.values()]
+      .filter((s) => s.actor.sessionId === sessionId && s.actor.kind.category !== 'market')
+      .flatMap((s) => s.events.map((event, i) => ({ streamId: s.actor.streamId, revision: s.actor.revision + BigInt(i + 1), event })));
     const contexts = new Map<string, string>();
     const contextOf = (sessionId: string) => {
       let context = contexts.get(sessionId);
@@ -570,11 +572,6 @@ export class ActorRuntime {
         if (++events > MAX_GROUP_EVENTS) throw new Error(`One delivery to ${group[0]!.streamId} caused more than ${MAX_GROUP_EVENTS} events: the machines are messaging each other in a loop`);
         const step = stepActor(actor.kind, s.snapshot, machineEventOf(event));
         s.events.push(event);
-        if (actor.kind.category !== 'market' && sessionStateReads(event.type)) {
-          let facts = staging.get(actor.sessionId);
-          if (!facts) staging.set(actor.sessionId, facts = []);
-          facts.push({ streamId: actor.streamId, revision: actor.revision + BigInt(s.events.length), event });
-        }
         s.snapshot = step.snapshot;
         s.snapshots.push(step.snapshot);
         // Written with the expected revision the actor had, so each staged event's revision is known now.
@@ -586,7 +583,7 @@ export class ActorRuntime {
         for (const effect of step.effects) {
           // An agent's calls are checked against the window its config gives (set by the same step that asks, on a first task).
           const agent = actor.kind.category === 'agent' ? (s.snapshot.context as AgentContext).config ?? undefined : undefined;
-          const record = this.recordEffect(actor, s.tracking, ledger, withSessionContext(effect, () => contextOf(actor.sessionId), (window) => transferSummaryOfHost(hosts.get(actor.sessionId), window, staging.get(actor.sessionId))), event.eventId, now, event, agent);
+          const record = this.recordEffect(actor, s.tracking, ledger, withSessionContext(effect, () => contextOf(actor.sessionId), (window) => transferSummaryOfHost(hosts.get(actor.sessionId), window, stagedFor(actor.sessionId))), event.eventId, now, event, agent);
           if (!record) continue;
           steps.push(record.input, ...(record.follow ?? []));
           if (record.perform) performs.push(record.perform);

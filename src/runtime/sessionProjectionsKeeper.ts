@@ -1,5 +1,5 @@
 import { promptContext, transferSummary } from '../../projections/sessionState/contextText.ts';
-import { evolveSessionState, sessionStateEventTypes } from '../../projections/sessionState/evolveSessionState.ts';
+import { evolveSessionState } from '../../projections/sessionState/evolveSessionState.ts';
 import type { SessionState } from '../../projections/sessionState/sessionState.ts';
 import type { EventToAppend, RecordedEvent } from '../events/envelope.ts';
 import { mayHaveEvents, type EventStore } from '../store/eventStore.ts';
@@ -21,13 +21,6 @@ export interface StagedFact {
   streamId: string;
   revision: bigint;
   event: EventToAppend;
-}
-
-const foldedTypes = new Set<string>(sessionStateEventTypes);
-
-/** Whether the tiered session state reads facts of this type: only those are kept for `withStaged`. */
-export function sessionStateReads(type: string): boolean {
-  return foldedTypes.has(type);
 }
 
 /**
