@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { purposeSchema, regionSchema } from '../policy/requestOrigin.ts';
 import { cliConfigSchema, type CliConfig } from './cliConfig.ts';
 import { UsageError } from './usageError.ts';
+import { parseModelSpec } from '../models/modelSpec.ts';
+import { API_KEY_VARIABLES } from '../models/credentials.ts';
 import type { SessionContext } from '../../machines/sessionMachine.ts';
 import type { ActorRuntime } from '../runtime/actorRuntime.ts';
 import { sessionStream } from '../runtime/sessionStreams.ts';
@@ -48,6 +50,26 @@ export function settingsWarnings(settings: { fallbackModel: string | null; break
   const attempts = settings.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
   if (settings.fallbackModel === null || threshold < attempts) return [];
   return [`chronicle: the fallback model ${settings.fallbackModel} cannot answer a failing turn: the breaker opens after ${threshold} failures in a row (breakerThreshold), and a turn gives up after ${attempts} attempts (maxAttempts); set breakerThreshold below maxAttempts for it to take over within the turn`];
+}
+
+/**
+ * The hosted providers' keys a command that calls the models itself needs, checked before anything is recorded: a
+ * missing key otherwise shows only as a turn recorded as failed ("auth"). Keys are read from the environment alone.
+ * Not for `submit`, whose calls are the workers' (their environment holds the keys).
+ */
+export function assertModelKeys(command: string, specs: readonly (string | null)[], env: Record<string, string | undefined> = process.env): void {
+  for (const spec of specs) {
+    if (spec === null) continue;
+    let provider: string;
+    try {
+      provider = parseModelSpec(spec).provider;
+    } catch {
+      continue; // a malformed spec is refused where the model is made, with the accepted forms
+    }
+    if (provider !== 'openai' && provider !== 'anthropic') continue;
+    const variable = API_KEY_VARIABLES[provider];
+    if (!env[variable]?.trim()) throw new UsageError(`${command}: ${variable} is not set, and ${spec} needs it; export it (keys are read from the environment only, never from flags or the config file)`);
+  }
 }
 
 /**

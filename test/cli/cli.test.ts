@@ -233,6 +233,8 @@ describe('chronicle CLI', () => {
       // A value starting with "-", and flags left out: one line each, not node:util's three or zod's "received undefined".
       [['replay', 'x', '--at', '-1', '--store', store], 2, /^chronicle replay: --at was given no value, or one starting with "-" \(write --at=<value> for such a value\)\nusage:/],
       [['run', 'q', '--session', 'abc', '--store', store], 2, /^chronicle run: --region: required; --purpose: required; must be one of: climate_adaptation, /],
+      // A hosted model without its key is refused before a session is recorded (it was a turn recorded as failed).
+      ...(process.env.OPENAI_API_KEY ? [] : [[['run', 'q', '--region', 'KE', '--purpose', 'climate_adaptation', '--model', 'openai:gpt-4o-mini', '--store', `sqlite:${join(dir, 'no-key.db')}`], 2, /^chronicle run: OPENAI_API_KEY is not set, and openai:gpt-4o-mini needs it; export it/] as (typeof cases)[number]]),
     ];
     writeFileSync(join(dir, 'a-file'), 'not a directory');
     // Another program's WAL database, its table still only in the -wal file, as that program left it when it stopped.
@@ -243,7 +245,7 @@ describe('chronicle CLI', () => {
     live.close();
     const foreignBytes = readFileSync(join(dir, 'foreign.db'));
     const results = await Promise.all(cases.map(([args]) => chronicle(args, dir)));
-    expect(existsSync(join(dir, 'typo')) || existsSync(join(dir, 'typo.db'))).toBe(false);
+    expect(existsSync(join(dir, 'typo')) || existsSync(join(dir, 'typo.db')) || existsSync(join(dir, 'no-key.db'))).toBe(false);
     // Not checkpointed, not given Chronicle's tables: byte for byte as its program left it.
     expect(readFileSync(join(dir, 'foreign.db')).equals(foreignBytes)).toBe(true);
     expect(existsSync(join(dir, 'foreign.db-wal'))).toBe(true);

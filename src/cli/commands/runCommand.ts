@@ -7,7 +7,7 @@ import { readSessionEvents } from '../../runtime/sessionStreams.ts';
 import { tokensUsed } from '../../runtime/callUsage.ts';
 import { withCliRuntime } from '../cliRuntime.ts';
 import { loadCliConfig } from '../cliConfig.ts';
-import { assertSessionModels, queryFlags, queryFlagsSchema, sessionSettingsOf, settingsWarnings, settingsTheSessionKeeps } from '../sessionSettings.ts';
+import { assertSessionModels, queryFlags, queryFlagsSchema, sessionSettingsOf, settingsWarnings, settingsTheSessionKeeps, assertModelKeys } from '../sessionSettings.ts';
 import { commandOptions } from '../commandOptions.ts';
 import type { CommandIo } from '../commandIo.ts';
 import { toJson } from '../output.ts';
@@ -41,6 +41,8 @@ export async function runCommand(args: string[], io: CommandIo): Promise<number>
   const settings = sessionSettingsOf('run', config, values);
   // Said for a new session, whose settings these are; a further turn keeps the session's own.
   if (values.session === undefined) for (const warning of settingsWarnings(settings)) io.warn(warning);
+  // This command calls the models itself: a key it lacks is refused before the session is recorded.
+  if (values.session === undefined) assertModelKeys('run', [settings.model, settings.fallbackModel]);
   // --inspect-port alone asks for inspection too: nobody names a port they do not want used.
   const inspect = values.inspect || values['inspect-port'] !== undefined ? { port: values['inspect-port'] ?? DEFAULT_INSPECT_PORT, viewerWaitMs: INSPECT_VIEWER_WAIT_MS } : undefined;
   return withCliRuntime(values.store ?? config.store, io, async (runtime, store, { heldBy, hold }) => {
