@@ -18,9 +18,13 @@ export async function exportCausalityProblems(events: readonly RecordedEvent[]):
     stream.records.push({ streamId: event.streamId, revision: event.revision, position: event.position, eventId: event.eventId, type: event.type, event });
   }
   const sessions = [...streams.keys()].filter((s) => streamCategory(s) === 'session').map((s) => s.slice('session-'.length));
+  // A file may hold several sessions (exports joined, a whole log): each is audited with its own streams and those
+  // no session owns (a market's book), as an audit in the store reads it.
+  const ownerOf = (streamId: string) => sessions.find((id) => streamId.endsWith(`-${id}`) || streamId.includes(`-${id}.`));
   const problems: AuditProblem[] = [];
   for (const sessionId of sessions.length > 0 ? sessions : ['']) {
-    const log: SessionLog = { sessionId, source: 'store-reads', streams, existingElsewhere: async (ids) => new Set(ids) };
+    const own = new Map([...streams].filter(([streamId]) => { const owner = ownerOf(streamId); return owner === undefined || owner === sessionId; }));
+    const log: SessionLog = { sessionId, source: 'store-reads', streams: own, existingElsewhere: async (ids) => new Set(ids) };
     problems.push(...(await causalityAudit(log)).problems);
   }
   return problems;

@@ -49,7 +49,7 @@ export function settingsWarnings(settings: { fallbackModel: string | null; break
   const threshold = settings.breakerThreshold ?? DEFAULT_BREAKER_THRESHOLD;
   const attempts = settings.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
   if (settings.fallbackModel === null || threshold < attempts) return [];
-  return [`chronicle: the fallback model ${settings.fallbackModel} cannot answer a failing turn: the breaker opens after ${threshold} failures in a row (breakerThreshold), and a turn gives up after ${attempts} attempts (maxAttempts); set breakerThreshold below maxAttempts for it to take over within the turn`];
+  return [`chronicle: the fallback model ${settings.fallbackModel} cannot take over a turn whose primary keeps failing (timeouts, 5xx, rate limits): the breaker opens after ${threshold} failures in a row (breakerThreshold), and a turn gives up after ${attempts} attempts (maxAttempts); set breakerThreshold below maxAttempts for it to take over within the turn`];
 }
 
 /**

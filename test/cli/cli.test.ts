@@ -279,7 +279,7 @@ describe('chronicle CLI', () => {
       writeFileSync(join(configured, 'chronicle.config.json'), JSON.stringify({ store: 'sqlite:configured.db', breakerThreshold: 3, maxAttempts: 3 }));
       const unreachable = await chronicle(['run', 'Heat plans?', '--region', 'IN', '--purpose', 'climate_adaptation', '--fallback-model', 'scripted:seed=2'], configured);
       expect(unreachable.code, unreachable.stderr).toBe(0);
-      expect(unreachable.stderr).toContain('chronicle: the fallback model scripted:seed=2 cannot answer a failing turn: the breaker opens after 3 failures in a row (breakerThreshold), and a turn gives up after 3 attempts (maxAttempts); set breakerThreshold below maxAttempts');
+      expect(unreachable.stderr).toContain('chronicle: the fallback model scripted:seed=2 cannot take over a turn whose primary keeps failing (timeouts, 5xx, rate limits): the breaker opens after 3 failures in a row (breakerThreshold), and a turn gives up after 3 attempts (maxAttempts); set breakerThreshold below maxAttempts');
       writeFileSync(join(configured, 'chronicle.config.json'), JSON.stringify({ model: 'scripted', breakerTreshold: 3 }));
       const bad = await chronicle(['run', 'q', '--region', 'IN', '--purpose', 'climate_adaptation'], configured);
       expect(bad.code).toBe(2);

@@ -168,6 +168,20 @@ describe('import', () => {
     expect((await importInto(files.db().uri, writeLines('whole-writes.jsonl', exported.slice(0, whole)))).code).toBe(0);
   });
 
+  it('imports a file of several sessions (exports joined), each audited with its own streams', async () => {
+    const other = files.db();
+    await recordSession(other.path, 'exp2');
+    const { io, out } = capturingIo();
+    expect(await eventsCommand(['exp2', '--json', '--store', other.uri], io)).toBe(0);
+    // Positions must rise through the file: the second session's lines follow the first's, as a whole-log export orders them.
+    const last = BigInt((JSON.parse(exported.at(-1)!) as { position: string }).position);
+    const shifted = out.map((line) => { const e = JSON.parse(line) as { position: string }; return JSON.stringify({ ...e, position: String(BigInt(e.position) + last) }); });
+    const target = files.db();
+    const result = await importInto(target.uri, writeLines('two-sessions.jsonl', [...exported, ...shifted]));
+    expect(result.code, result.warn).toBe(0);
+    expect(result.out).toMatch(/^imported session exp1, exp2: /);
+  });
+
   it('refuses malformed JSON and missing fields with their line numbers, and writes nothing', async () => {
     const noHash = JSON.parse(exported[1]!) as { metadata: Record<string, unknown> };
     delete noHash.metadata.hash;
