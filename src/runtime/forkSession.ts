@@ -96,7 +96,7 @@ export async function forkSession(store: EventStore, options: ForkOptions, regis
  * `planned` is `copied` renamed, event for event.
  */
 function withForkedBackoffs(copied: readonly RecordedEvent[], planned: PlannedEvent[]): PlannedEvent[] {
-  const agents = new Map<string, { config?: AgentConfig; request?: { from: string; to: string; attempt: number } }>();
+  const agents = new Map<string, { config?: AgentConfig; request?: { from: string; to: string; attempt: number }; named?: boolean }>();
   return planned.map((item, i) => {
     const source = copied[i]!;
     if (streamCategory(source.streamId) !== 'agent') return item;
@@ -105,8 +105,10 @@ function withForkedBackoffs(copied: readonly RecordedEvent[], planned: PlannedEv
     const data = source.data as Record<string, unknown>;
     if (source.type === 'agent.assigned') agent.config = data.config as AgentConfig;
     if (source.type === 'model.requested') agent.request = { from: data.requestId as string, to: (item.event.data as { requestId: string }).requestId, attempt: data.attempt as number };
+    // The provider named the wait (its own, kept), even when it happens to equal the drawn one.
+    if (source.type === 'model.failed') agent.named = data.retryAfterMs !== undefined;
     const { config, request } = agent;
-    if (source.type !== 'timer.started' || data.key !== RETRY_BACKOFF || config?.retryBackoffMs === undefined || request === undefined) return item;
+    if (source.type !== 'timer.started' || data.key !== RETRY_BACKOFF || config?.retryBackoffMs === undefined || request === undefined || agent.named) return item;
     if (data.delayMs !== backoffMs(config, request.attempt, request.from)) return item;
     const delayMs = backoffMs(config, request.attempt, request.to);
     const dueAt = new Date(Date.parse(source.metadata.recordedAt) + delayMs).toISOString();
