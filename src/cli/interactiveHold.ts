@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { hostname } from 'node:os';
 import type { WorkBoard } from '../../projections/workBoard/workBoard.ts';
 import { randomIds } from '../runtime/ids.ts';
 import type { EventStore } from '../store/eventStore.ts';
 import { WrongExpectedVersionError } from '../store/errors.ts';
 import { workBoardOf } from '../worker/workBoardReader.ts';
-import { processSpace } from '../worker/endedOnThisHost.ts';
+import { processIdentity } from '../worker/endedOnThisHost.ts';
 import { recordLeaseFact, recordWorkerFact, type WorkerIdentity } from '../worker/workerRecords.ts';
 
 /** Heard from this often, and alive for this long after: a killed command's sessions go to the workers soon after. */
@@ -103,8 +102,7 @@ export class InteractiveHold {
   readonly #releaseAtExit = () => void this.#giveBack('the command was stopped');
 
   async #join(): Promise<void> {
-    const space = processSpace();
-    const identity = { workerId: this.#who.workerId, group: this.#who.group, pid: process.pid, host: hostname(), leaseTtlMs: LEASE_TTL_MS, ...(space === undefined ? {} : { processSpace: space }) };
+    const identity = { workerId: this.#who.workerId, group: this.#who.group, ...processIdentity(), leaseTtlMs: LEASE_TTL_MS };
     const joined = await recordWorkerFact(this.#who, 'worker.joined', identity, 'no_stream');
     if (joined.nextExpectedRevision === 0n) await this.#who.store.setStreamMetadata(`worker-${this.#who.workerId}`, { maxCount: KEPT });
     process.once('exit', this.#releaseAtExit);

@@ -45,12 +45,12 @@ function withRecall(decision: TriageDecision, ranked: readonly SimilarEpisode[] 
   if (!ranked) return { decision };
   const similar = ranked.slice(0, RECALLED).filter((e) => e.similarity >= RECALL_SIMILARITY && e.outcome === 'answered');
   if (similar.length === 0) return { decision };
-  const sameModeShare = similar.filter((e) => e.mode === decision.mode).length / similar.length;
-  const confidence = Math.round(Math.min(0.99, Math.max(0.5, decision.confidence + RECALL_CONFIDENCE_STEP * (2 * sameModeShare - 1))) * 1000) / 1000;
+  const agreeing = similar.filter((e) => e.mode === decision.mode).length;
+  const sameModeShare = agreeing / similar.length;
+  const confidence = round3(Math.min(0.99, Math.max(0.5, decision.confidence + RECALL_CONFIDENCE_STEP * (2 * sameModeShare - 1))));
   const recall = { similar: similar.map(({ sessionId, turn, similarity, mode, position }) => ({ sessionId, turn, similarity, mode, position })), sameModeShare, confidenceBefore: decision.confidence };
   if (confidence === decision.confidence) return { decision, recall };
   // The rationale ends with the confidence recorded, not the one the rules (or model) gave before memory moved it.
-  const agreeing = similar.length * sameModeShare;
   const moved = ` Memory recalled ${similar.length} similar answered turn(s), ${agreeing} of them ${decision.mode}: confidence ${decision.confidence.toFixed(3)} → ${confidence.toFixed(3)} (${RECALL_CONFIDENCE_STEP} × (2 × ${round3(sameModeShare)} − 1), kept within [0.5, 0.99]).`;
   return { decision: { ...decision, confidence, rationale: `${decision.rationale}${moved}` }, recall };
 }

@@ -23,6 +23,12 @@ export function endedOnThisHost(worker: { host: string; pid: number; processSpac
   return isZombie(worker.pid);
 }
 
+/** Who this process is to the others sharing a store: its pid, its host, and where that pid means something. */
+export function processIdentity(): { pid: number; host: string; processSpace?: string } {
+  const space = processSpace();
+  return { pid: process.pid, host: hostname(), ...(space === undefined ? {} : { processSpace: space }) };
+}
+
 let space: string | undefined | null = null;
 
 /**

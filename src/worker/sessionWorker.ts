@@ -1,4 +1,3 @@
-import { hostname } from 'node:os';
 import { boardTime, emptyWorkBoard, evolveWorkBoard, hasOpenWork, isAlive, liveOwner, liveWorkers, WORK_BOARD_VERSION, workBoardFilter, type WorkBoard } from '../../projections/workBoard/workBoard.ts';
 import type { RecordedEvent } from '../events/envelope.ts';
 import { isConflict, SessionFencedError, type ActorRuntime } from '../runtime/actorRuntime.ts';
@@ -9,7 +8,7 @@ import { resumeSessionIfUnfinished } from '../runtime/resumeSessions.ts';
 import { StreamNotFoundError, WrongExpectedVersionError } from '../store/errors.ts';
 import type { EventStore } from '../store/eventStore.ts';
 import { preferredWorker } from './rendezvous.ts';
-import { processSpace } from './endedOnThisHost.ts';
+import { processIdentity } from './endedOnThisHost.ts';
 import { leaseStream, workerStream } from './workerEvents.ts';
 import { recordLeaseFact, recordWorkerFact, type WorkerIdentity } from './workerRecords.ts';
 
@@ -271,8 +270,7 @@ export class SessionWorker {
   }
 
   private identity() {
-    const space = processSpace();
-    return { workerId: this.options.workerId, group: this.options.group, pid: process.pid, host: hostname(), leaseTtlMs: this.options.leaseTtlMs, ...(space === undefined ? {} : { processSpace: space }) };
+    return { workerId: this.options.workerId, group: this.options.group, ...processIdentity(), leaseTtlMs: this.options.leaseTtlMs };
   }
 
   private scheduleHeartbeat(): void {

@@ -44,6 +44,20 @@ async function stoppedMidCall() {
   return { clock, store, models: () => slow, calls: () => calls };
 }
 
+/**
+ * Another process starting beside the stopped one, leaving sessions that may be in flight there: it resumes nothing,
+ * runs for `ms`, and stops. What it left, and why.
+ */
+async function leftByAnother(store: MemoryEventStore, clock: SimulatedClock, models: (spec: string) => LanguageModel, ms: number): Promise<InFlightSession[]> {
+  const other = new ActorRuntime({ store, clock, ids: seededIds('other'), models });
+  const left: InFlightSession[] = [];
+  expect(await resumeUnfinishedSessions(other, { leaveInFlight: (s) => left.push(s) })).toEqual([]);
+  await clock.advance(ms);
+  await other.settled();
+  other.stop();
+  return left;
+}
+
 const timerStarted = async (store: MemoryEventStore, key: string) =>
   (await collect(store.readStream('agent-s1.express.0'))).find((e) => e.type === 'timer.started' && (e.data as { key: string }).key === key)!.data as { timerId: string; dueAt: string };
 
@@ -87,14 +101,8 @@ describe('resuming what a stopped process left', () => {
     const requests = async () => (await collect(store.readStream('agent-s1.express.0'))).filter((e) => e.type === 'model.requested').length;
     expect(await requests()).toBe(1);
 
-    const other = new ActorRuntime({ store, clock, ids: seededIds('other'), models });
-    const left: InFlightSession[] = [];
-    expect(await resumeUnfinishedSessions(other, { leaveInFlight: (s) => left.push(s) })).toEqual([]);
-    expect(left).toEqual([{ sessionId: 's1', timeoutAt: Date.parse(timeout.dueAt), awaiting: 'call' }]);
-    await clock.advance(5_000);
-    await other.settled();
+    expect(await leftByAnother(store, clock, models, 5_000)).toEqual([{ sessionId: 's1', timeoutAt: Date.parse(timeout.dueAt), awaiting: 'call' }]);
     expect(calls(), 'a process that leaves the session calls nothing for it').toBe(0);
-    other.stop();
 
     // Without `leaveInFlight` (the `resume` command) the call is re-issued at once, under the same request id.
     const takeOver = new ActorRuntime({ store, clock, ids: seededIds('take'), models });
@@ -119,14 +127,8 @@ describe('resuming what a stopped process left', () => {
     const backoff = await timerStarted(store, 'retryBackoff');
     expect(calls).toBe(1);
 
-    const other = new ActorRuntime({ store, clock, ids: seededIds('other'), models });
-    const left: InFlightSession[] = [];
-    expect(await resumeUnfinishedSessions(other, { leaveInFlight: (s) => left.push(s) })).toEqual([]);
-    expect(left).toEqual([{ sessionId: 's1', timeoutAt: Date.parse(backoff.dueAt), awaiting: 'retry' }]);
-    await clock.advance(10_000);
-    await other.settled();
+    expect(await leftByAnother(store, clock, models, 10_000)).toEqual([{ sessionId: 's1', timeoutAt: Date.parse(backoff.dueAt), awaiting: 'retry' }]);
     expect(calls, 'a process that leaves the session calls nothing for it').toBe(1);
-    other.stop();
 
     // Once the retry is overdue no live process is waiting it out: any command takes the turn up, and calls once.
     const later = new ActorRuntime({ store, clock, ids: seededIds('later'), models });
