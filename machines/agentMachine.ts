@@ -154,12 +154,27 @@ interface FailureRules {
    * provider for the cool-down, telling the user it was down. A refused call never reached the provider.
    */
   refusalsCountAgainstProvider: boolean;
+  /**
+   * Revisions up to 11 held a model timeout that came due while no process ran (the process making the call was
+   * killed, and the actor was rebuilt after the timeout) against the provider like any other: it counted toward the
+   * breaker and used up an attempt, so a crash during a task's last attempt failed the turn on resume. Revision 12
+   * gives such a call up without blaming anyone and makes it again, as the crash had never happened. (Streams before
+   * revision 12 hold no missed firing: `timer.fired.missed` came with it.)
+   */
+  missedTimeoutsRetryAtOnce: boolean;
 }
 
 /** The action recording a failed call (or a model timeout): the failure, the breaker's move, the cool-down. */
 function recordFailure(rules: FailureRules) {
   return ({ context, event, enqueue }: { context: AgentContext; event: AgentEvent; enqueue: { assign(values: Partial<AgentContext>): void; emit(effect: Effect): void } }): void => {
     const config = configOf(context);
+    if (rules.missedTimeoutsRetryAtOnce && event.type === 'timer.fired' && event.missed === true) {
+      // The call ran in a process that stopped: nothing is known of the provider, and the attempt is given back.
+      const abandoned = { reason: `abandoned: the process making the call stopped, and its ${config.modelTimeoutMs} ms timeout passed before the agent was rebuilt`, retryable: true };
+      enqueue.assign({ pending: null, lastFailure: abandoned, attempt: Math.max(0, context.attempt - 1), totals: { ...context.totals, calls: context.totals.calls + 1 } });
+      if (context.pending) enqueue.emit({ type: 'model.cancel', requestId: context.pending.requestId });
+      return;
+    }
     const usedPrimary = context.pending?.model === config.model;
     const retryAfterMs = event.type === 'model.failed' ? event.retryAfterMs : undefined;
     // A primary that answers garbage or refuses the credentials will do so again, and one that asks to be left alone
@@ -313,7 +328,7 @@ export const agentMachine = setup({
         },
       };
     }),
-    recordFailure: enqueueActions(recordFailure({ refusalsCountAgainstProvider: false })),
+    recordFailure: enqueueActions(recordFailure({ refusalsCountAgainstProvider: false, missedTimeoutsRetryAtOnce: true })),
     halfOpenBreaker: assign(({ context }) => ({ breaker: afterCooldown(context.breaker) })),
     answerSession: emit(({ context, event }) => {
       if (event.type !== 'model.responded') throw new Error('answerSession runs on model.responded');
@@ -413,14 +428,18 @@ export const agentMachine = setup({
   },
 });
 
-export const AGENT_MACHINE_VERSION = machineVersion(agentMachine, 11);
+export const AGENT_MACHINE_VERSION = machineVersion(agentMachine, 12);
+
+/** Revision 11, for the streams it wrote: a missed model timeout (none of its streams holds one) counted as a failure. */
+export const agentMachineRevision11 = agentMachine.provide({ actions: { recordFailure: enqueueActions(recordFailure({ refusalsCountAgainstProvider: false, missedTimeoutsRetryAtOnce: false })) } });
+export const AGENT_MACHINE_REVISION_11 = machineVersion(agentMachineRevision11, 11);
 
 /**
  * Revision 10, for the streams it wrote: revision 11 adds only the backoff between retries, taken only where the
  * session's config sets `retryBackoffMs`, which no config could before it. Their agents step exactly as they did.
  */
-export const AGENT_MACHINE_REVISION_10 = machineVersion(agentMachine, 10);
+export const AGENT_MACHINE_REVISION_10 = machineVersion(agentMachineRevision11, 10);
 
 /** Revision 9, for the streams it wrote: they replay under it, and their actors carry on under the current one. */
-export const agentMachineRevision9 = agentMachine.provide({ actions: { recordFailure: enqueueActions(recordFailure({ refusalsCountAgainstProvider: true })) } });
+export const agentMachineRevision9 = agentMachine.provide({ actions: { recordFailure: enqueueActions(recordFailure({ refusalsCountAgainstProvider: true, missedTimeoutsRetryAtOnce: false })) } });
 export const AGENT_MACHINE_REVISION_9 = machineVersion(agentMachineRevision9, 9);

@@ -49,9 +49,14 @@ export async function causalityAudit(log: SessionLog): Promise<{ summary: Causal
   checkModelCalls(log, all, requests, report);
   const sent = all.filter((e) => e.type === 'message.sent');
   checkMessages(all, sent, byId, report);
-  const started = new Set(all.filter((e) => e.type === 'timer.started').map((e) => `${e.streamId} ${String(dataOf(e).timerId)}`));
+  const started = new Map(all.filter((e) => e.type === 'timer.started').map((e) => [`${e.streamId} ${String(dataOf(e).timerId)}`, e]));
   for (const fired of all.filter((e) => e.type === 'timer.fired')) {
-    if (!started.has(`${fired.streamId} ${String(dataOf(fired).timerId)}`)) report(fired, 'timer-without-start', `timer ${String(dataOf(fired).timerId)} fired, but this stream never started it`);
+    const start = started.get(`${fired.streamId} ${String(dataOf(fired).timerId)}`);
+    if (!start) report(fired, 'timer-without-start', `timer ${String(dataOf(fired).timerId)} fired, but this stream never started it`);
+    // A firing recorded as missed gives up a model call without blaming the provider: it must really have been late.
+    else if (dataOf(fired).missed === true && Date.parse(fired.metadata.recordedAt) < Date.parse(String(dataOf(start).dueAt))) {
+      report(fired, 'missed-timer-not-late', `timer ${String(dataOf(fired).timerId)} is recorded as missed (fired late, after its process stopped), but it fired before it was due`, `≥ ${String(dataOf(start).dueAt)}`, fired.metadata.recordedAt);
+    }
   }
   return { summary: { ok: problems.length === 0, modelCalls: requests.length, messages: sent.length, causes: all.filter((e) => e.metadata.causationId !== null).length }, problems };
 }

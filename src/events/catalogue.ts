@@ -149,7 +149,14 @@ export const catalogue = {
      */
     billed: z.strictObject({ usage, latencyMs: z.number().nonnegative(), model: z.string().min(1), provider: z.string().min(1), region: z.string().min(1) }).optional(),
   }),
-  'timer.fired': z.strictObject({ timerId: id, key: z.string().min(1) }),
+  'timer.fired': z.strictObject({
+    timerId: id, key: z.string().min(1),
+    /**
+     * It came due while no process hosted its actor and fired when one rebuilt the actor, late. What it timed ran in a
+     * process that stopped (a model call nobody awaited any more), so an agent does not hold it against the provider.
+     */
+    missed: z.literal(true).optional(),
+  }),
 
   // The token ledger (`ledger-<sessionId>`), written by the runtime in the same append as the facts it accounts for.
   'budget.allocated': z.strictObject({ amount: tokens, reason: z.string().min(1) }),

@@ -1,5 +1,5 @@
 import type { AnyStateMachine } from 'xstate';
-import { AGENT_MACHINE_REVISION_10, AGENT_MACHINE_REVISION_9, AGENT_MACHINE_VERSION, agentMachine, agentMachineRevision9 } from '../../machines/agentMachine.ts';
+import { AGENT_MACHINE_REVISION_10, AGENT_MACHINE_REVISION_11, AGENT_MACHINE_REVISION_9, AGENT_MACHINE_VERSION, agentMachine, agentMachineRevision11, agentMachineRevision9 } from '../../machines/agentMachine.ts';
 import { SESSION_MACHINE_VERSION, sessionMachine } from '../../machines/sessionMachine.ts';
 import { TRANSITION_MACHINE_VERSION, transitionMachine } from '../../machines/transitionMachine.ts';
 import { MARKET_MACHINE_VERSION, marketMachine } from '../../machines/marketMachine.ts';
@@ -20,7 +20,7 @@ export interface ActorKind {
 
 export const actorKinds: Record<string, ActorKind> = {
   session: { category: 'session', machine: sessionMachine, version: SESSION_MACHINE_VERSION, earlier: new Map() },
-  agent: { category: 'agent', machine: agentMachine, version: AGENT_MACHINE_VERSION, earlier: new Map([[AGENT_MACHINE_REVISION_10, agentMachine], [AGENT_MACHINE_REVISION_9, agentMachineRevision9]]) },
+  agent: { category: 'agent', machine: agentMachine, version: AGENT_MACHINE_VERSION, earlier: new Map([[AGENT_MACHINE_REVISION_11, agentMachineRevision11], [AGENT_MACHINE_REVISION_10, agentMachineRevision11], [AGENT_MACHINE_REVISION_9, agentMachineRevision9]]) },
   transition: { category: 'transition', machine: transitionMachine, version: TRANSITION_MACHINE_VERSION, earlier: new Map() },
   market: { category: 'market', machine: marketMachine, version: MARKET_MACHINE_VERSION, earlier: new Map() },
 };

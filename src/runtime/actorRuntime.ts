@@ -349,7 +349,9 @@ export class ActorRuntime {
     // Timers that came due while no process hosted them fire now, after the calls they may time out are under way
     // again (as when they were armed on the clock), and tracked from this moment: `settled`, and with it a short
     // command such as `resume`, waits for them, where a clock timer could still be pending when the command exits.
-    for (const [timerId, key] of overdue) if (!this.stopped) this.background(() => this.fireTimer(actor, timerId, key), actor.streamId);
+    // They are recorded as missed: what they timed ran in a process that stopped (agents do not count such a model
+    // timeout against the provider, and call again).
+    for (const [timerId, key] of overdue) if (!this.stopped) this.background(() => this.fireTimer(actor, timerId, key, true), actor.streamId);
     await Promise.all([...sentMessages].map(([messageId, message]) =>
       this.enqueue(message.to, { type: message.messageType, data: message.data, eventId: deliveredMessageId(messageId), causationId: message.recordEventId })));
   }
@@ -974,8 +976,9 @@ export class ActorRuntime {
     actor.armed.set(timerId, handle);
   }
 
-  private fireTimer(actor: HostedActor, timerId: string, key: string): Promise<unknown> {
-    return this.enqueue(actor.streamId, { type: 'timer.fired', data: { timerId, key }, eventId: derivedId(`${timerId}/fired`), causationId: timerId });
+  private fireTimer(actor: HostedActor, timerId: string, key: string, missed = false): Promise<unknown> {
+    const data = missed ? { timerId, key, missed } : { timerId, key };
+    return this.enqueue(actor.streamId, { type: 'timer.fired', data, eventId: derivedId(`${timerId}/fired`), causationId: timerId });
   }
 
   private disarm(actor: HostedActor, timerId: string): void {

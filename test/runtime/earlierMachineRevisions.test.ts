@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { AGENT_MACHINE_REVISION_10, AGENT_MACHINE_REVISION_9, AGENT_MACHINE_VERSION, agentMachineRevision9, type AgentContext } from '../../machines/agentMachine.ts';
+import { AGENT_MACHINE_REVISION_10, AGENT_MACHINE_REVISION_11, AGENT_MACHINE_REVISION_9, AGENT_MACHINE_VERSION, agentMachineRevision9, type AgentContext } from '../../machines/agentMachine.ts';
 import type { SessionContext } from '../../machines/sessionMachine.ts';
 import { auditSession } from '../../src/audit/auditSession.ts';
 import type { RecordedEvent } from '../../src/events/envelope.ts';
@@ -87,7 +87,7 @@ describe('streams written under an earlier revision of a machine', () => {
     runtime.stop();
     const events = await collect(store.readStream('agent-r1.express.0'));
     const foreign = events.map((e) => ({ ...e, metadata: { ...e.metadata, machineVersion: 'agent@8:0123456789abcdef' } }));
-    expect(() => replayStream('agent-r1.express.0', foreign)).toThrow(`machine version agent@8:0123456789abcdef, but this build runs ${AGENT_MACHINE_VERSION} and replays ${AGENT_MACHINE_REVISION_10}, ${AGENT_MACHINE_REVISION_9}.`);
+    expect(() => replayStream('agent-r1.express.0', foreign)).toThrow(`machine version agent@8:0123456789abcdef, but this build runs ${AGENT_MACHINE_VERSION} and replays ${AGENT_MACHINE_REVISION_11}, ${AGENT_MACHINE_REVISION_10}, ${AGENT_MACHINE_REVISION_9}.`);
   });
 });
 

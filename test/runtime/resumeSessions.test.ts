@@ -9,6 +9,8 @@ import { seededIds } from '../../src/runtime/ids.ts';
 import { replayStream } from '../../src/runtime/replay.ts';
 import { resumeUnfinishedSessions, type InFlightSession, type WaitingSession } from '../../src/runtime/resumeSessions.ts';
 import { agentConfigFor, startSession } from '../../src/runtime/sessionService.ts';
+import { auditSessionLog } from '../../src/audit/auditSession.ts';
+import { storeLogReader } from '../../src/audit/storeLogReader.ts';
 import { collect } from '../../src/store/eventStore.ts';
 import { MemoryEventStore } from '../../src/store/memoryEventStore.ts';
 import type { LanguageModel } from '../../src/models/languageModel.ts';
@@ -88,7 +90,7 @@ describe('resuming what a stopped process left', () => {
     late.stop();
     const agent = await collect(store.readStream('agent-s1.express.0'));
     // The backoff between the two attempts fired while the first process ran; the cool-down, on resuming.
-    expect(agent.filter((e) => e.type === 'timer.fired').map((e) => e.data)).toEqual([{ key: 'retryBackoff', timerId: expect.any(String) }, { key: 'breakerCooldown', timerId: cooldown.timerId }]);
+    expect(agent.filter((e) => e.type === 'timer.fired').map((e) => e.data)).toEqual([{ key: 'retryBackoff', timerId: expect.any(String) }, { key: 'breakerCooldown', timerId: cooldown.timerId, missed: true }]);
     expect((replayStream('agent-s1.express.0', agent).context as AgentContext).breaker.state).toBe('halfOpen');
     const again = new ActorRuntime({ store, clock, ids: seededIds('again'), models });
     expect(await resumeUnfinishedSessions(again, { onWaiting: () => expect.unreachable('nothing is left') })).toEqual([]);
@@ -182,5 +184,57 @@ describe('resuming what a stopped process left', () => {
     const ledger = await collect(store.readStream('ledger-s1'));
     expect(ledger.filter((e) => e.type === 'tokens.settled').map((e) => (e.data as { requestId: string }).requestId)).toEqual([retry]);
     expect(ledger.filter((e) => e.type === 'tokens.released').map((e) => (e.data as { requestId: string }).requestId)).toEqual([first]);
+  });
+
+  it('answers a turn whose process was killed during its last attempt, resumed after the timeout: the crash is not held against the provider', async () => {
+    const clock = new SimulatedClock();
+    const wait = (ms: number, signal?: AbortSignal) => clock.wait(ms, signal);
+    let calls = 0;
+    const slow = createScriptedModel({ spec: 'slow', latencyMs: 2_000, wait, replies: () => `answer ${++calls}` });
+    // One attempt, and a breaker that opens on the first failure, with no fallback: before revision 12 a timeout that
+    // passed while no process ran was that failure, and the turn failed on resume without another call.
+    const config = { model: 'slow', modelTimeoutMs: 10_000, maxAttempts: 1, breakerThreshold: 1 };
+    const store = await stoppedAfter(clock, neverAnswers('slow'), config, () => clock.now() > Date.parse('2026-01-01T00:00:00.500Z'));
+    await clock.advance(60_000);
+    const later = new ActorRuntime({ store, clock, ids: seededIds('later'), models: () => slow });
+    expect(await resumeUnfinishedSessions(later)).toEqual(['s1']);
+    while (((await later.snapshotOf('session-s1')).context as SessionContext).turn < 1) await clock.advance(50);
+    await later.settled();
+    later.stop();
+
+    const session = await collect(store.readStream('session-s1'));
+    expect(session.filter((e) => e.type === 'agent.answered' || e.type === 'agent.failed').map((e) => e.type)).toEqual(['agent.answered']);
+    const agentEvents = await collect(store.readStream('agent-s1.express.0'));
+    const fired = agentEvents.filter((e) => e.type === 'timer.fired').map((e) => e.data);
+    expect(fired).toEqual([{ timerId: expect.any(String), key: 'modelTimeout', missed: true }]);
+    const requests = agentEvents.filter((e) => e.type === 'model.requested').map((e) => e.data as { requestId: string; attempt: number });
+    // The abandoned call is made again as the same attempt, under a new request id; the old one is given up unsent.
+    expect(requests.map((r) => r.attempt)).toEqual([1, 1]);
+    expect(calls).toBe(1);
+    const agent = replayStream('agent-s1.express.0', agentEvents).context as AgentContext;
+    expect(agent.breaker).toMatchObject({ state: 'closed', consecutiveFailures: 0, trips: 0 });
+    expect(agent.timers).toEqual({});
+    // Every request has one outcome, and the ledger settles the answered one and releases the abandoned one.
+    const outcomes = agentEvents.filter((e) => e.type === 'model.responded' || e.type === 'model.failed').map((e) => (e.data as { requestId: string }).requestId);
+    expect(outcomes.sort()).toEqual(requests.map((r) => r.requestId).sort());
+    const ledger = await collect(store.readStream('ledger-s1'));
+    expect(ledger.filter((e) => e.type === 'tokens.settled').map((e) => (e.data as { requestId: string }).requestId)).toEqual([requests[1]!.requestId]);
+    expect(ledger.filter((e) => e.type === 'tokens.released').map((e) => (e.data as { requestId: string }).requestId)).toEqual([requests[0]!.requestId]);
+    expect((await auditSessionLog(await storeLogReader(store).read('s1'))).problems).toEqual([]);
+  });
+
+  it('the audit refuses a model timeout recorded as missed before it was due: that would excuse the provider falsely', async () => {
+    const { clock, store } = await stoppedMidCall();
+    const timeout = await timerStarted(store, 'modelTimeout');
+    const streamId = 'agent-s1.express.0';
+    const [last] = await collect(store.readStream(streamId, { direction: 'backwards', maxCount: 1 }));
+    const { hash: _hash, prevHash: _prevHash, ...metadata } = last!.metadata;
+    await store.appendToStream(streamId, [{
+      eventId: crypto.randomUUID(), type: 'timer.fired', data: { timerId: timeout.timerId, key: 'modelTimeout', missed: true },
+      metadata: { ...metadata, causationId: timeout.timerId, recordedAt: new Date(clock.now()).toISOString() },
+    }]);
+    const { problems } = await auditSessionLog(await storeLogReader(store).read('s1'));
+    expect(problems.map((p) => p.kind)).toContain('missed-timer-not-late');
+    expect(problems.find((p) => p.kind === 'missed-timer-not-late')!.message).toContain('fired before it was due');
   });
 });

@@ -7,8 +7,12 @@ import { BREAKER_COOLDOWN, MODEL_TIMEOUT, RETRY_BACKOFF, type AgentContext } fro
 export const pathConfig = { model: 'primary', fallbackModel: 'fallback', contextWindow: 8192, modelTimeoutMs: 1000, maxAttempts: 3, breakerThreshold: 2, breakerCooldownMs: 5000, outputReserveTokens: 256 };
 export const usage = { inputTokens: 40, outputTokens: 60 };
 
-/** The facts an agent can receive in a given state: what the runtime and the session could send it there. */
-export function agentEvents(snapshot: AnyMachineSnapshot, config: Record<string, unknown> = pathConfig) {
+/**
+ * The facts an agent can receive in a given state: what the runtime and the session could send it there. `missed`:
+ * a model timeout can also fire late, on rebuilding the agent after its process stopped (`timer.fired.missed`,
+ * recorded since revision 12; streams of earlier revisions hold none).
+ */
+export function agentEvents(snapshot: AnyMachineSnapshot, config: Record<string, unknown> = pathConfig, { missed = true }: { missed?: boolean } = {}) {
   const c = snapshot.context as AgentContext;
   const events: { type: string; [k: string]: unknown }[] = [];
   const at = (state: string) => snapshot.matches(state);
@@ -36,7 +40,10 @@ export function agentEvents(snapshot: AnyMachineSnapshot, config: Record<string,
     events.push({ type: 'model.failed', requestId, reason: 'rate-limit: 429', retryable: true, kind: 'rate-limit', retryAfterMs: 500 });
     events.push({ type: 'model.failed', requestId, reason: 'rate-limit: 429', retryable: true, kind: 'rate-limit', retryAfterMs: 60_000 });
     if (c.timers[MODEL_TIMEOUT] === undefined) events.push({ type: 'timer.started', timerId: `t${c.totals.calls}`, key: MODEL_TIMEOUT, delayMs: 1000, dueAt: '2026-01-01T00:00:01Z' });
-    else events.push({ type: 'timer.fired', timerId: c.timers[MODEL_TIMEOUT], key: MODEL_TIMEOUT });
+    else {
+      events.push({ type: 'timer.fired', timerId: c.timers[MODEL_TIMEOUT], key: MODEL_TIMEOUT });
+      if (missed) events.push({ type: 'timer.fired', timerId: c.timers[MODEL_TIMEOUT], key: MODEL_TIMEOUT, missed: true });
+    }
   }
   if (at('backingOff')) {
     if (c.timers[RETRY_BACKOFF] === undefined) events.push({ type: 'timer.started', timerId: `b${c.totals.calls}`, key: RETRY_BACKOFF, delayMs: 500, dueAt: '2026-01-01T00:00:00.5Z' });
