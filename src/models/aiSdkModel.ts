@@ -1,12 +1,7 @@
-import { createAnthropic } from '@ai-sdk/anthropic';
-import { createOpenAI } from '@ai-sdk/openai';
-import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
-import { generateText, type LanguageModel as SdkModel } from 'ai';
 import { apiKeyFor, type HostedProvider } from './credentials.ts';
 import type { LanguageModel, ModelReply, ModelRequest, TokenUsage } from './languageModel.ts';
 import { ModelCallError, type BilledCall } from './modelCallError.ts';
 import { findModelProfile, type ModelProfile } from './modelProfiles.ts';
-import { toModelCallError } from './providerErrors.ts';
 import { RequestJoiner } from './requestJoiner.ts';
 import { countTokens, encodingForModel, type TokenEncoding } from './tokenCount.ts';
 import { estimateUsage } from './usageEstimate.ts';
@@ -67,12 +62,14 @@ export class AiSdkModel implements LanguageModel {
   }
 
   async #perform(request: ModelRequest): Promise<ModelReply> {
+    // The SDK (~0.2 s to load) is loaded by the first call, not by every command that could make one.
+    const { generateText, sdkModel, toModelCallError } = await import('./aiSdkCall.ts');
     let key: string | undefined;
     const startedAt = performance.now();
     try {
       key = apiKeyFor(this.provider, this.#env, this.spec);
       const result = await generateText({
-        model: this.#sdkModel(key),
+        model: sdkModel(this.provider, this.id, key, this.#baseURL),
         prompt: request.prompt,
         ...(request.system === undefined ? {} : { instructions: request.system }),
         ...(request.maxOutputTokens === undefined ? {} : { maxOutputTokens: request.maxOutputTokens }),
@@ -99,18 +96,6 @@ export class AiSdkModel implements LanguageModel {
     } catch (error) {
       // The endpoint URL goes into the reason beside the label, so the label need not repeat the base URL.
       throw toModelCallError(error, { label: `${this.provider}:${this.id}`, signal: request.abortSignal, secrets: [key] });
-    }
-  }
-
-  #sdkModel(apiKey: string | undefined): SdkModel {
-    const baseURL = this.#baseURL;
-    switch (this.provider) {
-      case 'openai':
-        return createOpenAI({ ...(apiKey ? { apiKey } : {}), ...(baseURL ? { baseURL } : {}) })(this.id);
-      case 'anthropic':
-        return createAnthropic({ ...(apiKey ? { apiKey } : {}), ...(baseURL ? { baseURL } : {}) })(this.id);
-      case 'openai-compatible':
-        return createOpenAICompatible({ name: 'openai-compatible', baseURL: baseURL!, ...(apiKey ? { apiKey } : {}) })(this.id);
     }
   }
 

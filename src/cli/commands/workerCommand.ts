@@ -2,9 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { systemClock } from '../../runtime/clock.ts';
 import { randomIds } from '../../runtime/ids.ts';
-import { KurrentDbEventStore } from '../../store/kurrentdbEventStore.ts';
 import { openEventStore } from '../../store/openEventStore.ts';
-import { PinnedAssignments } from '../../worker/pinnedAssignments.ts';
+import type { PinnedAssignments } from '../../worker/pinnedAssignments.ts';
 import { SessionWorker } from '../../worker/sessionWorker.ts';
 import { createCliRuntime } from '../cliRuntime.ts';
 import { loadCliConfig } from '../cliConfig.ts';
@@ -48,7 +47,10 @@ export async function workerCommand(args: string[], io: CommandIo): Promise<numb
   const log = (line: string) => io.warn(`chronicle: ${line}`);
   try {
     let assignments: PinnedAssignments | undefined;
+    // The KurrentDB client (~0.2 s to load) only for a KurrentDB store, as `openEventStore` loads it.
+    const { KurrentDbEventStore } = await import('../../store/kurrentdbEventStore.ts');
     if (store instanceof KurrentDbEventStore) {
+      const { PinnedAssignments } = await import('../../worker/pinnedAssignments.ts');
       assignments = new PinnedAssignments(store.connectionString, group, log);
       await assignments.ensureGroup();
     }
