@@ -1,4 +1,6 @@
+import { consistentCut } from '../runtime/consistentCut.ts';
 import { parsePointInTime, type PointInTime } from '../runtime/pointInTime.ts';
+import type { EventStore } from '../store/eventStore.ts';
 import { UsageError } from './usageError.ts';
 
 /** `--at` for any command: a position or an ISO time, or now when absent. */
@@ -13,4 +15,27 @@ export function pointFlag(command: string, value: string | undefined): PointInTi
 
 export function describePoint(at: PointInTime | undefined): string {
   return at === undefined ? 'now' : 'position' in at ? `position ${at.position}` : at.time;
+}
+
+/** The point a command answers for, as it says it in text and in JSON. */
+export interface AnsweredPoint {
+  at: PointInTime | undefined;
+  /** "position 815 (…)", "now", or the time. */
+  described: string;
+  /** For `--json`: `at` as before (the point, or "now"), and `movedFrom` when the asked position was moved. */
+  json: { at: PointInTime | 'now'; movedFrom?: bigint };
+}
+
+/**
+ * The asked point, or, when it falls inside one append between an effect and its cause (`consistentCut`), the first
+ * position after it where every event's cause is in: what stood, rather than a state no reader ever saw. Said so.
+ */
+export async function answeredPoint(store: EventStore, asked: PointInTime | undefined): Promise<AnsweredPoint> {
+  const { at, movedFrom } = await consistentCut(store, asked);
+  if (movedFrom === undefined) return { at, described: describePoint(at), json: { at: at ?? 'now' } };
+  return {
+    at,
+    described: `${describePoint(at)} (position ${movedFrom} is inside one atomic write, after events whose causes it holds later: moved to where every cause is in)`,
+    json: { at: at!, movedFrom },
+  };
 }

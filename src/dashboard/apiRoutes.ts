@@ -1,3 +1,5 @@
+import { consistentCut } from '../runtime/consistentCut.ts';
+import type { PointInTime } from '../runtime/pointInTime.ts';
 import type { EventStore } from '../store/eventStore.ts';
 import { ApiError } from './apiError.ts';
 import { noQuery, pointQuery, queryParams, seriesQuery, summaryQuery } from './apiParams.ts';
@@ -12,23 +14,25 @@ import { workerListing } from '../worker/workerListing.ts';
 
 /** The read-only JSON API by path: each answer is a value the server writes as JSON (bigints as decimal strings). */
 export async function answerApi(store: EventStore, pathname: string, params: URLSearchParams): Promise<unknown> {
+  // A point inside one append is answered where every cause is in, as the CLI answers it (`consistentCut`).
+  const standing = async (at: PointInTime | undefined) => (await consistentCut(store, at)).at;
   switch (pathname) {
     case '/api/range':
       queryParams(params, noQuery);
       return rangeOf(store);
     case '/api/summary': {
       const { at, session } = queryParams(params, summaryQuery);
-      return summaryAt(store, at, session);
+      return summaryAt(store, await standing(at), session);
     }
     case '/api/sessions':
-      return sessionsAt(store, queryParams(params, pointQuery).at);
+      return sessionsAt(store, await standing(queryParams(params, pointQuery).at));
     case '/api/workers':
       // The work board from its newest checkpoint and the tail: what `chronicle workers --json` prints.
       queryParams(params, noQuery);
       return workerListing((await workBoardOf(store)) ?? emptyWorkBoard(), Date.now());
     case '/api/series': {
       const { at, by } = queryParams(params, seriesQuery);
-      return seriesAt(store, at, by);
+      return seriesAt(store, await standing(at), by);
     }
   }
   const session = /^\/api\/sessions\/([^/]+)$/.exec(pathname);
@@ -39,7 +43,7 @@ export async function answerApi(store: EventStore, pathname: string, params: URL
     } catch {
       throw new ApiError(400, 'session: not a valid percent-encoded id');
     }
-    return sessionDetailAt(store, sessionId, queryParams(params, pointQuery).at);
+    return sessionDetailAt(store, sessionId, await standing(queryParams(params, pointQuery).at));
   }
   throw new ApiError(404, `no API route ${pathname}`);
 }

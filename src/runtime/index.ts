@@ -4,6 +4,7 @@ export { systemClock, SimulatedClock, type Clock } from './clock.ts';
 export { randomIds, seededIds, timeOrderedIds, type IdSource } from './ids.ts';
 export { modelResolver } from './modelResolver.ts';
 export { assertPointInTime, parsePointInTime, PointInTimeError, type PointInTime } from './pointInTime.ts';
+export { consistentCut, type ConsistentPoint } from './consistentCut.ts';
 export { replaySession, replayStream, type ActorStateAt } from './replay.ts';
 export { resumeUnfinishedSessions, type ResumeOptions } from './resumeSessions.ts';
 export {

@@ -90,6 +90,22 @@ describe('chronicle CLI', () => {
     }
     // The demo's emergency is lifted when it ends.
     expect((await chronicle(['emergency', 'list', '--store', `sqlite:${join(dir, '.chronicle', 'chronicle.db')}`], dir)).stdout.trim()).toBe('no climate emergency is in force');
+
+    // The hand-off's append holds an agent's readiness request before the transition's request that caused it: a
+    // replay or state at that position is moved to where its cause is in, and says so.
+    const demoStore = `sqlite:${join(dir, '.chronicle', 'chronicle.db')}`;
+    const handedOver = sessions.find((s) => s.handOffs > 0);
+    const log = jsonLines((await chronicle(['events', handedOver.sessionId, '--json', '--store', demoStore], dir)).stdout);
+    const positionOf = new Map(log.map((e) => [e.eventId, BigInt(e.position)]));
+    const torn = log.find((e) => e.metadata.causationId !== null && (positionOf.get(e.metadata.causationId) ?? 0n) > BigInt(e.position));
+    expect(torn, 'the demo\'s hand-off writes an effect before its cause in one append').toBeDefined();
+    const cause = log.find((e) => e.eventId === torn.metadata.causationId);
+    const replayed = JSON.parse((await chronicle(['replay', handedOver.sessionId, '--at', torn.position, '--json', '--store', demoStore], dir)).stdout);
+    expect(replayed.movedFrom).toBe(torn.position);
+    expect(BigInt(replayed.at.position)).toBeGreaterThanOrEqual(BigInt(cause.position));
+    expect(BigInt(replayed.actors.find((a: { streamId: string }) => a.streamId === cause.streamId).revision)).toBeGreaterThanOrEqual(BigInt(cause.revision));
+    const stated = await chronicle(['state', handedOver.sessionId, '--at', torn.position, '--store', demoStore], dir);
+    expect(stated.stdout).toContain(`(position ${torn.position} is inside one atomic write, after events whose causes it holds later: moved to where every cause is in)`);
   });
 
   it('run answers a query as a session turn; a further turn continues the same session, with the models it started with', async () => {

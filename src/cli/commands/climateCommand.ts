@@ -12,7 +12,7 @@ import { openEventStore } from '../../store/openEventStore.ts';
 import { commandOptions } from '../commandOptions.ts';
 import type { CommandIo } from '../commandIo.ts';
 import { toJson } from '../output.ts';
-import { describePoint, pointFlag } from '../pointFlag.ts';
+import { answeredPoint, pointFlag } from '../pointFlag.ts';
 import { UsageError } from '../usageError.ts';
 
 const schema = z.strictObject({ at: z.string().optional(), store: z.string().optional(), json: z.boolean().optional(), all: z.boolean().optional(), factors: z.string().optional() });
@@ -30,14 +30,15 @@ export async function climateCommand(args: string[], io: CommandIo): Promise<num
   }, schema);
   const [sessionId] = positionals;
   if (!sessionId === !values.all) throw new UsageError('climate: give one session id, or --all for the whole store');
-  const at = pointFlag('climate', values.at);
+  const asked = pointFlag('climate', values.at);
   const chosen = values.factors === undefined ? undefined : knownFactorSet(values.factors);
   const store = await openEventStore(values.store, { existing: true });
   try {
-    const { listing, factors } = sessionId ? await sessionClimate(store, sessionId, at, chosen) : await storeClimate(store, at, chosen ?? defaultFactorSet);
+    const point = await answeredPoint(store, asked);
+    const { listing, factors } = sessionId ? await sessionClimate(store, sessionId, point.at, chosen) : await storeClimate(store, point.at, chosen ?? defaultFactorSet);
     const report = climateReport(listing, factors);
-    if (values.json) io.out(toJson({ scope: sessionId ?? 'all', at: at ?? 'now', ...report }));
-    else printClimate(io, sessionId ?? 'all sessions', describePoint(at), report);
+    if (values.json) io.out(toJson({ scope: sessionId ?? 'all', ...point.json, ...report }));
+    else printClimate(io, sessionId ?? 'all sessions', point.described, report);
     return 0;
   } finally {
     await store.close();

@@ -1,3 +1,4 @@
+import { answeredPoint } from '../pointFlag.ts';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { EventData } from '../../events/catalogue.ts';
@@ -130,10 +131,10 @@ export async function demoCommand(args: string[], io: CommandIo): Promise<number
 
     const replayed = sessions[1]!;
     const events = await readSessionEvents(store, replayed.sessionId);
-    const midpoint = events[Math.floor((events.length - 1) / 2)]!.position;
+    const midpoint = await answeredPoint(store, { position: events[Math.floor((events.length - 1) / 2)]!.position });
     io.out('');
-    io.out(`replay of session ${replayed.sessionId} at its midpoint, position ${midpoint} (folded from the log; no model called):`);
-    for (const actor of await replaySession(store, replayed.sessionId, { position: midpoint })) {
+    io.out(`replay of session ${replayed.sessionId} at its midpoint, ${midpoint.described} (folded from the log; no model called):`);
+    for (const actor of await replaySession(store, replayed.sessionId, midpoint.at)) {
       const context = actor.context as Record<string, unknown>;
       const detail = actor.actorKind === 'agent'
         ? `attempt ${context.attempt}, breaker ${toJson(context.breaker)}`

@@ -5,22 +5,23 @@ import { openEventStore } from '../../store/openEventStore.ts';
 import { sessionPointArgs } from '../sessionPointArgs.ts';
 import type { CommandIo } from '../commandIo.ts';
 import { toJson } from '../output.ts';
-import { describePoint } from '../pointFlag.ts';
+import { answeredPoint } from '../pointFlag.ts';
 
 export const ledgerUsage = 'ledger <sessionId> [--at <position | ISO time>] [--json] [--store <uri>]';
 
 /** A session's token ledger as of a point: balances, reservations, usage and cost, loans, reconciliation. */
 export async function ledgerCommand(args: string[], io: CommandIo): Promise<number> {
-  const { sessionId, at, json, store: storeUri } = sessionPointArgs('ledger', args);
+  const { sessionId, at: asked, json, store: storeUri } = sessionPointArgs('ledger', args);
   const store = await openEventStore(storeUri, { existing: true });
   try {
-    const { ledger, position } = await sessionStateAt(store, sessionId, at);
+    const point = await answeredPoint(store, asked);
+    const { ledger, position } = await sessionStateAt(store, sessionId, point.at);
     const violations = ledgerViolations(ledger);
     if (json) {
-      io.out(toJson({ sessionId, at: at ?? 'now', position, ledger, violations }));
+      io.out(toJson({ sessionId, ...point.json, position, ledger, violations }));
       return violations.length === 0 ? 0 : 1;
     }
-    printLedger(io, sessionId, describePoint(at), ledger, violations);
+    printLedger(io, sessionId, point.described, ledger, violations);
     return violations.length === 0 ? 0 : 1;
   } finally {
     await store.close();

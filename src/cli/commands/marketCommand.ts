@@ -15,7 +15,7 @@ import { withCliRuntime } from '../cliRuntime.ts';
 import { commandOptions } from '../commandOptions.ts';
 import type { CommandIo } from '../commandIo.ts';
 import { toJson } from '../output.ts';
-import { describePoint, pointFlag } from '../pointFlag.ts';
+import { answeredPoint, pointFlag } from '../pointFlag.ts';
 import { UsageError } from '../usageError.ts';
 
 const amount = z.coerce.number<string>().int('a whole number of tokens').positive('a positive number of tokens');
@@ -118,15 +118,16 @@ export async function marketAt(store: EventStore, stream: string, at?: Parameter
   return { market, trades };
 }
 
-async function showMarket(io: CommandIo, stream: string, storeUri: string | undefined, at: ReturnType<typeof pointFlag>, json: boolean): Promise<number> {
+async function showMarket(io: CommandIo, stream: string, storeUri: string | undefined, asked: ReturnType<typeof pointFlag>, json: boolean): Promise<number> {
   const store = await openEventStore(storeUri, { warn: io.warn });
   try {
-    const { market, trades } = await marketAt(store, stream, at);
+    const point = await answeredPoint(store, asked);
+    const { market, trades } = await marketAt(store, stream, point.at);
     if (json) {
-      io.out(toJson({ market: stream, at: at ?? 'now', book: market.book, trades, clearings: market.clearings, lastClearing: market.lastClearing }));
+      io.out(toJson({ market: stream, ...point.json, book: market.book, trades, clearings: market.clearings, lastClearing: market.lastClearing }));
       return 0;
     }
-    io.out(`${stream} as of ${describePoint(at)}: ${market.book.offers.length} offer(s), ${market.book.bids.length} bid(s) open; ${trades.length} trade(s) in ${market.clearings} clearing(s)`);
+    io.out(`${stream} as of ${point.described}: ${market.book.offers.length} offer(s), ${market.book.bids.length} bid(s) open; ${trades.length} trade(s) in ${market.clearings} clearing(s)`);
     for (const o of market.book.offers) io.out(`  offer ${o.offerId.slice(0, 8)}  ${o.sessionId.padEnd(10)} ${String(o.remaining).padStart(7)} tokens  floor ${o.floorPrice}  until ${o.expiresAt}`);
     for (const b of market.book.bids) io.out(`  bid   ${b.bidId.slice(0, 8)}  ${b.sessionId.padEnd(10)} ${String(b.remaining).padStart(7)} tokens  max ${b.maxPrice}  ${b.region} ${b.purpose}`);
     for (const t of trades) io.out(`  trade #${t.position}  ${t.seller} → ${t.buyer}  ${t.amount} tokens at ${t.price.toFixed(6)} USD per 1k: ${t.rationale}`);

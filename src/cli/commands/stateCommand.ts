@@ -6,22 +6,23 @@ import { sessionProjections } from '../sessionProjections.ts';
 import { sessionPointArgs } from '../sessionPointArgs.ts';
 import type { CommandIo } from '../commandIo.ts';
 import { toJson } from '../output.ts';
-import { describePoint } from '../pointFlag.ts';
+import { answeredPoint } from '../pointFlag.ts';
 
 export const stateUsage = 'state <sessionId | --all> [--at <position | ISO time>] [--json] [--store <uri>]';
 
 /** Everything about a session as of a point: each actor's state and context, and every projection. */
 export async function stateCommand(args: string[], io: CommandIo): Promise<number> {
   if (args.includes('--all')) return wholeStore(args.filter((a) => a !== '--all'), io);
-  const { sessionId, at, json, store: storeUri } = sessionPointArgs('state', args);
+  const { sessionId, at: asked, json, store: storeUri } = sessionPointArgs('state', args);
   const store = await openEventStore(storeUri, { existing: true });
   try {
-    const state = await sessionStateAt(store, sessionId, at, sessionProjections());
+    const point = await answeredPoint(store, asked);
+    const state = await sessionStateAt(store, sessionId, point.at, sessionProjections());
     if (json) {
-      io.out(toJson({ at: at ?? 'now', ...state }));
+      io.out(toJson({ ...point.json, ...state }));
       return 0;
     }
-    io.out(`session ${sessionId} as of ${describePoint(at)} (last event folded: ${state.position ?? 'none'})`);
+    io.out(`session ${sessionId} as of ${point.described} (last event folded: ${state.position ?? 'none'})`);
     for (const actor of state.actors) io.out(`  ${actor.streamId.padEnd(30)} ${toJson(actor.value)}`);
     const usage = state.ledger.usage.total;
     io.out(`  ledger: ${usage.calls} call(s), ${usage.inputTokens} in / ${usage.outputTokens} out, $${usage.costUsd.toFixed(6)}, session pool ${state.ledger.balances.session ?? 0}`);
@@ -34,15 +35,16 @@ export async function stateCommand(args: string[], io: CommandIo): Promise<numbe
 }
 
 async function wholeStore(args: string[], io: CommandIo): Promise<number> {
-  const { at, json, store: storeUri } = sessionPointArgs('state', ['all', ...args]);
+  const { at: asked, json, store: storeUri } = sessionPointArgs('state', ['all', ...args]);
   const store = await openEventStore(storeUri, { existing: true });
   try {
-    const sessions = await storeStateAt(store, at, sessionProjections());
+    const point = await answeredPoint(store, asked);
+    const sessions = await storeStateAt(store, point.at, sessionProjections());
     if (json) {
-      io.out(toJson({ at: at ?? 'now', sessions }));
+      io.out(toJson({ ...point.json, sessions }));
       return 0;
     }
-    io.out(`${sessions.length} session(s) as of ${describePoint(at)}`);
+    io.out(`${sessions.length} session(s) as of ${point.described}`);
     for (const s of sessions) {
       const session = s.actors.find((a) => a.actorKind === 'session');
       io.out(`  ${s.sessionId}  ${toJson(session?.value ?? null).padEnd(24)} ${s.ledger.usage.total.calls} call(s), ${s.ledger.usage.total.inputTokens + s.ledger.usage.total.outputTokens} tokens`);
