@@ -16,3 +16,8 @@ export function describeEvent(event: RecordedEvent): string {
 export function oneLine(text: string): string {
   return text.replace(/\s*\n\s*/g, ' ').trim();
 }
+
+/** A turn's text for `--json`: the answer, or, for a failed turn, no answer and the reason under `failure` (so no script reads it as one). */
+export function answerFields(outcome: { status: string; text: string }): { answer: string } | { answer: null; failure: string } {
+  return outcome.status === 'answered' ? { answer: outcome.text } : { answer: null, failure: outcome.text };
+}

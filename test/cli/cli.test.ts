@@ -563,11 +563,14 @@ describe('chronicle CLI', () => {
     expect(run.output.stderr.trim()).toBe('chronicle: interrupted; every step recorded so far is kept, and `chronicle resume` finishes what was under way');
 
     const resumed = await chronicle(['resume', '--store', `sqlite:${path}`], dir);
-    expect(resumed.stdout, resumed.stderr).toBe(`chronicle: resumed 1 unfinished session(s): ${sessionId}\nchronicle: no unfinished work left\n`);
-    const events = jsonLines((await chronicle(['events', sessionId, '--json', '--store', `sqlite:${path}`], dir)).stdout) as { type: string }[];
+    const events = jsonLines((await chronicle(['events', sessionId, '--json', '--store', `sqlite:${path}`], dir)).stdout) as { type: string; data: { text: string; model: string } }[];
     expect(events.filter((e) => e.type === 'model.requested')).toHaveLength(1);
     expect(events.filter((e) => e.type === 'model.responded')).toHaveLength(1);
-    expect(events.filter((e) => e.type === 'agent.answered')).toHaveLength(1);
+    const answered = events.filter((e) => e.type === 'agent.answered');
+    expect(answered).toHaveLength(1);
+    // The answer the interrupted run could not print, printed by the command that finished the turn.
+    expect(resumed.stdout, resumed.stderr).toBe(`chronicle: resumed 1 unfinished session(s): ${sessionId}\n`
+      + `session ${sessionId}, turn 0 (express), answered by ${answered[0]!.data.model}:\n${answered[0]!.data.text}\n\nchronicle: no unfinished work left\n`);
   });
 
   it('SIGTERM during a model call exits 143 saying what becomes of the work, as Ctrl-C does', async () => {
@@ -601,13 +604,17 @@ describe('chronicle CLI', () => {
 
     const resumed = await chronicle(['resume', '--store', `sqlite:${path}`], dir);
     expect(resumed.code, resumed.stderr).toBe(0);
-    const [first, second, ...rest] = resumed.stdout.trim().split('\n');
+    const lines = resumed.stdout.trim().split('\n');
+    const [first, heading] = lines;
+    const second = lines.at(-1);
     expect(first).toBe(`chronicle: resumed 1 unfinished session(s): ${sessionId}`);
+    expect(heading).toMatch(new RegExp(`^session ${sessionId}, turn 0 \\(express\\), answered by scripted-\\w+:$`));
     // Not "no unfinished work left": the turn is answered, and the cool-down is what a later command will fire.
     expect(second).toMatch(new RegExp(`^chronicle: nothing to do until a timer comes due; 1 session\\(s\\) wait: ${sessionId} \\(breakerCooldown at \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z\\)\\.`));
-    expect(rest).toEqual([]);
-    const events = jsonLines((await chronicle(['events', sessionId, '--json', '--store', `sqlite:${path}`], dir)).stdout) as { type: string }[];
-    expect(events.filter((e) => e.type === 'agent.answered')).toHaveLength(1);
+    const events = jsonLines((await chronicle(['events', sessionId, '--json', '--store', `sqlite:${path}`], dir)).stdout) as { type: string; data: { text: string } }[];
+    const answered = events.filter((e) => e.type === 'agent.answered');
+    expect(answered).toHaveLength(1);
+    expect(lines.slice(2, -1).join('\n').trim()).toBe(answered[0]!.data.text.trim());
   });
 
   it('resume with nothing unfinished says so and exits 0; a breaker cool-down still to come is reported as such, not as work done', async () => {
@@ -618,7 +625,11 @@ describe('chronicle CLI', () => {
     // Every call fails, so the breaker opens and the turn fails: its 60 s cool-down is all that is left.
     const failing = `sqlite:${join(dir, 'failing.db')}`;
     const run = await chronicle(['run', 'Will it hold?', '--region', 'KE', '--purpose', 'climate_adaptation', '--model', 'scripted:failRate=1', '--json', '--store', failing], dir);
-    const { sessionId } = JSON.parse(run.stdout) as { sessionId: string };
+    const failed = JSON.parse(run.stdout) as { sessionId: string; status: string; answer: string | null; failure?: string };
+    const { sessionId } = failed;
+    // A failed turn has no answer in --json: its reason is under `failure`, where no script takes it for one.
+    expect(run.code).toBe(1);
+    expect(failed).toMatchObject({ status: 'failed', answer: null, failure: expect.stringMatching(/^rate-limit: /) });
     const waiting = await chronicle(['resume', '--store', failing], dir);
     expect(waiting.code, waiting.stderr).toBe(0);
     expect(waiting.stdout).not.toMatch(/resumed|no unfinished work left/);

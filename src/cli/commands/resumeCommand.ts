@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { withCliRuntime } from '../cliRuntime.ts';
 import { sessionsStillWaiting, untilSessionsIdle, type WaitingSession } from '../../runtime/resumeSessions.ts';
+import { turnsFinishedSince, type FinishedTurn } from '../../runtime/finishedTurns.ts';
 import { commandOptions } from '../commandOptions.ts';
 import type { CommandIo } from '../commandIo.ts';
 
@@ -11,11 +12,14 @@ export const resumeUsage = 'resume [--store <uri>]';
 /** Resumes every unfinished session (start-up does the same for any command that runs sessions) and waits for them. */
 export async function resumeCommand(args: string[], io: CommandIo): Promise<number> {
   const { values } = commandOptions('resume', args, { store: { type: 'string' } }, schema);
-  const { waiting, held } = await withCliRuntime(values.store, { out: io.out, warn: io.out }, async (runtime, _store, state) => {
+  const started = new Date().toISOString();
+  const { waiting, held } = await withCliRuntime(values.store, { out: io.out, warn: io.out }, async (runtime, store, state) => {
     // Reported once the resumed work is done, not from the scan before it: a turn that ran here may have left a
     // timer due later (a breaker's cool-down), which this command, about to exit, will not fire.
     await untilSessionsIdle(runtime, state.resumed);
     await runtime.settled();
+    // The answers of the turns finished here: the process that asked them stopped before it could print them.
+    for (const turn of await turnsFinishedSince(store, state.resumed, started)) io.out(describeTurn(turn));
     return { held: state.held, waiting: await sessionsStillWaiting(runtime, [...state.waiting.map((w) => w.sessionId), ...state.resumed]) };
   }, { takeOverInFlight: true });
   // Sessions a live worker holds are its to run, unfinished or not: said, so "nothing left" is not read as all done.
@@ -27,6 +31,11 @@ export async function resumeCommand(args: string[], io: CommandIo): Promise<numb
   // A timer due later cannot fire in a command that exits now: say when each session next has work, and who takes it.
   io.out(`chronicle: nothing to do until a timer comes due; ${waiting.length} session(s) wait: ${waiting.map(describeWait).join(', ')}. The first command run after then fires it.`);
   return 0;
+}
+
+function describeTurn({ sessionId, turn, mode, status, model, text }: FinishedTurn): string {
+  const heading = `session ${sessionId}, turn ${turn} (${mode})`;
+  return status === 'answered' ? `${heading}, answered by ${model ?? 'no model'}:\n${text}\n` : `${heading} FAILED: ${text}\n`;
 }
 
 function describeWait({ sessionId, key, dueAt }: WaitingSession): string {

@@ -10,7 +10,7 @@ import { loadCliConfig } from '../cliConfig.ts';
 import { assertSessionModels, queryFlags, queryFlagsSchema, sessionSettingsOf, settingsWarnings, settingsTheSessionKeeps, assertModelKeys } from '../sessionSettings.ts';
 import { commandOptions } from '../commandOptions.ts';
 import type { CommandIo } from '../commandIo.ts';
-import { toJson } from '../output.ts';
+import { answerFields, toJson } from '../output.ts';
 import { BusyElsewhereError, UsageError } from '../usageError.ts';
 import { DEFAULT_INSPECT_PORT } from '../../inspect/inspectionServer.ts';
 import { portSchema } from './inspectCommand.ts';
@@ -73,7 +73,7 @@ export async function runCommand(args: string[], io: CommandIo): Promise<number>
     await runtime.settled();
     const tokens = tokensUsed(await readSessionEvents(store, sessionId));
     if (values.json) {
-      io.out(toJson({ sessionId, turn: outcome.turn, status: outcome.status, mode: outcome.mode, answer: outcome.text, model: outcome.model, tokens }));
+      io.out(toJson({ sessionId, turn: outcome.turn, status: outcome.status, mode: outcome.mode, ...answerFields(outcome), model: outcome.model, tokens }));
     } else {
       io.out(outcome.status === 'answered' ? outcome.text : `FAILED: ${outcome.text}`);
       io.out('');

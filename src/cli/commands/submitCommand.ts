@@ -14,7 +14,7 @@ import { createCliRuntime } from '../cliRuntime.ts';
 import { loadCliConfig } from '../cliConfig.ts';
 import { commandOptions } from '../commandOptions.ts';
 import type { CommandIo } from '../commandIo.ts';
-import { toJson } from '../output.ts';
+import { answerFields, toJson } from '../output.ts';
 import { assertSessionModels, queryFlags, queryFlagsSchema, sessionSettingsOf, settingsWarnings } from '../sessionSettings.ts';
 import { UsageError } from '../usageError.ts';
 
@@ -65,7 +65,7 @@ export async function submitCommand(args: string[], io: CommandIo): Promise<numb
       io.warn(`chronicle: submit: turn ${turn} of session ${sessionId} not answered within ${values.timeout ?? 300} s; it stays recorded, and a worker will answer it (is one running?)`);
       return 1;
     }
-    if (values.json) io.out(toJson({ sessionId, turn, status: outcome.status, mode: outcome.mode, answer: outcome.text, model: outcome.model }));
+    if (values.json) io.out(toJson({ sessionId, turn, status: outcome.status, mode: outcome.mode, ...answerFields(outcome), model: outcome.model }));
     else io.out(`${outcome.status === 'answered' ? outcome.text : `FAILED: ${outcome.text}`}\n\nsession ${sessionId}, turn ${turn} (${outcome.mode}), ${outcome.model ?? 'no model answered'}`);
     return outcome.status === 'answered' ? 0 : 1;
   } finally {

@@ -1,0 +1,28 @@
+import type { SessionContext, TurnOutcome } from '../../machines/sessionMachine.ts';
+import { collect, type EventStore } from '../store/eventStore.ts';
+import { foldActor } from './actorFold.ts';
+import { actorKinds } from './actorKinds.ts';
+import { sessionStream } from './sessionStreams.ts';
+
+/** A turn's outcome, and the session it belongs to. */
+export interface FinishedTurn extends TurnOutcome {
+  sessionId: string;
+}
+
+/**
+ * The turns of these sessions whose completion was recorded at or after `since` (ISO time), each with its answer or
+ * failure as the session recorded it: what a command that resumed them finished, for it to print.
+ */
+export async function turnsFinishedSince(store: EventStore, sessionIds: readonly string[], since: string): Promise<FinishedTurn[]> {
+  const finished: FinishedTurn[] = [];
+  const from = Date.parse(since);
+  for (const sessionId of sessionIds) {
+    const events = await collect(store.readStream(sessionStream(sessionId)));
+    foldActor(actorKinds.session!, events, (event, snapshot) => {
+      if (event.type !== 'turn.completed' || Date.parse(event.metadata.recordedAt) < from) return;
+      const outcome = (snapshot.context as SessionContext).recentOutcomes.at(-1);
+      if (outcome) finished.push({ sessionId, ...outcome });
+    });
+  }
+  return finished;
+}
