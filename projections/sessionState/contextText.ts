@@ -125,6 +125,8 @@ export type TransferSummaryOptions = {
   maxTokens?: number;
   /** Most tokens of one compressed warm item (default 24). */
   itemTokens?: number;
+  /** What the state is "as of", when it is not only the recorded log up to its position (default `position <n>`). */
+  asOf?: string;
 };
 
 /** What a fresh agent instance receives in a hand-off: the hot tier whole and a compressed warm tier. */
@@ -135,7 +137,7 @@ export function transferSummary(state: SessionState, options: TransferSummaryOpt
   checkLimit('itemTokens', itemTokens);
   const hot = [...state.hot].sort(byPriority(HOT_PRIORITY)).map((item): Candidate => ({ item, tier: 'hot', forms: [item.text] }));
   const warm = [...state.warm].sort(byPriority(WARM_PRIORITY)).map((item): Candidate => ({ item, tier: 'warm', forms: [compressItem(item, itemTokens)] }));
-  const preamble = `Hand-off summary of session ${state.sessionId ?? '(none)'} as of position ${state.position ?? '(none)'}.`;
+  const preamble = `Hand-off summary of session ${state.sessionId ?? '(none)'} as of ${options.asOf ?? `position ${state.position ?? '(none)'}`}.`;
   const { chosen, text } = assemble([...hot, ...warm], maxTokens, preamble, 'Recent context (compressed):');
   return {
     sessionId: state.sessionId,

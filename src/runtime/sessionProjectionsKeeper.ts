@@ -54,9 +54,12 @@ export const SUMMARY_WINDOW_SHARE = 0.5;
  */
 export function transferSummaryOfHost(host: HostedProjections | undefined, window: number, staged?: readonly StagedFact[]): { text: string; tokens: number; hotItems: number } {
   if (!host) return { text: '', tokens: 0, hotItems: 0 };
-  const state = withStaged(host.states.sessionState as SessionState, staged);
+  const recorded = host.states.sessionState as SessionState;
+  const state = withStaged(recorded, staged);
   const maxTokens = Math.max(1, Math.min(state.budgets.hot + state.budgets.warm, Math.floor(window * SUMMARY_WINDOW_SHARE)));
-  const { text, tokens } = transferSummary(state, { maxTokens });
+  // The staged facts have no position yet (they are written with the hand-off): the summary says what it read.
+  const asOf = staged === undefined || staged.length === 0 ? undefined : `position ${recorded.position ?? '(none)'} and the ${staged.length} fact(s) written with this hand-off`;
+  const { text, tokens } = transferSummary(state, { maxTokens, ...(asOf === undefined ? {} : { asOf }) });
   return { text, tokens, hotItems: state.hot.length };
 }
 

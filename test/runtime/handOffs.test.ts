@@ -79,6 +79,14 @@ describe('context windows and hand-offs', () => {
     expect(assigned.transfer!.summary).toContain(`Focus (turn ${handedTurn}): ${QUESTIONS[handedTurn]!.slice(0, 30)}`);
     expect(assigned.transfer!.summary).toContain(`Turn ${handedTurn} answered by express.0`);
     expect(assigned.transfer!.summary).toContain(`Subject (turn 0): ${QUESTIONS[0]!.slice(0, 30)}`);
+    // It names the last recorded position it read, and that it also read facts written with the hand-off itself.
+    const asOf = /^Hand-off summary of session long as of position (\d+) and the (\d+) fact\(s\) written with this hand-off\.$/.exec(assigned.transfer!.summary.split('\n')[0]!);
+    expect(asOf, assigned.transfer!.summary.split('\n')[0]).not.toBeNull();
+    const assignedAt = successor.find((e) => e.type === 'agent.assigned')!.position;
+    const readUpTo = events.find((e) => e.position === BigInt(asOf![1]!));
+    expect(readUpTo, 'a real position of the session').toBeDefined();
+    expect(readUpTo!.position).toBeLessThan(assignedAt);
+    expect(Number(asOf![2])).toBeGreaterThan(0);
 
     // Checkpoints at the thresholds and at the hand-off.
     const reasons = (await collect(system.store.readStream('checkpoint-long'))).map((e) => (e.data as { reason: string }).reason);
