@@ -110,7 +110,10 @@ describe('chronicle worker, submit and workers, as processes', () => {
 
     const resumed = await chronicle('resume', '--store', shared);
     expect(resumed.code, resumed.stderr).toBe(0);
-    expect(resumed.stdout.trim()).toBe(`chronicle: resumed 1 unfinished session(s): ${sessionId}\nchronicle: no unfinished work left`);
+    const printed = resumed.stdout.trim().split('\n');
+    expect([printed[0], printed.at(-1)]).toEqual([`chronicle: resumed 1 unfinished session(s): ${sessionId}`, 'chronicle: no unfinished work left']);
+    // The killed run's turn, answered here, and printed here: the run that asked it could not.
+    expect(printed[1]).toMatch(new RegExp(`^session ${sessionId}, turn 0 \\(express\\), answered by scripted-\\w+:$`));
 
     const after = new SqliteEventStore(path);
     try {
