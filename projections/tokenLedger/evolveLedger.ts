@@ -141,7 +141,7 @@ export function applyLedgerEvent(state: LedgerState, type: string, data: unknown
     }
     case 'budget.reconciled': {
       const d = data as EventData<'budget.reconciled'>;
-      const reconciliation: Reconciliation = { turn: d.turn, estimated: d.estimated, actual: d.actual, errorPct: d.errorPct };
+      const reconciliation: Reconciliation = { turn: d.turn, estimated: d.estimated, actual: d.actual, errorPct: d.errorPct, ...(d.unsettled ? { unsettled: true as const } : {}) };
       // A reconciled turn is closed: its running estimate has been read (by the runtime, to write this event).
       const { [String(d.turn)]: _closed, ...turns } = state.turns;
       return { ...state, turns, reconciled: addReconciliation(state.reconciled, reconciliation), reconciliations: appendRecent(state.reconciliations, reconciliation) };

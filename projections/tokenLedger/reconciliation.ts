@@ -9,6 +9,8 @@ export interface Reconciliation {
   estimated: number;
   actual: number;
   errorPct: number;
+  /** No call of the turn was settled: listed, but left out of the aggregate. */
+  unsettled?: true;
 }
 
 export interface ReconciliationSummary {
@@ -25,6 +27,8 @@ export interface ReconciliationSummary {
   meanAbsErrorPct: number;
   /** The largest absolute error % of any turn. */
   maxAbsErrorPct: number;
+  /** Turns reconciled with no call settled, left out of everything above; absent while there are none. */
+  unsettled?: number;
 }
 
 /** How many of the newest reconciliations the state keeps in full. */
@@ -35,6 +39,7 @@ export const emptyReconciliationSummary: ReconciliationSummary = {
 };
 
 export function addReconciliation(summary: ReconciliationSummary, r: Reconciliation): ReconciliationSummary {
+  if (r.unsettled) return { ...summary, unsettled: (summary.unsettled ?? 0) + 1 };
   const count = summary.count + 1;
   const sumErrorPct = summary.sumErrorPct + r.errorPct;
   const sumAbsErrorPct = summary.sumAbsErrorPct + Math.abs(r.errorPct);

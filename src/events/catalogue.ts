@@ -177,6 +177,12 @@ export const catalogue = {
     budgeted: z.number().int().positive().optional(), budgetErrorPct: z.number().optional(),
     /** The tokens given to the turn when memory set them (not the formula's estimate), and their error. */
     allocated: z.number().int().positive().optional(), allocatedErrorPct: z.number().optional(),
+    /**
+     * No call of the turn was settled (each refused, or given up unanswered): nothing was estimated against use, so
+     * the ledger leaves the turn out of its error aggregate (its 0 % would read as a perfect estimate). Absent on
+     * turns reconciled before it was recorded, which the aggregate keeps counting, as their checkpoints did.
+     */
+    unsettled: z.literal(true).optional(),
   }),
   'turn.budgeted': z.strictObject({
     turn, amount: tokens, mode, roles: z.number().int().positive(), confidence: z.number().min(0).max(1), priority: z.number().nonnegative().optional(),

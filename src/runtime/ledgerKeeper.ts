@@ -252,7 +252,9 @@ export class LedgerStage {
     const budget = answered && formula !== undefined && formula > 0 && turn.mode !== undefined
       ? { mode: turn.mode, roles: turn.roles, confidence: turn.confidence, budgeted: formula, budgetErrorPct: pct(formula), ...allocated }
       : {};
-    this.post(ledger, 'budget.reconciled', { turn: turnNumber, estimated: turn.estimated, actual: turn.actual, errorPct: turn.estimated === 0 ? 0 : pct(turn.estimated), ...budget }, causeId);
+    // A turn with no call settled estimated nothing against use: said, so its 0 % does not pass for a perfect estimate.
+    const unsettled = turn.estimated === 0 && turn.actual === 0 ? { unsettled: true as const } : {};
+    this.post(ledger, 'budget.reconciled', { turn: turnNumber, estimated: turn.estimated, actual: turn.actual, errorPct: turn.estimated === 0 ? 0 : pct(turn.estimated), ...budget, ...unsettled }, causeId);
   }
 
   /** Moves an agent's quota out of the session pool: as much of `amount` as the pool holds. */

@@ -28,6 +28,13 @@ describe('token ledger (pure fold)', () => {
     expect(state.usage.byModel['gpt-4o']).toEqual({ calls: 1, inputTokens: 120, outputTokens: 80, costUsd: 0.0011 });
     expect(state.reservations).toEqual({});
     expect(ledgerViolations(state)).toEqual([]);
+
+    // A turn with no call settled (every one refused) is listed but left out of the error: its 0 % is no estimate.
+    // One reconciled before the flag was recorded is counted, as its checkpoints counted it.
+    const refused = applyLedgerEvent(state, 'budget.reconciled', { turn: 1, estimated: 0, actual: 0, errorPct: 0, unsettled: true });
+    expect(refused.reconciliations.at(-1)).toEqual({ turn: 1, estimated: 0, actual: 0, errorPct: 0, unsettled: true });
+    expect(refused.reconciled).toEqual({ ...state.reconciled, unsettled: 1 });
+    expect(applyLedgerEvent(state, 'budget.reconciled', { turn: 1, estimated: 0, actual: 0, errorPct: 0 }).reconciled).toMatchObject({ count: 2, meanErrorPct: -33.33 / 2 });
   });
 
   it('takes usage beyond the reservation from the quota, and only a recorded overdraft lets a quota go negative', () => {

@@ -9,6 +9,7 @@ import { ActorRuntime } from '../../src/runtime/actorRuntime.ts';
 import { SimulatedClock } from '../../src/runtime/clock.ts';
 import { seededIds } from '../../src/runtime/ids.ts';
 import { agentConfigFor, startSession } from '../../src/runtime/sessionService.ts';
+import { sessionStateAt } from '../../src/runtime/stateAt.ts';
 import { collect } from '../../src/store/eventStore.ts';
 import { MemoryEventStore } from '../../src/store/memoryEventStore.ts';
 
@@ -57,8 +58,11 @@ describe('ledger enforcement in the runtime', () => {
     expect(ledgerTypes).not.toContain('tokens.reserved');
     // A turn that got no answer teaches budget learning nothing: its reconciliation carries no budget error.
     const reconciled = (await collect(store.readStream('ledger-s2'))).find((e) => e.type === 'budget.reconciled')!.data;
-    expect(reconciled).toMatchObject({ turn: 0, actual: 0 });
+    expect(reconciled).toMatchObject({ turn: 0, actual: 0, unsettled: true });
     expect(reconciled).not.toHaveProperty('budgetErrorPct');
+    // Nor does it read as a perfect estimate in the ledger's error aggregate: it is left out, and counted apart.
+    const { ledger } = await sessionStateAt(store, 's2');
+    expect(ledger.reconciled).toMatchObject({ count: 0, meanErrorPct: 0, unsettled: 1 });
     expect(budgetOutcomeOf(reconciled)).toBeUndefined();
     const outcome = ((await runtime.snapshotOf('session-s2')).context as SessionContext).recentOutcomes[0]!;
     expect(outcome).toMatchObject({ status: 'failed' });

@@ -51,12 +51,14 @@ function printLedger(io: CommandIo, sessionId: string, when: string, ledger: Led
     for (const [pair, amount] of loans) io.out(`loan ${pair}: ${amount} tokens outstanding`);
   }
   const reconciled = ledger.reconciled;
-  if (reconciled.count > 0) {
+  const unsettled = reconciled.unsettled ?? 0;
+  if (reconciled.count + unsettled > 0) {
     io.out('');
-    io.out(`${reconciled.count} turn(s) reconciled: ${reconciled.estimated} tokens estimated, ${reconciled.actual} used; error ${reconciled.meanErrorPct.toFixed(2)} % on average, ${reconciled.meanAbsErrorPct.toFixed(2)} % mean absolute, ${reconciled.maxAbsErrorPct.toFixed(2)} % at most`);
-    const shown = ledger.reconciliations.length < reconciled.count ? `the newest ${ledger.reconciliations.length} (every one is a budget.reconciled event in the ledger stream)` : 'each turn';
+    io.out(`${reconciled.count} turn(s) reconciled: ${reconciled.estimated} tokens estimated, ${reconciled.actual} used; error ${reconciled.meanErrorPct.toFixed(2)} % on average, ${reconciled.meanAbsErrorPct.toFixed(2)} % mean absolute, ${reconciled.maxAbsErrorPct.toFixed(2)} % at most`
+      + (unsettled > 0 ? `; ${unsettled} turn(s) with no call settled left out` : ''));
+    const shown = ledger.reconciliations.length < reconciled.count + unsettled ? `the newest ${ledger.reconciliations.length} (every one is a budget.reconciled event in the ledger stream)` : 'each turn';
     io.out(`turn  estimated  actual  error %   ${shown}`);
-    for (const r of ledger.reconciliations) io.out(`${String(r.turn).padStart(4)} ${String(r.estimated).padStart(10)} ${String(r.actual).padStart(7)} ${r.errorPct.toFixed(2).padStart(8)}`);
+    for (const r of ledger.reconciliations) io.out(`${String(r.turn).padStart(4)} ${String(r.estimated).padStart(10)} ${String(r.actual).padStart(7)} ${r.unsettled ? '       —  no call settled' : r.errorPct.toFixed(2).padStart(8)}`);
   }
   const open = Object.entries(ledger.turns);
   if (open.length > 0) io.out(`open turn(s): ${open.map(([turn, t]) => `${turn} (${t.estimated} estimated, ${t.actual} used so far)`).join(', ')}`);

@@ -26,7 +26,8 @@ export async function stateCommand(args: string[], io: CommandIo): Promise<numbe
     for (const actor of state.actors) io.out(`  ${actor.streamId.padEnd(30)} ${toJson(actor.value)}`);
     const usage = state.ledger.usage.total;
     io.out(`  ledger: ${usage.calls} call(s), ${usage.inputTokens} in / ${usage.outputTokens} out, $${usage.costUsd.toFixed(6)}, session pool ${state.ledger.balances.session ?? 0}`);
-    io.out(`  reconciled: ${state.ledger.reconciled.count} turn(s), mean error ${state.ledger.reconciled.meanErrorPct.toFixed(2)} %; turns open: ${Object.keys(state.ledger.turns).map((turn) => `turn ${turn}`).join(', ') || 'none'}`);
+    const unsettled = state.ledger.reconciled.unsettled ? ` (${state.ledger.reconciled.unsettled} more with no call settled)` : '';
+    io.out(`  reconciled: ${state.ledger.reconciled.count} turn(s)${unsettled}, mean error ${state.ledger.reconciled.meanErrorPct.toFixed(2)} %; turns open: ${Object.keys(state.ledger.turns).map((turn) => `turn ${turn}`).join(', ') || 'none'}`);
     for (const [name, projection] of Object.entries(state.projections)) io.out(`  ${name}: ${describeProjection(name, projection)}`);
     return 0;
   } finally {
