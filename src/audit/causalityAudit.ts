@@ -1,4 +1,5 @@
 import { streamCategory, type RecordedEvent } from '../events/envelope.ts';
+import { MODEL_TIMEOUT } from '../../machines/agentMachine.ts';
 import { actorKinds } from '../runtime/actorKinds.ts';
 import { derivedId } from '../runtime/ids.ts';
 import { ledgerStream } from '../runtime/sessionStreams.ts';
@@ -53,8 +54,8 @@ export async function causalityAudit(log: SessionLog): Promise<{ summary: Causal
   for (const fired of all.filter((e) => e.type === 'timer.fired')) {
     const start = started.get(`${fired.streamId} ${String(dataOf(fired).timerId)}`);
     if (!start) report(fired, 'timer-without-start', `timer ${String(dataOf(fired).timerId)} fired, but this stream never started it`);
-    // A firing recorded as missed gives up a model call without blaming the provider: it must really have been late.
-    else if (dataOf(fired).missed === true && Date.parse(fired.metadata.recordedAt) < Date.parse(String(dataOf(start).dueAt))) {
+    // A model timeout recorded as missed gives up a call without blaming the provider: it must really have been late.
+    else if (dataOf(fired).missed === true && dataOf(fired).key === MODEL_TIMEOUT && Date.parse(fired.metadata.recordedAt) < Date.parse(String(dataOf(start).dueAt))) {
       report(fired, 'missed-timer-not-late', `timer ${String(dataOf(fired).timerId)} is recorded as missed (fired late, after its process stopped), but it fired before it was due`, `≥ ${String(dataOf(start).dueAt)}`, fired.metadata.recordedAt);
     }
   }

@@ -1,6 +1,7 @@
-import { consistentCut } from '../runtime/consistentCut.ts';
+import { consistentCut, type CutOptions } from '../runtime/consistentCut.ts';
 import { parsePointInTime, type PointInTime } from '../runtime/pointInTime.ts';
 import type { EventStore } from '../store/eventStore.ts';
+import { sessionIdOf } from '../runtime/actorKinds.ts';
 import { UsageError } from './usageError.ts';
 
 /** `--at` for any command: a position or an ISO time, or now when absent. */
@@ -28,14 +29,19 @@ export interface AnsweredPoint {
 
 /**
  * The asked point, or, when it falls inside one append between an effect and its cause (`consistentCut`), the first
- * position after it where every event's cause is in: what stood, rather than a state no reader ever saw. Said so.
+ * position after it where every event's cause is in, rather than a state with effects of causes not yet there. Said so.
  */
-export async function answeredPoint(store: EventStore, asked: PointInTime | undefined): Promise<AnsweredPoint> {
-  const { at, movedFrom } = await consistentCut(store, asked);
+export async function answeredPoint(store: EventStore, asked: PointInTime | undefined, options: CutOptions = {}): Promise<AnsweredPoint> {
+  const { at, movedFrom } = await consistentCut(store, asked, options);
   if (movedFrom === undefined) return { at, described: describePoint(at), json: { at: at ?? 'now' } };
   return {
     at,
-    described: `${describePoint(at)} (position ${movedFrom} is inside one atomic write, after events whose causes it holds later: moved to where every cause is in)`,
+    described: `${describePoint(at)} (position ${movedFrom} falls inside one atomic write, between events and their causes recorded after them: moved to the first position where every cause is in)`,
     json: { at: at!, movedFrom },
   };
+}
+
+/** The streams of one session (its actors', ledger and checkpoints): what a point about that session must have the causes of. */
+export function sessionScope(sessionId: string): CutOptions {
+  return { streams: (streamId) => sessionIdOf(streamId) === sessionId };
 }

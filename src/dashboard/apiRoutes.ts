@@ -1,4 +1,5 @@
-import { consistentCut } from '../runtime/consistentCut.ts';
+import { sessionIdOf } from '../runtime/actorKinds.ts';
+import { consistentCut, type CutOptions } from '../runtime/consistentCut.ts';
 import type { PointInTime } from '../runtime/pointInTime.ts';
 import type { EventStore } from '../store/eventStore.ts';
 import { ApiError } from './apiError.ts';
@@ -15,7 +16,7 @@ import { workerListing } from '../worker/workerListing.ts';
 /** The read-only JSON API by path: each answer is a value the server writes as JSON (bigints as decimal strings). */
 export async function answerApi(store: EventStore, pathname: string, params: URLSearchParams): Promise<unknown> {
   // A point inside one append is answered where every cause is in, as the CLI answers it (`consistentCut`).
-  const standing = async (at: PointInTime | undefined) => (await consistentCut(store, at)).at;
+  const standing = async (at: PointInTime | undefined, options?: CutOptions) => (await consistentCut(store, at, options)).at;
   switch (pathname) {
     case '/api/range':
       queryParams(params, noQuery);
@@ -43,7 +44,7 @@ export async function answerApi(store: EventStore, pathname: string, params: URL
     } catch {
       throw new ApiError(400, 'session: not a valid percent-encoded id');
     }
-    return sessionDetailAt(store, sessionId, await standing(queryParams(params, pointQuery).at));
+    return sessionDetailAt(store, sessionId, await standing(queryParams(params, pointQuery).at, { streams: (streamId) => sessionIdOf(streamId) === sessionId }));
   }
   throw new ApiError(404, `no API route ${pathname}`);
 }

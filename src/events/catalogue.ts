@@ -249,6 +249,10 @@ const laterVersions: Partial<Record<CatalogueType, { current: number; upcasters:
   'model.responded': { current: 2, upcasters: { 1: (data) => data } },
   // v2 added `billed`; a v1 failure billed nothing that was recorded.
   'model.failed': { current: 2, upcasters: { 1: (data) => data } },
+  // v2 added `missed`; a v1 firing was on time, or not told apart.
+  'timer.fired': { current: 2, upcasters: { 1: (data) => data } },
+  // v2 added `unsettled`; a v1 reconciliation of a turn with no call settled is counted, as it was.
+  'budget.reconciled': { current: 2, upcasters: { 1: (data) => data } },
 };
 
 /** A registry holding the whole catalogue; callers may define more types on it. */

@@ -87,9 +87,10 @@ function compileBase(node: ZodNode, owned: boolean): Check {
     case 'unknown':
     case 'any':
       return (value) => value;
-    case 'enum': {
+    case 'enum':
+    case 'literal': {
       const values = node._zod.values;
-      if (!(values instanceof Set)) throw new Unsupported('enum without values');
+      if (!(values instanceof Set)) throw new Unsupported(`${def.type} without values`);
       return (value) => (values.has(value) ? value : ASK_ZOD);
     }
     case 'nullable': {

@@ -340,6 +340,8 @@ export class ActorRuntime {
     // The agent's model timeout passed while no process ran: firing it (below) gives up its call, so calling the
     // provider again now would pay for an answer nobody waits for, and race the timeout to record it.
     const timedOut = overdue.some(([, key]) => key === MODEL_TIMEOUT);
+    // Whether a call of this actor is running in this process (checked before any is re-issued below).
+    const callsHere = [...pendingRequests.keys()].some((requestId) => this.inFlightCalls.has(requestId));
     for (const [requestId, request] of pendingRequests) {
       if (request.cancelled) this.cancelModelCall(actor.streamId, requestId);
       // A request the ledger never reserved was refused before the process stopped: record that, do not call.
@@ -349,9 +351,12 @@ export class ActorRuntime {
     // Timers that came due while no process hosted them fire now, after the calls they may time out are under way
     // again (as when they were armed on the clock), and tracked from this moment: `settled`, and with it a short
     // command such as `resume`, waits for them, where a clock timer could still be pending when the command exits.
-    // They are recorded as missed: what they timed ran in a process that stopped (agents do not count such a model
-    // timeout against the provider, and call again).
-    for (const [timerId, key] of overdue) if (!this.stopped) this.background(() => this.fireTimer(actor, timerId, key, true), actor.streamId);
+    // A model timeout whose call no process here is running is recorded as missed: the call ran in a process that
+    // stopped, and the agent does not hold it against the provider (it calls again). One whose call runs here (an
+    // actor reloaded after a write conflict) timed a live call: an ordinary firing.
+    for (const [timerId, key] of overdue) {
+      if (!this.stopped) this.background(() => this.fireTimer(actor, timerId, key, key === MODEL_TIMEOUT && !callsHere), actor.streamId);
+    }
     await Promise.all([...sentMessages].map(([messageId, message]) =>
       this.enqueue(message.to, { type: message.messageType, data: message.data, eventId: deliveredMessageId(messageId), causationId: message.recordEventId })));
   }
@@ -774,12 +779,19 @@ export class ActorRuntime {
             : () => this.refuseModelCall(actor.streamId, eventId, grant.reason),
         };
       }
-      case 'model.cancel':
-        return {
-          input: { type: 'model.cancelled', eventId, causationId: causeId, data: { requestId: effect.requestId } },
-          // Abandoned because the agent's model timeout fired: the call's outcome then says it timed out.
-          perform: () => this.cancelModelCall(actor.streamId, effect.requestId, isModelTimeout(cause)),
-        };
+      case 'model.cancel': {
+        const cancelled: ActorInput = { type: 'model.cancelled', eventId, causationId: causeId, data: { requestId: effect.requestId } };
+        // A call no process here is running (its process stopped) has nothing to abort: its outcome is recorded in
+        // this same write, and its reservation released before the step's next call reserves, so an agent calling
+        // again as the same attempt is not refused for tokens the dead call still held.
+        if (this.performsEffects && !this.inFlightCalls.has(effect.requestId) && tracking.pendingRequests.has(effect.requestId)) {
+          const outcome = { ...abandonedOutcome(effect.requestId, isModelTimeout(cause)), eventId: derivedId(`${effect.requestId}/outcome`), causationId: effect.requestId };
+          ledger.releaseAbandoned(actor.sessionId, actor.streamId, effect.requestId, outcome.data.reason, outcome.eventId);
+          return { input: cancelled, follow: [outcome] };
+        }
+        // Abandoned because the agent's model timeout fired: the call's outcome then says it timed out.
+        return { input: cancelled, perform: () => this.cancelModelCall(actor.streamId, effect.requestId, isModelTimeout(cause)) };
+      }
       case 'timer.start': {
         const dueAt = Date.parse(now) + effect.delayMs;
         return {
@@ -937,10 +949,7 @@ export class ActorRuntime {
   private cancelModelCall(streamId: string, requestId: string, timedOut = false): void {
     const running = this.inFlightCalls.get(requestId);
     if (running) return running.abandon.abort(timedOut ? new DOMException('the agent\'s model timeout fired before the model answered', 'TimeoutError') : new Error('the agent stopped waiting for this call'));
-    const outcome = timedOut
-      ? { type: 'model.failed', data: { requestId, reason: 'timeout: the agent\'s model timeout passed while no process was running the call', retryable: true, kind: 'timeout' } }
-      : { type: 'model.failed', data: { requestId, reason: 'aborted: the agent stopped waiting before the call was re-issued', retryable: false, kind: 'aborted' } };
-    this.background(() => this.recordOutcome(streamId, requestId, outcome), streamId);
+    this.background(() => this.recordOutcome(streamId, requestId, abandonedOutcome(requestId, timedOut)), streamId);
   }
 
   private recordOutcome(streamId: string, requestId: string, outcome: { type: string; data: unknown }): Promise<void> {
@@ -1091,6 +1100,13 @@ function isStale(tracking: ActorTracking, input: ActorInput): boolean {
   if (input.type === 'timer.fired') return !tracking.activeTimers.has(data.timerId as string);
   if (input.type === 'model.responded' || input.type === 'model.failed') return !tracking.pendingRequests.has(data.requestId as string);
   return false;
+}
+
+/** The outcome of a call given up that no process is running (it was abandoned before a crash). */
+function abandonedOutcome(requestId: string, timedOut: boolean): { type: 'model.failed'; data: { requestId: string; reason: string; retryable: boolean; kind: string } } {
+  return timedOut
+    ? { type: 'model.failed', data: { requestId, reason: 'timeout: the agent\'s model timeout passed while no process was running the call', retryable: true, kind: 'timeout' } }
+    : { type: 'model.failed', data: { requestId, reason: 'aborted: the agent stopped waiting before the call was re-issued', retryable: false, kind: 'aborted' } };
 }
 
 function isModelTimeout(cause: EventToAppend | undefined): boolean {

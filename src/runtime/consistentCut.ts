@@ -16,31 +16,40 @@ export interface ConsistentPoint {
  * session's `agent.failed` can take a lower position than the agent's `model.failed` that caused it. Every event at
  * or before such a position (ARCHITECTURE §4's "as of P") would show a state that never stood — a session told of a
  * failure its agent has not had — so `replay`, `state` and the other "as of" commands move the point forward to where
- * every cause is in. Between appends, and for times (all of one append's facts are recorded at one time), a point is
- * already consistent and is returned as it is.
+ * every cause is in: no effect without its cause (a consistent cut, though it may still fall inside the append). Between
+ * appends, and for times (all of one append's facts are recorded at one time), a point is already consistent and is
+ * returned as it is.
  *
  * Only the append holding the point is read: its facts share their `recordedAt`, and positions inside one append
  * are contiguous, so a cause beyond the point is among the events after it with the same time.
  */
-export async function consistentCut(store: EventStore, at: PointInTime | undefined): Promise<ConsistentPoint> {
-  if (at === undefined || !('position' in at)) return { at };
+export async function consistentCut(store: EventStore, at: PointInTime | undefined, options: CutOptions = {}): Promise<ConsistentPoint> {
+  // A store that writes an append's parts one by one (KurrentDB) showed each in-between state to its readers: they
+  // stood. Its positions are not contiguous either (commit positions).
+  if (at === undefined || !('position' in at) || store.atomicMultiStreamAppend !== true) return { at };
   const before = await sameTimeRun(store, at.position, 'backwards');
   const last = before[0];
   if (last === undefined) return { at };
   const after = await sameTimeRun(store, at.position + 1n, 'forwards', last.metadata.recordedAt);
-  const end = cutEnd([...before.reverse(), ...after], at.position);
+  const end = cutEnd([...before.reverse(), ...after], at.position, options.streams);
   return end === at.position ? { at } : { at: { position: end }, movedFrom: at.position };
+}
+
+export interface CutOptions {
+  /** Only these streams' events need their causes in (a session's own, for a command about one session). Default: all. */
+  streams?: (streamId: string) => boolean;
 }
 
 /**
  * Over events in position order (one append and what surrounds it), the smallest position ≥ `from` that no event at
- * or before it has its cause after.
+ * or before it (of the streams asked about) has its cause after.
  */
-export function cutEnd(events: readonly RecordedEvent[], from: bigint): bigint {
+export function cutEnd(events: readonly RecordedEvent[], from: bigint, streams: (streamId: string) => boolean = () => true): bigint {
   const positionOf = new Map(events.map((e) => [e.eventId, e.position]));
   let end = from;
   for (const event of events) {
     if (event.position > end) break;
+    if (!streams(event.streamId)) continue;
     const cause = event.metadata.causationId === null ? undefined : positionOf.get(event.metadata.causationId);
     if (cause !== undefined && cause > end) end = cause;
   }
@@ -59,5 +68,8 @@ async function sameTimeRun(store: EventStore, position: bigint, direction: 'forw
   return run;
 }
 
-/** More events than one append of the runtime holds: a run this long is several appends in the same millisecond. */
-const MAX_APPEND_EVENTS = 16_384;
+/**
+ * More events than one append of the runtime holds (at most 256 deliveries, a few events each): a run this long is
+ * several appends recorded in the same millisecond (a simulated clock's), read no further.
+ */
+const MAX_APPEND_EVENTS = 2_048;

@@ -221,6 +221,19 @@ export class LedgerStage {
     }
   }
 
+  /**
+   * A call given up that no process is running: its reservation is released now, caused by the outcome recorded in
+   * the same write, so a call the same step makes again can reserve the tokens (the outcome then finds nothing open).
+   */
+  releaseAbandoned(sessionId: string, agentStream: string, requestId: string, reason: string, causeId: string): void {
+    const ledger = this.ledger(sessionId);
+    const reservation = ledger.state.reservations[requestId];
+    if (!reservation) return;
+    this.post(ledger, 'tokens.released', { requestId, agentStream, amount: reservation.amount, reason }, causeId);
+    // As a failed outcome does: a session's own call (delegated triage) is over, and its account is released.
+    if (streamCategory(agentStream) === 'session') this.releaseAgent(ledger, agentStream, reservation.turn, causeId);
+  }
+
   /** A call's reservation settled at its usage (an answer's, or what a failed call was billed). */
   private settle(ledger: StagedLedger, actorStream: string, requestId: string, usage: { inputTokens: number; outputTokens: number }, causeId: string): void {
     const reservation = ledger.state.reservations[requestId];

@@ -58,7 +58,7 @@ export function transferSummaryOfHost(host: HostedProjections | undefined, windo
   const state = withStaged(recorded, staged);
   const maxTokens = Math.max(1, Math.min(state.budgets.hot + state.budgets.warm, Math.floor(window * SUMMARY_WINDOW_SHARE)));
   // The staged facts have no position yet (they are written with the hand-off): the summary says what it read.
-  const asOf = staged === undefined || staged.length === 0 ? undefined : `position ${recorded.position ?? '(none)'} and the ${staged.length} fact(s) written with this hand-off`;
+  const asOf = staged === undefined || staged.length === 0 ? undefined : `position ${recorded.position ?? '(none)'} and this hand-off's ${staged.length} facts`;
   const { text, tokens } = transferSummary(state, { maxTokens, ...(asOf === undefined ? {} : { asOf }) });
   return { text, tokens, hotItems: state.hot.length };
 }

@@ -105,7 +105,13 @@ describe('chronicle CLI', () => {
     expect(BigInt(replayed.at.position)).toBeGreaterThanOrEqual(BigInt(cause.position));
     expect(BigInt(replayed.actors.find((a: { streamId: string }) => a.streamId === cause.streamId).revision)).toBeGreaterThanOrEqual(BigInt(cause.revision));
     const stated = await chronicle(['state', handedOver.sessionId, '--at', torn.position, '--store', demoStore], dir);
-    expect(stated.stdout).toContain(`(position ${torn.position} is inside one atomic write, after events whose causes it holds later: moved to where every cause is in)`);
+    expect(stated.stdout).toContain(`(position ${torn.position} falls inside one atomic write, between events and their causes recorded after them: moved to the first position where every cause is in)`);
+    const ledgerAt = JSON.parse((await chronicle(['ledger', handedOver.sessionId, '--at', torn.position, '--json', '--store', demoStore], dir)).stdout);
+    expect([ledgerAt.movedFrom, ledgerAt.at]).toEqual([torn.position, replayed.at]);
+    // Another session's answer as of the same position is not moved: none of its events waits for a cause there.
+    const otherSession = sessions.find((s) => s.sessionId !== handedOver.sessionId);
+    const otherAt = JSON.parse((await chronicle(['replay', otherSession.sessionId, '--at', torn.position, '--json', '--store', demoStore], dir)).stdout);
+    expect(otherAt).not.toHaveProperty('movedFrom');
   });
 
   it('run answers a query as a session turn; a further turn continues the same session, with the models it started with', async () => {

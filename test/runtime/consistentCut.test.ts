@@ -37,6 +37,12 @@ describe('a point inside one append (consistentCut)', () => {
       if (movedFrom !== undefined) moved++;
     }
     expect(moved).toBeGreaterThanOrEqual(torn.length);
+    // About another session, or about a stream the torn events do not touch, the point needs no move.
+    const other = { streams: (streamId: string) => streamId === 'session-other' };
+    expect(await consistentCut(system.store, { position: torn[0]!.position }, other)).toEqual({ at: { position: torn[0]!.position } });
+    // A store that writes an append's parts one by one showed each in-between state: nothing to move (KurrentDB).
+    const partByPart = Object.create(system.store, { atomicMultiStreamAppend: { value: false } }) as typeof system.store;
+    expect(await consistentCut(partByPart, { position: torn[0]!.position })).toEqual({ at: { position: torn[0]!.position } });
     // Times and "now" are consistent already: all of one append's facts share their time.
     expect(await consistentCut(system.store, undefined)).toEqual({ at: undefined });
     const time = { time: torn[0]!.metadata.recordedAt };

@@ -80,7 +80,7 @@ describe('context windows and hand-offs', () => {
     expect(assigned.transfer!.summary).toContain(`Turn ${handedTurn} answered by express.0`);
     expect(assigned.transfer!.summary).toContain(`Subject (turn 0): ${QUESTIONS[0]!.slice(0, 30)}`);
     // It names the last recorded position it read, and that it also read facts written with the hand-off itself.
-    const asOf = /^Hand-off summary of session long as of position (\d+) and the (\d+) fact\(s\) written with this hand-off\.$/.exec(assigned.transfer!.summary.split('\n')[0]!);
+    const asOf = /^Hand-off summary of session long as of position (\d+) and this hand-off's (\d+) facts\.$/.exec(assigned.transfer!.summary.split('\n')[0]!);
     expect(asOf, assigned.transfer!.summary.split('\n')[0]).not.toBeNull();
     const assignedAt = successor.find((e) => e.type === 'agent.assigned')!.position;
     const readUpTo = events.find((e) => e.position === BigInt(asOf![1]!));

@@ -4,6 +4,7 @@ import type { SessionContext } from '../../machines/sessionMachine.ts';
 import { ModelCallError } from '../../src/models/modelCallError.ts';
 import { createScriptedModel } from '../../src/models/scriptedModel.ts';
 import { ActorRuntime } from '../../src/runtime/actorRuntime.ts';
+import { forkSession } from '../../src/runtime/forkSession.ts';
 import { SimulatedClock } from '../../src/runtime/clock.ts';
 import { seededIds } from '../../src/runtime/ids.ts';
 import { replayStream } from '../../src/runtime/replay.ts';
@@ -90,7 +91,7 @@ describe('resuming what a stopped process left', () => {
     late.stop();
     const agent = await collect(store.readStream('agent-s1.express.0'));
     // The backoff between the two attempts fired while the first process ran; the cool-down, on resuming.
-    expect(agent.filter((e) => e.type === 'timer.fired').map((e) => e.data)).toEqual([{ key: 'retryBackoff', timerId: expect.any(String) }, { key: 'breakerCooldown', timerId: cooldown.timerId, missed: true }]);
+    expect(agent.filter((e) => e.type === 'timer.fired').map((e) => e.data)).toEqual([{ key: 'retryBackoff', timerId: expect.any(String) }, { key: 'breakerCooldown', timerId: cooldown.timerId }]);
     expect((replayStream('agent-s1.express.0', agent).context as AgentContext).breaker.state).toBe('halfOpen');
     const again = new ActorRuntime({ store, clock, ids: seededIds('again'), models });
     expect(await resumeUnfinishedSessions(again, { onWaiting: () => expect.unreachable('nothing is left') })).toEqual([]);
@@ -139,6 +140,14 @@ describe('resuming what a stopped process left', () => {
     await later.settled();
     later.stop();
     expect(calls).toBe(2);
+    // Only a model timeout is ever recorded as missed: a backoff fired late is an ordinary firing, so a fork (which
+    // draws the backoff again from its renamed request, and with it the due time) audits clean.
+    expect((await collect(store.readStream('agent-s1.express.0'))).filter((e) => e.type === 'timer.fired').map((e) => e.data)).toEqual([{ timerId: backoff.timerId, key: 'retryBackoff' }]);
+    for (const as of ['f1', 'f2', 'f3']) {
+      const [last] = await collect(store.readAll({ direction: 'backwards', maxCount: 1 }));
+      await forkSession(store, { sessionId: 's1', at: { position: last!.position }, as });
+      expect((await auditSessionLog(await storeLogReader(store).read(as))).problems, as).toEqual([]);
+    }
   });
 
   it('runs nothing of a session another process claimed first, and reports who holds it; claims before it runs one', async () => {
@@ -220,6 +229,45 @@ describe('resuming what a stopped process left', () => {
     const ledger = await collect(store.readStream('ledger-s1'));
     expect(ledger.filter((e) => e.type === 'tokens.settled').map((e) => (e.data as { requestId: string }).requestId)).toEqual([requests[1]!.requestId]);
     expect(ledger.filter((e) => e.type === 'tokens.released').map((e) => (e.data as { requestId: string }).requestId)).toEqual([requests[0]!.requestId]);
+    expect((await auditSessionLog(await storeLogReader(store).read('s1'))).problems).toEqual([]);
+    // A fork of it (renamed ids, the missed firing copied with its time) audits clean too.
+    const [last] = await collect(store.readAll({ direction: 'backwards', maxCount: 1 }));
+    await forkSession(store, { sessionId: 's1', at: { position: last!.position }, as: 'f1' });
+    expect((await auditSessionLog(await storeLogReader(store).read('f1'))).problems).toEqual([]);
+  });
+
+  it('makes the abandoned call again within a budget that holds one call only: the dead call\'s reservation is released in the same write', async () => {
+    const clock = new SimulatedClock();
+    const wait = (ms: number, signal?: AbortSignal) => clock.wait(ms, signal);
+    const store = new MemoryEventStore();
+    const config = agentConfigFor({ model: 'slow', modelTimeoutMs: 10_000, maxAttempts: 1 }, neverAnswers('slow'));
+    const first = new ActorRuntime({ store, clock, ids: seededIds('first'), models: neverAnswers('slow') });
+    await startSession(first, 's1', config, 800);
+    await first.deliver('session-s1', { type: 'query.received', data: { text: 'Which mangroves protect coasts best?', region: 'BD', purpose: 'climate_adaptation' }, causationId: null });
+    await clock.advance(500);
+    first.stop();
+    const [reserved] = (await collect(store.readStream('ledger-s1'))).filter((e) => e.type === 'tokens.reserved').map((e) => e.data as { amount: number });
+    expect(reserved!.amount * 2, 'the pool cannot hold the dead call\'s reservation and a new one').toBeGreaterThan(800);
+
+    await clock.advance(20_000);
+    const slow = createScriptedModel({ spec: 'slow', latencyMs: 2_000, wait, replies: () => 'answered' });
+    const later = new ActorRuntime({ store, clock, ids: seededIds('later'), models: () => slow });
+    expect(await resumeUnfinishedSessions(later)).toEqual(['s1']);
+    while (((await later.snapshotOf('session-s1')).context as SessionContext).turn < 1) await clock.advance(50);
+    await later.settled();
+    later.stop();
+    const session = await collect(store.readStream('session-s1'));
+    expect(session.filter((e) => e.type === 'agent.answered' || e.type === 'agent.failed').map((e) => e.type)).toEqual(['agent.answered']);
+    const ledger = await collect(store.readStream('ledger-s1'));
+    expect(ledger.map((e) => e.type)).not.toContain('tokens.refused');
+    // The abandoned call's outcome, its release and the new call's reservation are one write.
+    const agentLog = await collect(store.readStream('agent-s1.express.0'));
+    const [dead, again] = agentLog.filter((e) => e.type === 'model.requested').map((e) => (e.data as { requestId: string }).requestId);
+    const outcome = agentLog.find((e) => e.type === 'model.failed' && (e.data as { requestId: string }).requestId === dead)!;
+    const released = ledger.find((e) => e.type === 'tokens.released' && (e.data as { requestId: string }).requestId === dead)!;
+    const reservedAgain = ledger.find((e) => e.type === 'tokens.reserved' && (e.data as { requestId: string }).requestId === again)!;
+    expect(new Set([outcome, released, reservedAgain].map((e) => e.metadata.recordedAt)).size).toBe(1);
+    expect(released.position).toBeLessThan(reservedAgain.position);
     expect((await auditSessionLog(await storeLogReader(store).read('s1'))).problems).toEqual([]);
   });
 

@@ -12,7 +12,7 @@ import { openEventStore } from '../../store/openEventStore.ts';
 import { commandOptions } from '../commandOptions.ts';
 import type { CommandIo } from '../commandIo.ts';
 import { toJson } from '../output.ts';
-import { answeredPoint, pointFlag } from '../pointFlag.ts';
+import { answeredPoint, pointFlag, sessionScope } from '../pointFlag.ts';
 import { UsageError } from '../usageError.ts';
 
 const schema = z.strictObject({ at: z.string().optional(), store: z.string().optional(), json: z.boolean().optional(), all: z.boolean().optional(), factors: z.string().optional() });
@@ -34,7 +34,7 @@ export async function climateCommand(args: string[], io: CommandIo): Promise<num
   const chosen = values.factors === undefined ? undefined : knownFactorSet(values.factors);
   const store = await openEventStore(values.store, { existing: true });
   try {
-    const point = await answeredPoint(store, asked);
+    const point = await answeredPoint(store, asked, sessionId ? sessionScope(sessionId) : {});
     const { listing, factors } = sessionId ? await sessionClimate(store, sessionId, point.at, chosen) : await storeClimate(store, point.at, chosen ?? defaultFactorSet);
     const report = climateReport(listing, factors);
     if (values.json) io.out(toJson({ scope: sessionId ?? 'all', ...point.json, ...report }));

@@ -1,4 +1,3 @@
-import { answeredPoint } from '../pointFlag.ts';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { EventData } from '../../events/catalogue.ts';
@@ -31,6 +30,7 @@ import { KHULNA_FOLLOW_UPS } from '../khulnaConversation.ts';
 import { commandOptions } from '../commandOptions.ts';
 import type { CommandIo } from '../commandIo.ts';
 import { toJson } from '../output.ts';
+import { answeredPoint, sessionScope } from '../pointFlag.ts';
 
 const schema = z.strictObject({ store: z.string().optional() });
 
@@ -131,7 +131,7 @@ export async function demoCommand(args: string[], io: CommandIo): Promise<number
 
     const replayed = sessions[1]!;
     const events = await readSessionEvents(store, replayed.sessionId);
-    const midpoint = await answeredPoint(store, { position: events[Math.floor((events.length - 1) / 2)]!.position });
+    const midpoint = await answeredPoint(store, { position: events[Math.floor((events.length - 1) / 2)]!.position }, sessionScope(replayed.sessionId));
     io.out('');
     io.out(`replay of session ${replayed.sessionId} at its midpoint, ${midpoint.described} (folded from the log; no model called):`);
     for (const actor of await replaySession(store, replayed.sessionId, midpoint.at)) {

@@ -5,7 +5,7 @@ import { openEventStore } from '../../store/openEventStore.ts';
 import { sessionPointArgs } from '../sessionPointArgs.ts';
 import type { CommandIo } from '../commandIo.ts';
 import { toJson } from '../output.ts';
-import { answeredPoint } from '../pointFlag.ts';
+import { answeredPoint, sessionScope } from '../pointFlag.ts';
 
 export const ledgerUsage = 'ledger <sessionId> [--at <position | ISO time>] [--json] [--store <uri>]';
 
@@ -14,7 +14,7 @@ export async function ledgerCommand(args: string[], io: CommandIo): Promise<numb
   const { sessionId, at: asked, json, store: storeUri } = sessionPointArgs('ledger', args);
   const store = await openEventStore(storeUri, { existing: true });
   try {
-    const point = await answeredPoint(store, asked);
+    const point = await answeredPoint(store, asked, sessionScope(sessionId));
     const { ledger, position } = await sessionStateAt(store, sessionId, point.at);
     const violations = ledgerViolations(ledger);
     if (json) {

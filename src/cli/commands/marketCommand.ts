@@ -121,7 +121,7 @@ export async function marketAt(store: EventStore, stream: string, at?: Parameter
 async function showMarket(io: CommandIo, stream: string, storeUri: string | undefined, asked: ReturnType<typeof pointFlag>, json: boolean): Promise<number> {
   const store = await openEventStore(storeUri, { warn: io.warn });
   try {
-    const point = await answeredPoint(store, asked);
+    const point = await answeredPoint(store, asked, { streams: (streamId) => streamId === stream });
     const { market, trades } = await marketAt(store, stream, point.at);
     if (json) {
       io.out(toJson({ market: stream, ...point.json, book: market.book, trades, clearings: market.clearings, lastClearing: market.lastClearing }));

@@ -6,7 +6,7 @@ import { openEventStore } from '../../store/openEventStore.ts';
 import { commandOptions } from '../commandOptions.ts';
 import type { CommandIo } from '../commandIo.ts';
 import { toJson } from '../output.ts';
-import { describePoint, pointFlag } from '../pointFlag.ts';
+import { answeredPoint, pointFlag } from '../pointFlag.ts';
 import { UsageError } from '../usageError.ts';
 
 export const memoryUsage = 'memory [--similar "<query>" [--region <code>] [--purpose <purpose>]] [--at <position | ISO time>] [--json] [--store <uri>]';
@@ -37,18 +37,19 @@ export async function memoryCommand(args: string[], io: CommandIo): Promise<numb
     similar: { type: 'string' }, region: { type: 'string' }, purpose: { type: 'string' }, at: { type: 'string' }, json: { type: 'boolean' }, store: { type: 'string' },
   }, schema);
   if (values.similar === undefined && (values.region !== undefined || values.purpose !== undefined)) throw new UsageError('memory: --region and --purpose qualify --similar "<query>"');
-  const at = pointFlag('memory', values.at);
+  const asked = pointFlag('memory', values.at);
   const store = await openEventStore(values.store, { existing: true });
   try {
-    const memory = await sessionMemoryAt(store, at);
+    const point = await answeredPoint(store, asked);
+    const memory = await sessionMemoryAt(store, point.at);
     const query: MemoryQuery | undefined = values.similar === undefined ? undefined : { text: values.similar, region: values.region, purpose: values.purpose };
     const advice = query === undefined ? undefined : memoryAdvice(memory, query);
     const patterns = patternsOf(memory.patterns);
     if (values.json) {
-      io.out(toJson({ at: at ?? 'now', through: memory.through, cap: memory.cap, episodeTokens: episodeTokens(memory.episodes), episodes: memory.episodes, patterns, forks: memory.forks, ...(query ? { query, advice } : {}) }));
+      io.out(toJson({ ...point.json, through: memory.through, cap: memory.cap, episodeTokens: episodeTokens(memory.episodes), episodes: memory.episodes, patterns, forks: memory.forks, ...(query ? { query, advice } : {}) }));
       return 0;
     }
-    printMemory(io, describePoint(at), memory, patterns);
+    printMemory(io, point.described, memory, patterns);
     if (query && advice) printAdvice(io, query, advice);
     return 0;
   } finally {

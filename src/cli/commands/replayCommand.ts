@@ -3,7 +3,7 @@ import { openEventStore } from '../../store/openEventStore.ts';
 import { sessionPointArgs } from '../sessionPointArgs.ts';
 import type { CommandIo } from '../commandIo.ts';
 import { toJson } from '../output.ts';
-import { answeredPoint } from '../pointFlag.ts';
+import { answeredPoint, sessionScope } from '../pointFlag.ts';
 
 export const replayUsage = 'replay <sessionId> [--at <position | ISO time>] [--json] [--store <uri>]';
 
@@ -12,7 +12,7 @@ export async function replayCommand(args: string[], io: CommandIo): Promise<numb
   const { sessionId, at: asked, json, store: storeUri } = sessionPointArgs('replay', args);
   const store = await openEventStore(storeUri, { existing: true });
   try {
-    const point = await answeredPoint(store, asked);
+    const point = await answeredPoint(store, asked, sessionScope(sessionId));
     const actors = await replaySession(store, sessionId, point.at);
     if (json) {
       io.out(toJson({ sessionId, ...point.json, actors }));

@@ -6,7 +6,7 @@ import { sessionProjections } from '../sessionProjections.ts';
 import { sessionPointArgs } from '../sessionPointArgs.ts';
 import type { CommandIo } from '../commandIo.ts';
 import { toJson } from '../output.ts';
-import { answeredPoint } from '../pointFlag.ts';
+import { answeredPoint, sessionScope } from '../pointFlag.ts';
 
 export const stateUsage = 'state <sessionId | --all> [--at <position | ISO time>] [--json] [--store <uri>]';
 
@@ -16,7 +16,7 @@ export async function stateCommand(args: string[], io: CommandIo): Promise<numbe
   const { sessionId, at: asked, json, store: storeUri } = sessionPointArgs('state', args);
   const store = await openEventStore(storeUri, { existing: true });
   try {
-    const point = await answeredPoint(store, asked);
+    const point = await answeredPoint(store, asked, sessionScope(sessionId));
     const state = await sessionStateAt(store, sessionId, point.at, sessionProjections());
     if (json) {
       io.out(toJson({ ...point.json, ...state }));

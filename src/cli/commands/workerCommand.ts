@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { systemClock } from '../../runtime/clock.ts';
 import { randomIds } from '../../runtime/ids.ts';
-import { openEventStore } from '../../store/openEventStore.ts';
+import { configuredStoreUri, openEventStore, parseStoreUri } from '../../store/openEventStore.ts';
 import type { PinnedAssignments } from '../../worker/pinnedAssignments.ts';
 import { SessionWorker } from '../../worker/sessionWorker.ts';
 import { createCliRuntime } from '../cliRuntime.ts';
@@ -38,7 +38,8 @@ export async function workerCommand(args: string[], io: CommandIo): Promise<numb
   const heartbeatMs = values.heartbeat ?? Math.max(50, Math.floor(leaseTtlMs / 4));
   const group = values.group ?? 'chronicle';
   const workerId = values.id ?? `w${randomUUID().slice(0, 8)}`;
-  const store = await openEventStore(values.store ?? config.store, { warn: io.warn });
+  const storeUri = values.store ?? config.store ?? configuredStoreUri();
+  const store = await openEventStore(storeUri, { warn: io.warn });
   let worker: SessionWorker | undefined;
   const runtime = createCliRuntime(store, {
     onBackgroundFailure: (error, sessionId) => worker?.onSessionFailure(error, sessionId) ?? false,
@@ -48,10 +49,10 @@ export async function workerCommand(args: string[], io: CommandIo): Promise<numb
   try {
     let assignments: PinnedAssignments | undefined;
     // The KurrentDB client (~0.2 s to load) only for a KurrentDB store, as `openEventStore` loads it.
-    const { KurrentDbEventStore } = await import('../../store/kurrentdbEventStore.ts');
-    if (store instanceof KurrentDbEventStore) {
+    const location = parseStoreUri(storeUri);
+    if (location.kind === 'kurrentdb') {
       const { PinnedAssignments } = await import('../../worker/pinnedAssignments.ts');
-      assignments = new PinnedAssignments(store.connectionString, group, log);
+      assignments = new PinnedAssignments(location.connectionString, group, log);
       await assignments.ensureGroup();
     }
     worker = new SessionWorker({ store, runtime, clock: systemClock, ids: randomIds, workerId, group, leaseTtlMs, heartbeatMs, graceMs: leaseTtlMs, assignments, log });
