@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { agentConfig } from '../events/catalogue.ts';
 import { parseModelSpec } from '../models/modelSpec.ts';
+import { DEFAULT_STORE_URI } from '../store/openEventStore.ts';
 import { UsageError } from './usageError.ts';
 
 const modelSpec = z.string().superRefine((spec, ctx) => {
@@ -66,4 +67,12 @@ export function loadCliConfig(cwd = process.cwd()): CliConfig {
     throw new UsageError(`config: ${path}: ${problems}. Accepted keys: ${Object.keys(cliConfigSchema.shape).join(', ')}`);
   }
   return parsed.data;
+}
+
+/**
+ * The store a command uses: `--store`, else `CHRONICLE_STORE`, else the config file's `store`, else the embedded
+ * default. Every command resolves it the same way, so a `resume` finds what a `run` recorded.
+ */
+export function cliStoreUri(flag: string | undefined): string {
+  return flag ?? (process.env.CHRONICLE_STORE || loadCliConfig().store || DEFAULT_STORE_URI);
 }

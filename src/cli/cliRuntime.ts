@@ -8,7 +8,7 @@ import { openEventStore } from '../store/openEventStore.ts';
 import { holderOf, workBoardOf } from '../worker/workBoardReader.ts';
 import { InspectPortError } from '../inspect/inspectionServer.ts';
 import { startLiveInspection, type LiveInspection } from '../inspect/liveInspection.ts';
-import { loadCliConfig } from './cliConfig.ts';
+import { cliStoreUri, loadCliConfig } from './cliConfig.ts';
 import { InteractiveHold } from './interactiveHold.ts';
 import type { CommandIo } from './commandIo.ts';
 import { sessionProjections } from './sessionProjections.ts';
@@ -46,7 +46,7 @@ export interface CliRuntimeOptions {
  * session a previous process left unfinished, so no command leaves half-run work behind it.
  */
 export async function withCliRuntime<T>(storeUri: string | undefined, io: CommandIo, work: (runtime: ActorRuntime, store: EventStore, resume: ResumeState) => Promise<T>, options: CliRuntimeOptions = {}): Promise<T> {
-  const store = await openEventStore(storeUri, { warn: io.warn });
+  const store = await openEventStore(cliStoreUri(storeUri), { warn: io.warn });
   let inspection: LiveInspection | undefined;
   try {
     if (options.inspect) inspection = await inspectLive(store, io, options.inspect);

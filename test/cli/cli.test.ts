@@ -291,6 +291,12 @@ describe('chronicle CLI', () => {
       expect(existsSync(join(configured, 'configured.db'))).toBe(true);
       const fromFlag = JSON.parse((await chronicle(['run', 'Heat plans?', '--region', 'IN', '--purpose', 'climate_adaptation', '--model', 'scripted', '--json'], configured)).stdout);
       expect(fromFlag.model).toBe('scripted-small');
+      // Every command reads the configured store, not only run: the sessions run recorded are where resume and
+      // sessions look, and no default store is made beside it.
+      const listed = jsonLines((await chronicle(['sessions', '--json'], configured)).stdout).map((session) => session.sessionId);
+      expect(listed).toEqual(expect.arrayContaining([fromConfig.sessionId, fromFlag.sessionId]));
+      expect((await chronicle(['resume'], configured)).stdout.trim()).toBe('chronicle: no unfinished work left');
+      expect(existsSync(join(configured, '.chronicle'))).toBe(false);
       // Settings a session fixed when it started are not changed by editing the file: a later turn says so.
       writeFileSync(join(configured, 'chronicle.config.json'), JSON.stringify({ store: 'sqlite:configured.db', model: 'scripted:model=scripted-large,seed=9', contextWindow: 300, budgetTokens: 500 }));
       const later = await chronicle(['run', 'And in the dry season?', '--session', fromConfig.sessionId, '--region', 'IN', '--purpose', 'climate_adaptation'], configured);

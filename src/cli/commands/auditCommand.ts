@@ -10,6 +10,7 @@ import { commandOptions } from '../commandOptions.ts';
 import type { CommandIo } from '../commandIo.ts';
 import { toJson } from '../output.ts';
 import { UsageError } from '../usageError.ts';
+import { cliStoreUri } from '../cliConfig.ts';
 
 const schema = z.strictObject({
   all: z.boolean().optional(),
@@ -33,7 +34,7 @@ export async function auditCommand(args: string[], io: CommandIo, options: Audit
   const [sessionId] = positionals;
   if (sessionId !== undefined && values.all) throw new UsageError('audit: give a session id or --all, not both');
   if (values.report !== undefined && sessionId === undefined) throw new UsageError('audit: --report writes the report of one session: give its id');
-  const store = await openEventStore(values.store, { existing: true });
+  const store = await openEventStore(cliStoreUri(values.store), { existing: true });
   try {
     const audits = await withReader(store, async (reader) => {
       const results: SessionAudit[] = [];

@@ -8,6 +8,7 @@ import { openEventStore } from '../../store/openEventStore.ts';
 import { commandOptions } from '../commandOptions.ts';
 import type { CommandIo } from '../commandIo.ts';
 import { toJson } from '../output.ts';
+import { cliStoreUri } from '../cliConfig.ts';
 
 export const budgetsUsage = 'budgets [--window <turns>] [--json] [--store <uri>]';
 
@@ -37,7 +38,7 @@ export async function budgetHistory(store: EventStore): Promise<{ records: Budge
  */
 export async function budgetsCommand(args: string[], io: CommandIo): Promise<number> {
   const { values } = commandOptions('budgets', args, { window: { type: 'string' }, json: { type: 'boolean' }, store: { type: 'string' } }, schema);
-  const store = await openEventStore(values.store, { existing: true });
+  const store = await openEventStore(cliStoreUri(values.store), { existing: true });
   try {
     const { records, learning } = await budgetHistory(store);
     const accuracy = budgetAccuracy(records, values.window ?? 5);

@@ -14,6 +14,7 @@ import type { CommandIo } from '../commandIo.ts';
 import { toJson } from '../output.ts';
 import { answeredPoint, pointFlag, sessionScope } from '../pointFlag.ts';
 import { UsageError } from '../usageError.ts';
+import { cliStoreUri } from '../cliConfig.ts';
 
 const schema = z.strictObject({ at: z.string().optional(), store: z.string().optional(), json: z.boolean().optional(), all: z.boolean().optional(), factors: z.string().optional() });
 
@@ -32,7 +33,7 @@ export async function climateCommand(args: string[], io: CommandIo): Promise<num
   if (!sessionId === !values.all) throw new UsageError('climate: give one session id, or --all for the whole store');
   const asked = pointFlag('climate', values.at);
   const chosen = values.factors === undefined ? undefined : knownFactorSet(values.factors);
-  const store = await openEventStore(values.store, { existing: true });
+  const store = await openEventStore(cliStoreUri(values.store), { existing: true });
   try {
     const point = await answeredPoint(store, asked, sessionId ? sessionScope(sessionId) : {});
     const { listing, factors } = sessionId ? await sessionClimate(store, sessionId, point.at, chosen) : await storeClimate(store, point.at, chosen ?? defaultFactorSet);

@@ -8,6 +8,7 @@ import { startStoreInspection } from '../../inspect/storeInspection.ts';
 import { commandOptions } from '../commandOptions.ts';
 import type { CommandIo } from '../commandIo.ts';
 import { UsageError } from '../usageError.ts';
+import { cliStoreUri } from '../cliConfig.ts';
 
 const portSchema = z.coerce.number<string>().int().min(0, '0 (any free port) to 65535').max(65535, '0 (any free port) to 65535');
 
@@ -38,7 +39,7 @@ export async function dashboardCommand(args: string[], io: CommandIo, until: Pro
   }
   const missing = await ensureDashboardPage(DIST_DASHBOARD);
   if (missing) io.warn(`chronicle dashboard: the page is not built (${missing}); run \`npm run build:dashboard\`. The API is served meanwhile.`);
-  const store = await openEventStore(values.store, { warn: io.warn });
+  const store = await openEventStore(cliStoreUri(values.store), { warn: io.warn });
   try {
     const server = await startDashboardServer({ store, port: values.port ?? DEFAULT_DASHBOARD_PORT, host: isIP(host.replace(/^\[|\]$/g, '')) === 6 ? host.replace(/^\[|\]$/g, '') : host }).catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'EADDRINUSE') throw new UsageError(`dashboard: --port ${values.port ?? DEFAULT_DASHBOARD_PORT} is in use; choose another, or 0 for any free port`);

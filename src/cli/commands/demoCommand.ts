@@ -24,13 +24,13 @@ import { ledgerViolations } from '../../../projections/tokenLedger/ledgerInvaria
 import { agentConfigFor, askInSession, startSession, type Query, type SessionSettings } from '../../runtime/sessionService.ts';
 import { readSessionEvents } from '../../runtime/sessionStreams.ts';
 import { tokensUsed } from '../../runtime/callUsage.ts';
-import { configuredStoreUri } from '../../store/openEventStore.ts';
 import { withCliRuntime } from '../cliRuntime.ts';
 import { KHULNA_FOLLOW_UPS } from '../khulnaConversation.ts';
 import { commandOptions } from '../commandOptions.ts';
 import type { CommandIo } from '../commandIo.ts';
 import { toJson } from '../output.ts';
 import { answeredPoint, sessionScope } from '../pointFlag.ts';
+import { cliStoreUri } from '../cliConfig.ts';
 
 const schema = z.strictObject({ store: z.string().optional() });
 
@@ -69,7 +69,7 @@ const DEMO_EMERGENCY = { region: 'BD', kind: 'flood' as const, note: 'chronicle 
  */
 export async function demoCommand(args: string[], io: CommandIo): Promise<number> {
   const { values } = commandOptions('demo', args, { store: { type: 'string' } }, schema);
-  io.out(`Chronicle demo on ${values.store ?? configuredStoreUri()}`);
+  io.out(`Chronicle demo on ${cliStoreUri(values.store)}`);
   return withCliRuntime(values.store, io, async (runtime, store) => {
     const resolve = modelResolver(systemClock);
     const recordedAt = new Date(systemClock.now()).toISOString();

@@ -9,6 +9,7 @@ import { commandOptions } from '../commandOptions.ts';
 import type { CommandIo } from '../commandIo.ts';
 import { toJson } from '../output.ts';
 import { UsageError } from '../usageError.ts';
+import { cliStoreUri } from '../cliConfig.ts';
 
 export const emergencyUsage = 'emergency declare <region> --kind flood|drought|wildfire|cyclone|heatwave [--note <text>] | emergency lift <region | emergencyId> | emergency list [--json]  [--store <uri>]';
 
@@ -27,7 +28,7 @@ export async function emergencyCommand(args: string[], io: CommandIo): Promise<n
   const { values, positionals } = commandOptions('emergency', args, { kind: { type: 'string' }, note: { type: 'string' }, store: { type: 'string' }, json: { type: 'boolean' } }, schema);
   const [action, target] = positionals;
   if (action !== 'declare' && action !== 'lift' && action !== 'list') throw new UsageError('emergency: say declare, lift or list');
-  const store = await openEventStore(values.store, { warn: io.warn });
+  const store = await openEventStore(cliStoreUri(values.store), { warn: io.warn });
   try {
     const register = new EmergencyRegister(store);
     const inForce = await register.refresh();

@@ -12,6 +12,7 @@ import { checkpointStream } from '../../runtime/checkpoints.ts';
 import { byPosition } from '../../runtime/stateAt.ts';
 import { UsageError } from '../usageError.ts';
 import { filterPredicate } from '../../store/readSelection.ts';
+import { cliStoreUri } from '../cliConfig.ts';
 
 const position = z.string().regex(/^\d+$/, 'expected a non-negative integer');
 
@@ -46,7 +47,7 @@ export async function eventsCommand(args: string[], io: CommandIo): Promise<numb
   const streamId = values.stream;
   if (extra.length > 0) io.warn(`events: ignoring extra arguments ${extra.join(' ')}`);
   if (values['with-checkpoints'] && !sessionId) throw new UsageError('events: --with-checkpoints adds a session\'s checkpoints; give the session id');
-  const store = await openEventStore(values.store, { existing: true });
+  const store = await openEventStore(cliStoreUri(values.store), { existing: true });
   try {
     const direction = values.backwards ? 'backwards' : 'forwards';
     const maxCount = values.limit === undefined ? undefined : Number(values.limit);

@@ -6,6 +6,7 @@ import type { CommandIo } from '../commandIo.ts';
 import { toJson } from '../output.ts';
 import { pointFlag } from '../pointFlag.ts';
 import { UsageError } from '../usageError.ts';
+import { cliStoreUri } from '../cliConfig.ts';
 
 const schema = z.strictObject({
   at: z.string({ error: 'required: where to cut the source, a position (e.g. 42) or an ISO time' }),
@@ -23,7 +24,7 @@ export async function forkCommand(args: string[], io: CommandIo): Promise<number
   if (!sessionId) throw new UsageError('fork: give the id of the session to fork');
   if (extra.length > 0) throw new UsageError(`fork: unexpected arguments ${extra.join(' ')}`);
   const at = pointFlag('fork', values.at)!;
-  const store = await openEventStore(values.store, { existing: true });
+  const store = await openEventStore(cliStoreUri(values.store), { existing: true });
   try {
     const fork = await forkSession(store, { sessionId, at, as: values.as });
     if (values.json) {

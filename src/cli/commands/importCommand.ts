@@ -13,6 +13,7 @@ import { commandOptions } from '../commandOptions.ts';
 import type { CommandIo } from '../commandIo.ts';
 import { toJson } from '../output.ts';
 import { UsageError } from '../usageError.ts';
+import { cliStoreUri } from '../cliConfig.ts';
 
 const schema = z.strictObject({ store: z.string().optional(), json: z.boolean().optional() });
 
@@ -46,7 +47,7 @@ export async function importCommand(args: string[], io: CommandIo): Promise<numb
   } catch (error) {
     return refused(error);
   }
-  const store = await openEventStore(values.store, { warn: io.warn });
+  const store = await openEventStore(cliStoreUri(values.store), { warn: io.warn });
   try {
     const report = await importPrepared(store, prepared);
     if (values.json) {

@@ -8,6 +8,7 @@ import { commandOptions } from '../commandOptions.ts';
 import type { CommandIo } from '../commandIo.ts';
 import { describePoint, pointFlag } from '../pointFlag.ts';
 import { UsageError } from '../usageError.ts';
+import { cliStoreUri } from '../cliConfig.ts';
 
 export const inspectUsage = 'inspect <sessionId> [--from <position | ISO time>] [--to <position | ISO time>] [--speed <x | max>] [--max-wait <seconds>] [--port <n>] [--wait <seconds>] [--store <uri>]';
 
@@ -46,7 +47,7 @@ export async function inspectCommand(args: string[], io: CommandIo): Promise<num
   if (from !== undefined && to !== undefined && 'position' in from && 'position' in to && from.position > to.position) throw new UsageError(`inspect: --from ${from.position} is after --to ${to.position}`);
   if (from !== undefined && to !== undefined && 'time' in from && 'time' in to && from.time > to.time) throw new UsageError(`inspect: --from ${from.time} is after --to ${to.time}`);
   const waitS = values.wait ?? DEFAULT_VIEWER_WAIT_S;
-  const store = await openEventStore(values.store, { existing: true });
+  const store = await openEventStore(cliStoreUri(values.store), { existing: true });
   try {
     await assertSessionExists(store, sessionId);
     if (from !== undefined && !await rangeShowsEvents(store, sessionId, { from, to })) {

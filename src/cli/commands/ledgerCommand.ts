@@ -6,13 +6,14 @@ import { sessionPointArgs } from '../sessionPointArgs.ts';
 import type { CommandIo } from '../commandIo.ts';
 import { toJson } from '../output.ts';
 import { answeredPoint, sessionScope } from '../pointFlag.ts';
+import { cliStoreUri } from '../cliConfig.ts';
 
 export const ledgerUsage = 'ledger <sessionId> [--at <position | ISO time>] [--json] [--store <uri>]';
 
 /** A session's token ledger as of a point: balances, reservations, usage and cost, loans, reconciliation. */
 export async function ledgerCommand(args: string[], io: CommandIo): Promise<number> {
   const { sessionId, at: asked, json, store: storeUri } = sessionPointArgs('ledger', args);
-  const store = await openEventStore(storeUri, { existing: true });
+  const store = await openEventStore(cliStoreUri(storeUri), { existing: true });
   try {
     const point = await answeredPoint(store, asked, sessionScope(sessionId));
     const { ledger, position } = await sessionStateAt(store, sessionId, point.at);

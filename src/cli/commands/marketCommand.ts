@@ -17,6 +17,7 @@ import type { CommandIo } from '../commandIo.ts';
 import { toJson } from '../output.ts';
 import { answeredPoint, pointFlag } from '../pointFlag.ts';
 import { UsageError } from '../usageError.ts';
+import { cliStoreUri } from '../cliConfig.ts';
 
 const amount = z.coerce.number<string>().int('a whole number of tokens').positive('a positive number of tokens');
 // A decimal as written, not whatever Number() makes of it: "" (an unset shell variable) would be a price of 0, and
@@ -119,7 +120,7 @@ export async function marketAt(store: EventStore, stream: string, at?: Parameter
 }
 
 async function showMarket(io: CommandIo, stream: string, storeUri: string | undefined, asked: ReturnType<typeof pointFlag>, json: boolean): Promise<number> {
-  const store = await openEventStore(storeUri, { warn: io.warn });
+  const store = await openEventStore(cliStoreUri(storeUri), { warn: io.warn });
   try {
     const point = await answeredPoint(store, asked, { streams: (streamId) => streamId === stream });
     const { market, trades } = await marketAt(store, stream, point.at);

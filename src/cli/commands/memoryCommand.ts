@@ -8,6 +8,7 @@ import type { CommandIo } from '../commandIo.ts';
 import { toJson } from '../output.ts';
 import { answeredPoint, pointFlag } from '../pointFlag.ts';
 import { UsageError } from '../usageError.ts';
+import { cliStoreUri } from '../cliConfig.ts';
 
 export const memoryUsage = 'memory [--similar "<query>" [--region <code>] [--purpose <purpose>]] [--at <position | ISO time>] [--json] [--store <uri>]';
 
@@ -38,7 +39,7 @@ export async function memoryCommand(args: string[], io: CommandIo): Promise<numb
   }, schema);
   if (values.similar === undefined && (values.region !== undefined || values.purpose !== undefined)) throw new UsageError('memory: --region and --purpose qualify --similar "<query>"');
   const asked = pointFlag('memory', values.at);
-  const store = await openEventStore(values.store, { existing: true });
+  const store = await openEventStore(cliStoreUri(values.store), { existing: true });
   try {
     const point = await answeredPoint(store, asked);
     const memory = await sessionMemoryAt(store, point.at);

@@ -4,13 +4,14 @@ import { sessionPointArgs } from '../sessionPointArgs.ts';
 import type { CommandIo } from '../commandIo.ts';
 import { toJson } from '../output.ts';
 import { answeredPoint, sessionScope } from '../pointFlag.ts';
+import { cliStoreUri } from '../cliConfig.ts';
 
 export const replayUsage = 'replay <sessionId> [--at <position | ISO time>] [--json] [--store <uri>]';
 
 /** Each actor of a session as of a point in the log, folded from its stream; no model is called. */
 export async function replayCommand(args: string[], io: CommandIo): Promise<number> {
   const { sessionId, at: asked, json, store: storeUri } = sessionPointArgs('replay', args);
-  const store = await openEventStore(storeUri, { existing: true });
+  const store = await openEventStore(cliStoreUri(storeUri), { existing: true });
   try {
     const point = await answeredPoint(store, asked, sessionScope(sessionId));
     const actors = await replaySession(store, sessionId, point.at);

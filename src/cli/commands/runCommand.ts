@@ -6,7 +6,7 @@ import { agentConfigFor, askInSession, DEFAULT_BUDGET_TOKENS, startSessionAndAsk
 import { readSessionEvents } from '../../runtime/sessionStreams.ts';
 import { tokensUsed } from '../../runtime/callUsage.ts';
 import { withCliRuntime } from '../cliRuntime.ts';
-import { loadCliConfig } from '../cliConfig.ts';
+import { cliStoreUri, loadCliConfig } from '../cliConfig.ts';
 import { assertSessionModels, queryFlags, queryFlagsSchema, sessionSettingsOf, settingsWarnings, settingsTheSessionKeeps, assertModelKeys } from '../sessionSettings.ts';
 import { commandOptions } from '../commandOptions.ts';
 import type { CommandIo } from '../commandIo.ts';
@@ -45,7 +45,7 @@ export async function runCommand(args: string[], io: CommandIo): Promise<number>
   if (values.session === undefined) assertModelKeys('run', [settings.model, settings.fallbackModel]);
   // --inspect-port alone asks for inspection too: nobody names a port they do not want used.
   const inspect = values.inspect || values['inspect-port'] !== undefined ? { port: values['inspect-port'] ?? DEFAULT_INSPECT_PORT, viewerWaitMs: INSPECT_VIEWER_WAIT_MS } : undefined;
-  return withCliRuntime(values.store ?? config.store, io, async (runtime, store, { heldBy, hold }) => {
+  return withCliRuntime(values.store, io, async (runtime, store, { heldBy, hold }) => {
     const sessionId = values.session ?? randomUUID().slice(0, 8);
     const holder = values.session === undefined ? null : heldBy(sessionId);
     // Not a usage error: the same command succeeds once the other has answered, as with a session another process answers (75).

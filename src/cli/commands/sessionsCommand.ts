@@ -9,6 +9,7 @@ import { openEventStore } from '../../store/openEventStore.ts';
 import { commandOptions } from '../commandOptions.ts';
 import type { CommandIo } from '../commandIo.ts';
 import { toJson } from '../output.ts';
+import { cliStoreUri } from '../cliConfig.ts';
 
 const schema = z.strictObject({ store: z.string().optional(), json: z.boolean().optional() });
 
@@ -17,7 +18,7 @@ export const sessionsUsage = 'sessions [--json] [--store <uri>]';
 /** Lists sessions with their status, folded from each session's stream. */
 export async function sessionsCommand(args: string[], io: CommandIo): Promise<number> {
   const { values } = commandOptions('sessions', args, { store: { type: 'string' }, json: { type: 'boolean' } }, schema);
-  const store = await openEventStore(values.store, { existing: true });
+  const store = await openEventStore(cliStoreUri(values.store), { existing: true });
   try {
     const sessionIds = await listSessionIds(store);
     // Said, where the listing would be empty: an empty screen reads as a command that did nothing. (--json lists none.)

@@ -7,6 +7,7 @@ import { sessionPointArgs } from '../sessionPointArgs.ts';
 import type { CommandIo } from '../commandIo.ts';
 import { toJson } from '../output.ts';
 import { answeredPoint, sessionScope } from '../pointFlag.ts';
+import { cliStoreUri } from '../cliConfig.ts';
 
 export const stateUsage = 'state <sessionId | --all> [--at <position | ISO time>] [--json] [--store <uri>]';
 
@@ -14,7 +15,7 @@ export const stateUsage = 'state <sessionId | --all> [--at <position | ISO time>
 export async function stateCommand(args: string[], io: CommandIo): Promise<number> {
   if (args.includes('--all')) return wholeStore(args.filter((a) => a !== '--all'), io);
   const { sessionId, at: asked, json, store: storeUri } = sessionPointArgs('state', args);
-  const store = await openEventStore(storeUri, { existing: true });
+  const store = await openEventStore(cliStoreUri(storeUri), { existing: true });
   try {
     const point = await answeredPoint(store, asked, sessionScope(sessionId));
     const state = await sessionStateAt(store, sessionId, point.at, sessionProjections());
@@ -37,7 +38,7 @@ export async function stateCommand(args: string[], io: CommandIo): Promise<numbe
 
 async function wholeStore(args: string[], io: CommandIo): Promise<number> {
   const { at: asked, json, store: storeUri } = sessionPointArgs('state', ['all', ...args]);
-  const store = await openEventStore(storeUri, { existing: true });
+  const store = await openEventStore(cliStoreUri(storeUri), { existing: true });
   try {
     const point = await answeredPoint(store, asked);
     const sessions = await storeStateAt(store, point.at, sessionProjections());

@@ -11,7 +11,7 @@ import { openEventStore } from '../../store/openEventStore.ts';
 import { isAlive } from '../../../projections/workBoard/workBoard.ts';
 import { workBoardOf } from '../../worker/workBoardReader.ts';
 import { createCliRuntime } from '../cliRuntime.ts';
-import { loadCliConfig } from '../cliConfig.ts';
+import { cliStoreUri, loadCliConfig } from '../cliConfig.ts';
 import { commandOptions } from '../commandOptions.ts';
 import type { CommandIo } from '../commandIo.ts';
 import { answerFields, toJson } from '../output.ts';
@@ -39,7 +39,7 @@ export async function submitCommand(args: string[], io: CommandIo): Promise<numb
   const settings = sessionSettingsOf('submit', config, values);
   // Said for a new session, whose settings these are; a further turn keeps the session's own.
   if (values.session === undefined) for (const warning of settingsWarnings(settings)) io.warn(warning);
-  const store = await openEventStore(values.store ?? config.store, { warn: io.warn });
+  const store = await openEventStore(cliStoreUri(values.store), { warn: io.warn });
   try {
     const runtime = createCliRuntime(store, { effects: 'record' });
     const sessionId = values.session ?? randomUUID().slice(0, 8);

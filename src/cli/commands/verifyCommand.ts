@@ -4,6 +4,7 @@ import { openEventStore } from '../../store/openEventStore.ts';
 import { commandOptions } from '../commandOptions.ts';
 import type { CommandIo } from '../commandIo.ts';
 import { toJson } from '../output.ts';
+import { cliStoreUri } from '../cliConfig.ts';
 
 const schema = z.strictObject({ store: z.string().optional(), json: z.boolean().optional() });
 
@@ -15,7 +16,7 @@ export const verifyUsage = 'verify [--json] [--store <uri>]';
  */
 export async function verifyCommand(args: string[], io: CommandIo): Promise<number> {
   const { values } = commandOptions('verify', args, { store: { type: 'string' }, json: { type: 'boolean' } }, schema);
-  const store = await openEventStore(values.store, { existing: true });
+  const store = await openEventStore(cliStoreUri(values.store), { existing: true });
   const streams = new Set<string>();
   const report = (result: Record<string, unknown>) => io.out(values.json ? toJson(result) : String(result.message));
   try {

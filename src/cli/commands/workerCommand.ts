@@ -2,11 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { systemClock } from '../../runtime/clock.ts';
 import { randomIds } from '../../runtime/ids.ts';
-import { configuredStoreUri, openEventStore, parseStoreUri } from '../../store/openEventStore.ts';
+import { openEventStore, parseStoreUri } from '../../store/openEventStore.ts';
 import type { PinnedAssignments } from '../../worker/pinnedAssignments.ts';
 import { SessionWorker } from '../../worker/sessionWorker.ts';
 import { createCliRuntime } from '../cliRuntime.ts';
-import { loadCliConfig } from '../cliConfig.ts';
+import { cliStoreUri } from '../cliConfig.ts';
 import { commandOptions } from '../commandOptions.ts';
 import type { CommandIo } from '../commandIo.ts';
 
@@ -33,12 +33,11 @@ export async function workerCommand(args: string[], io: CommandIo): Promise<numb
   const { values } = commandOptions('worker', args, {
     store: { type: 'string' }, group: { type: 'string' }, id: { type: 'string' }, 'lease-ttl': { type: 'string' }, heartbeat: { type: 'string' }, drain: { type: 'string' },
   }, schema);
-  const config = loadCliConfig();
   const leaseTtlMs = values['lease-ttl'] ?? DEFAULT_LEASE_TTL_MS;
   const heartbeatMs = values.heartbeat ?? Math.max(50, Math.floor(leaseTtlMs / 4));
   const group = values.group ?? 'chronicle';
   const workerId = values.id ?? `w${randomUUID().slice(0, 8)}`;
-  const storeUri = values.store ?? config.store ?? configuredStoreUri();
+  const storeUri = cliStoreUri(values.store);
   const store = await openEventStore(storeUri, { warn: io.warn });
   let worker: SessionWorker | undefined;
   const runtime = createCliRuntime(store, {

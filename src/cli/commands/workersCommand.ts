@@ -5,7 +5,7 @@ import { workerListing } from '../../worker/workerListing.ts';
 import { randomIds } from '../../runtime/ids.ts';
 import { openEventStore } from '../../store/openEventStore.ts';
 import { recordUnparked } from '../../worker/workerRecords.ts';
-import { loadCliConfig } from '../cliConfig.ts';
+import { cliStoreUri } from '../cliConfig.ts';
 import { commandOptions } from '../commandOptions.ts';
 import type { CommandIo } from '../commandIo.ts';
 import { toJson } from '../output.ts';
@@ -21,7 +21,7 @@ export const workersUsage = 'workers [--json] [--store <uri>] | workers --unpark
  */
 export async function workersCommand(args: string[], io: CommandIo): Promise<number> {
   const { values } = commandOptions('workers', args, { store: { type: 'string' }, json: { type: 'boolean' }, unpark: { type: 'string' }, note: { type: 'string' } }, schema);
-  const store = await openEventStore(values.store ?? loadCliConfig().store, { existing: true });
+  const store = await openEventStore(cliStoreUri(values.store), { existing: true });
   try {
     // Folded even when no worker ever joined: the sessions with work waiting for one are what an operator checks.
     const board = (await CheckpointedFold.load(store, workBoardDefinition)).state;
