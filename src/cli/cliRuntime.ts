@@ -18,6 +18,9 @@ import { UsageError } from './usageError.ts';
 const STORE_FOLD_CHECKPOINT_GAP = 2_000;
 
 /** What start-up found: who holds which session, and the sessions that only wait on a timer due later. */
+/** How long an interrupted command waits for what it undoes before it exits. */
+const UNDO_TIMEOUT_MS = 2_000;
+
 export interface ResumeState {
   heldBy: (sessionId: string) => string | null;
   waiting: readonly WaitingSession[];
@@ -32,6 +35,8 @@ export interface ResumeState {
    * back when the command ends. Undefined in a store no worker ever joined.
    */
   hold: InteractiveHold | undefined;
+  /** Undoes, on Ctrl-C or SIGTERM, what the command set up for itself only (the demo's emergency), before it exits. */
+  onInterrupt: (undo: () => Promise<unknown>) => void;
 }
 
 export interface CliRuntimeOptions {
@@ -62,9 +67,13 @@ export async function withCliRuntime<T>(storeUri: string | undefined, io: Comman
   // Ctrl-C mid-run: exit between writes, never inside one, and say what becomes of the work (without a handler Node
   // exits silently). The log already holds every step taken, so nothing is lost; an unanswered call is `resume`'s.
   // SIGTERM (a service manager, `kill`) is told the same, exiting as a terminated process does.
+  const undos: (() => Promise<unknown>)[] = [];
   const interrupted = (signal: NodeJS.Signals) => {
     io.warn('chronicle: interrupted; every step recorded so far is kept, and `chronicle resume` finishes what was under way');
-    process.exit(signal === 'SIGTERM' ? 143 : 130);
+    const exit = () => process.exit(signal === 'SIGTERM' ? 143 : 130);
+    if (undos.length === 0) return exit();
+    // Given a moment each, never more: an interrupted command must end.
+    void Promise.race([Promise.allSettled(undos.map((undo) => undo())), new Promise((resolve) => setTimeout(resolve, UNDO_TIMEOUT_MS))]).finally(exit);
   };
   process.once('SIGINT', interrupted);
   process.once('SIGTERM', interrupted);
@@ -92,7 +101,7 @@ export async function withCliRuntime<T>(storeUri: string | undefined, io: Comman
         }),
       });
       if (resumed.length > 0) io.warn(`chronicle: resumed ${resumed.length} unfinished session(s): ${resumed.join(', ')}`);
-      const result = await work(runtime, store, { heldBy, waiting, resumed, held, board, hold });
+      const result = await work(runtime, store, { heldBy, waiting, resumed, held, board, hold, onInterrupt: (undo) => undos.push(undo) });
       await untilSessionsIdle(runtime, resumed);
       await runtime.settled();
       // A command that folded much of the log leaves a checkpoint, so the next one (here or elsewhere) folds less.

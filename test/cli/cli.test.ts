@@ -585,6 +585,15 @@ describe('chronicle CLI', () => {
       + `session ${sessionId}, turn 0 (express), answered by ${answered[0]!.data.model}:\n${answered[0]!.data.text}\n\nchronicle: no unfinished work left\n`);
   });
 
+  it('a demo stopped with Ctrl-C lifts the emergency it declared, so later queries from the region are not triaged as one', async () => {
+    const demoStore = `sqlite:${join(dir, 'demo-interrupted.db')}`;
+    const demo = inBackground(['demo', '--store', demoStore], dir);
+    while (!demo.output.stdout.includes('it is lifted when the demo ends')) await new Promise((resolve) => setTimeout(resolve, 25));
+    demo.child.kill('SIGINT');
+    expect(await demo.exited).toBe(130);
+    expect((await chronicle(['emergency', 'list', '--store', demoStore], dir)).stdout.trim()).toBe('no climate emergency is in force');
+  });
+
   it('SIGTERM during a model call exits 143 saying what becomes of the work, as Ctrl-C does', async () => {
     const path = join(dir, 'terminated.db');
     const run = inBackground(['run', 'How high should the new sea wall be?', '--region', 'BD', '--purpose', 'climate_adaptation', '--model', 'scripted:latency=3000', '--store', `sqlite:${path}`], dir);

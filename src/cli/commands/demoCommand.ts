@@ -31,6 +31,7 @@ import type { CommandIo } from '../commandIo.ts';
 import { toJson } from '../output.ts';
 import { answeredPoint, sessionScope } from '../pointFlag.ts';
 import { cliStoreUri } from '../cliConfig.ts';
+import { derivedId } from '../../runtime/ids.ts';
 
 const schema = z.strictObject({ store: z.string().optional() });
 
@@ -70,12 +71,15 @@ const DEMO_EMERGENCY = { region: 'BD', kind: 'flood' as const, note: 'chronicle 
 export async function demoCommand(args: string[], io: CommandIo): Promise<number> {
   const { values } = commandOptions('demo', args, { store: { type: 'string' } }, schema);
   io.out(`Chronicle demo on ${cliStoreUri(values.store)}`);
-  return withCliRuntime(values.store, io, async (runtime, store) => {
+  return withCliRuntime(values.store, io, async (runtime, store, { onInterrupt }) => {
     const resolve = modelResolver(systemClock);
     const recordedAt = new Date(systemClock.now()).toISOString();
     const emergencyId = randomUUID();
     await store.appendToStream(EMERGENCY_STREAM, [emergencyEvent('emergency.declared', { emergencyId, ...DEMO_EMERGENCY }, { eventId: randomUUID(), recordedAt })]);
     io.out(`declared a ${DEMO_EMERGENCY.kind} emergency for ${DEMO_EMERGENCY.region} (${emergencyId}); it is lifted when the demo ends`);
+    const lift = () => store.appendToStream(EMERGENCY_STREAM, [emergencyEvent('emergency.lifted', { emergencyId, region: DEMO_EMERGENCY.region }, { eventId: derivedId(`${emergencyId}/lifted`), recordedAt: new Date(systemClock.now()).toISOString() })]);
+    // Interrupted too: a demo stopped with Ctrl-C must not leave later queries from the region triaged as an emergency.
+    onInterrupt(lift);
     let sessions;
     try {
       const runs = SEED_REQUESTS.map(async ({ query, settings }) => {
@@ -86,7 +90,7 @@ export async function demoCommand(args: string[], io: CommandIo): Promise<number
       sessions = await Promise.all(runs);
       await runtime.settled();
     } finally {
-      await store.appendToStream(EMERGENCY_STREAM, [emergencyEvent('emergency.lifted', { emergencyId, region: DEMO_EMERGENCY.region }, { eventId: randomUUID(), recordedAt: new Date(systemClock.now()).toISOString() })]);
+      await lift();
     }
     const priorities: { sessionId: string; region: string; purpose: string; priority: number }[] = [];
 
