@@ -13,6 +13,8 @@ import { InteractiveHold } from './interactiveHold.ts';
 import type { CommandIo } from './commandIo.ts';
 import { sessionProjections } from './sessionProjections.ts';
 import { UsageError } from './usageError.ts';
+import { turnsFinishedSince } from '../runtime/finishedTurns.ts';
+import { describeFinishedTurn } from './output.ts';
 
 /** Log positions a store-wide fold must be past its newest checkpoint before a command records another. */
 const STORE_FOLD_CHECKPOINT_GAP = 2_000;
@@ -44,6 +46,8 @@ export interface CliRuntimeOptions {
   inspect?: { port: number; viewerWaitMs: number };
   /** Resume sessions whose model call is still within its timeout too, rather than leave them to a process that may be running them. */
   takeOverInFlight?: boolean;
+  /** The command prints the turns it resumed and finished itself (`resume`, on stdout); others have them said on stderr. */
+  printsResumedTurns?: boolean;
 }
 
 /**
@@ -52,6 +56,7 @@ export interface CliRuntimeOptions {
  */
 export async function withCliRuntime<T>(storeUri: string | undefined, io: CommandIo, work: (runtime: ActorRuntime, store: EventStore, resume: ResumeState) => Promise<T>, options: CliRuntimeOptions = {}): Promise<T> {
   const store = await openEventStore(cliStoreUri(storeUri), { warn: io.warn });
+  const started = new Date().toISOString();
   let inspection: LiveInspection | undefined;
   try {
     if (options.inspect) inspection = await inspectLive(store, io, options.inspect);
@@ -103,6 +108,9 @@ export async function withCliRuntime<T>(storeUri: string | undefined, io: Comman
       if (resumed.length > 0) io.warn(`chronicle: resumed ${resumed.length} unfinished session(s): ${resumed.join(', ')}`);
       const result = await work(runtime, store, { heldBy, waiting, resumed, held, board, hold, onInterrupt: (undo) => undos.push(undo) });
       await untilSessionsIdle(runtime, resumed);
+      // A turn a stopped process left, finished here: its answer is said (on stderr, the command's own output being
+      // its own), as the process that asked could not.
+      if (!options.printsResumedTurns) for (const turn of await turnsFinishedSince(store, resumed, started)) io.warn(describeFinishedTurn(turn));
       await runtime.settled();
       // A command that folded much of the log leaves a checkpoint, so the next one (here or elsewhere) folds less.
       await runtime.checkpointStoreFolds(STORE_FOLD_CHECKPOINT_GAP).catch((error: unknown) => io.warn(`chronicle: store-wide projections not checkpointed: ${(error as Error).message}`));

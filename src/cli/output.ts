@@ -1,4 +1,5 @@
 import type { RecordedEvent } from '../events/envelope.ts';
+import type { FinishedTurn } from '../runtime/finishedTurns.ts';
 
 /** JSON with bigints (revisions, positions) as decimal strings, since JSON has no 64-bit integers. */
 export function toJson(value: unknown, indent?: number): string {
@@ -20,4 +21,10 @@ export function oneLine(text: string): string {
 /** A turn's text for `--json`: the answer, or, for a failed turn, no answer and the reason under `failure` (so no script reads it as one). */
 export function answerFields(outcome: { status: string; text: string }): { answer: string } | { answer: null; failure: string } {
   return outcome.status === 'answered' ? { answer: outcome.text } : { answer: null, failure: outcome.text };
+}
+
+/** A turn finished by resuming what a stopped process left: its answer (or failure), as `run` would have printed it. */
+export function describeFinishedTurn({ sessionId, turn, mode, status, model, text }: FinishedTurn): string {
+  const heading = `session ${sessionId}, turn ${turn} (${mode})`;
+  return status === 'answered' ? `${heading}, answered by ${model ?? 'no model'}:\n${text}\n` : `${heading} FAILED: ${text}\n`;
 }

@@ -594,6 +594,25 @@ describe('chronicle CLI', () => {
     expect((await chronicle(['emergency', 'list', '--store', demoStore], dir)).stdout.trim()).toBe('no climate emergency is in force');
   });
 
+  it('a run that finds a killed run\'s turn past its timeout finishes it at start-up and says its answer on stderr, its own output unchanged', async () => {
+    const configured = mkdtempSync(join(tmpdir(), 'chronicle-startup-resume-'));
+    try {
+      writeFileSync(join(configured, 'chronicle.config.json'), JSON.stringify({ store: 'sqlite:s.db', modelTimeoutMs: 2_500 }));
+      const killed = inBackground(['run', 'Where do we raise the embankment?', '--region', 'BD', '--purpose', 'climate_adaptation', '--model', 'scripted:latency=1500'], configured);
+      const sessionId = await firstModelRequest(join(configured, 's.db'));
+      killed.child.kill('SIGKILL');
+      await killed.exited;
+      await new Promise((resolve) => setTimeout(resolve, 2_600));
+      const next = await chronicle(['run', 'And the drains?', '--region', 'BD', '--purpose', 'climate_adaptation', '--json'], configured);
+      expect(next.code, next.stderr).toBe(0);
+      expect(JSON.parse(next.stdout)).toMatchObject({ status: 'answered' });
+      expect(next.stderr).toContain(`chronicle: resumed 1 unfinished session(s): ${sessionId}`);
+      expect(next.stderr).toMatch(new RegExp(`session ${sessionId}, turn 0 \\(express\\), answered by scripted-\\w+:\\n\\S`));
+    } finally {
+      rmSync(configured, { recursive: true, force: true });
+    }
+  });
+
   it('SIGTERM during a model call exits 143 saying what becomes of the work, as Ctrl-C does', async () => {
     const path = join(dir, 'terminated.db');
     const run = inBackground(['run', 'How high should the new sea wall be?', '--region', 'BD', '--purpose', 'climate_adaptation', '--model', 'scripted:latency=3000', '--store', `sqlite:${path}`], dir);

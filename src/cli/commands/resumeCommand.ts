@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import { withCliRuntime } from '../cliRuntime.ts';
 import { sessionsStillWaiting, untilSessionsIdle, type WaitingSession } from '../../runtime/resumeSessions.ts';
-import { turnsFinishedSince, type FinishedTurn } from '../../runtime/finishedTurns.ts';
+import { turnsFinishedSince } from '../../runtime/finishedTurns.ts';
 import { commandOptions } from '../commandOptions.ts';
 import type { CommandIo } from '../commandIo.ts';
+import { describeFinishedTurn } from '../output.ts';
 
 const schema = z.strictObject({ store: z.string().optional() });
 
@@ -19,9 +20,9 @@ export async function resumeCommand(args: string[], io: CommandIo): Promise<numb
     await untilSessionsIdle(runtime, state.resumed);
     await runtime.settled();
     // The answers of the turns finished here: the process that asked them stopped before it could print them.
-    for (const turn of await turnsFinishedSince(store, state.resumed, started)) io.out(describeTurn(turn));
+    for (const turn of await turnsFinishedSince(store, state.resumed, started)) io.out(describeFinishedTurn(turn));
     return { held: state.held, waiting: await sessionsStillWaiting(runtime, [...state.waiting.map((w) => w.sessionId), ...state.resumed]) };
-  }, { takeOverInFlight: true });
+  }, { takeOverInFlight: true, printsResumedTurns: true });
   // Sessions a live worker holds are its to run, unfinished or not: said, so "nothing left" is not read as all done.
   if (held.length > 0) io.out(`chronicle: left ${held.length} session(s) to the live workers holding them: ${held.map((h) => `${h.sessionId} (worker ${h.workerId})`).join(', ')}`);
   if (waiting.length === 0) {
@@ -31,11 +32,6 @@ export async function resumeCommand(args: string[], io: CommandIo): Promise<numb
   // A timer due later cannot fire in a command that exits now: say when each session next has work, and who takes it.
   io.out(`chronicle: nothing to do until a timer comes due; ${waiting.length} session(s) wait: ${waiting.map(describeWait).join(', ')}. The first command run after then fires it.`);
   return 0;
-}
-
-function describeTurn({ sessionId, turn, mode, status, model, text }: FinishedTurn): string {
-  const heading = `session ${sessionId}, turn ${turn} (${mode})`;
-  return status === 'answered' ? `${heading}, answered by ${model ?? 'no model'}:\n${text}\n` : `${heading} FAILED: ${text}\n`;
 }
 
 function describeWait({ sessionId, key, dueAt }: WaitingSession): string {
