@@ -597,12 +597,16 @@ describe('chronicle CLI', () => {
   it('a run that finds a killed run\'s turn past its timeout finishes it at start-up and says its answer on stderr, its own output unchanged', async () => {
     const configured = mkdtempSync(join(tmpdir(), 'chronicle-startup-resume-'));
     try {
-      writeFileSync(join(configured, 'chronicle.config.json'), JSON.stringify({ store: 'sqlite:s.db', modelTimeoutMs: 2_500 }));
-      const killed = inBackground(['run', 'Where do we raise the embankment?', '--region', 'BD', '--purpose', 'climate_adaptation', '--model', 'scripted:latency=1500'], configured);
+      writeFileSync(join(configured, 'chronicle.config.json'), JSON.stringify({ store: 'sqlite:s.db', modelTimeoutMs: 1_000 }));
+      const killed = inBackground(['run', 'Where do we raise the embankment?', '--region', 'BD', '--purpose', 'climate_adaptation', '--model', 'scripted:latency=600'], configured);
       const sessionId = await firstModelRequest(join(configured, 's.db'));
       killed.child.kill('SIGKILL');
       await killed.exited;
-      await new Promise((resolve) => setTimeout(resolve, 2_600));
+      // Once its timeout is well past, no live process can be running the turn: `sessions` says it stalled.
+      await new Promise((resolve) => setTimeout(resolve, 6_200));
+      const [listed] = jsonLines((await chronicle(['sessions', '--json'], configured)).stdout);
+      expect(listed).toMatchObject({ sessionId, status: 'running', stalledSince: expect.stringMatching(/^\d{4}-/) });
+      expect((await chronicle(['sessions'], configured)).stdout).toContain('(the process running it stopped: `chronicle resume` finishes it)');
       const next = await chronicle(['run', 'And the drains?', '--region', 'BD', '--purpose', 'climate_adaptation', '--json'], configured);
       expect(next.code, next.stderr).toBe(0);
       expect(JSON.parse(next.stdout)).toMatchObject({ status: 'answered' });

@@ -2,9 +2,10 @@ import { z } from 'zod';
 import type { SessionContext } from '../../../machines/sessionMachine.ts';
 import { replayStream } from '../../runtime/replay.ts';
 import { MachineVersionError } from '../../runtime/actorFold.ts';
-import { sessionIdOf } from '../../runtime/actorKinds.ts';
+import { actorKindOf, sessionIdOf } from '../../runtime/actorKinds.ts';
+import { loadActor } from '../../runtime/actorLoad.ts';
 import { listSessionIds, sessionStream } from '../../runtime/sessionStreams.ts';
-import { readWholeStreams } from '../../store/eventStore.ts';
+import { readWholeStreams, type EventStore } from '../../store/eventStore.ts';
 import { openEventStore } from '../../store/openEventStore.ts';
 import { commandOptions } from '../commandOptions.ts';
 import type { CommandIo } from '../commandIo.ts';
@@ -49,11 +50,30 @@ export async function sessionsCommand(args: string[], io: CommandIo): Promise<nu
         startedAt: events[0]!.metadata.recordedAt, lastEventAt: events.at(-1)!.metadata.recordedAt,
         lastOutcome: last ? { turn: last.turn, status: last.status, mode: last.mode, model: last.model } : null,
       };
+      // A turn under way whose agents' timers all should have fired by now: no process is running it.
+      const stalledSince = status === 'running' ? await overdueSince(store, summary.agents, Date.now()) : null;
       const detail = summary.mode === null ? '' : `  ${summary.mode.padEnd(9)} ${summary.region} ${summary.purpose} priority ${summary.priority}`;
-      io.out(values.json ? toJson(summary) : `${sessionId}  ${status.padEnd(10)} ${String(summary.turns).padStart(3)} turn(s)${detail}  started ${summary.startedAt}${last ? `  last: ${last.status}` : ''}${summary.handOffs > 0 ? `  ${summary.handOffs} hand-off(s)` : ''}`);
+      const stalled = stalledSince === null ? '' : `  stalled since ${stalledSince} (the process running it stopped: \`chronicle resume\` finishes it)`;
+      io.out(values.json ? toJson({ ...summary, ...(stalledSince === null ? {} : { stalledSince }) }) : `${sessionId}  ${status.padEnd(10)} ${String(summary.turns).padStart(3)} turn(s)${detail}  started ${summary.startedAt}${last ? `  last: ${last.status}` : ''}${summary.handOffs > 0 ? `  ${summary.handOffs} hand-off(s)` : ''}${stalled}`);
     }
     return 0;
   } finally {
     await store.close();
   }
 }
+
+/**
+ * When a running turn's agents have a timer (a model call's timeout, a retry's backoff) that came due more than a
+ * moment ago and was never fired, the time the first came due: a live process would have fired it. Null otherwise.
+ */
+async function overdueSince(store: EventStore, agentStreams: readonly string[], now: number): Promise<string | null> {
+  let earliest: number | null = null;
+  for (const streamId of agentStreams) {
+    const { tracking } = await loadActor(store, actorKindOf(streamId), streamId);
+    for (const { dueAt } of tracking.activeTimers.values()) if (dueAt < now - STALL_GRACE_MS && (earliest === null || dueAt < earliest)) earliest = dueAt;
+  }
+  return earliest === null ? null : new Date(earliest).toISOString();
+}
+
+/** Longer than a live process takes to fire a due timer and record it, even a busy one. */
+const STALL_GRACE_MS = 5_000;
