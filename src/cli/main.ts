@@ -60,6 +60,12 @@ async function help(): Promise<string> {
 /** Runs one CLI invocation; returns the exit code. Known error kinds print one clear line, not a stack. */
 export async function runCli(argv: string[], io: CommandIo = processIo): Promise<number> {
   const [name, ...args] = argv;
+  // `help <command>` and `<command> --help`: that command's usage and what it does.
+  const asked = name === 'help' ? args[0] : args.includes('--help') || args.includes('-h') ? name : undefined;
+  if (asked !== undefined && Object.hasOwn(commands, asked)) {
+    io.out(`usage: chronicle ${commandOf(asked, await commands[asked]!.load()).usage}\n  ${commands[asked]!.summary}`);
+    return 0;
+  }
   if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
     io.out(await help());
     return name === undefined ? 2 : 0;

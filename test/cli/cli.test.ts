@@ -231,6 +231,13 @@ describe('chronicle CLI', () => {
     expect(JSON.parse(result.stdout)).toMatchObject({ ok: false, place: { position: String(position) }, error: 'CorruptEventError' });
   });
 
+  it('help <command> and <command> --help print that command\'s usage', async () => {
+    for (const args of [['run', '--help'], ['help', 'run']]) {
+      const help = await chronicle(args, dir);
+      expect([help.code, help.stdout.split('\n')[0]], args.join(' ')).toEqual([0, expect.stringMatching(/^usage: chronicle run "<query>" --region /)]);
+    }
+  });
+
   it('errors are one clear line and a non-zero exit', async () => {
     const cases: [string[], number, RegExp][] = [
       [['replay', 'nosuchsession', '--store', store], 1, /UnknownSessionError: No session "nosuchsession"/],
