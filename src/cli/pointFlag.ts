@@ -33,7 +33,7 @@ export interface AnsweredPoint {
  */
 export async function answeredPoint(store: EventStore, asked: PointInTime | undefined, options: CutOptions = {}): Promise<AnsweredPoint> {
   const { at, movedFrom } = await consistentCut(store, asked, options);
-  if (movedFrom === undefined) return { at, described: describePoint(at), json: { at: at ?? 'now' } };
+  if (movedFrom === undefined) return { at, described: describePoint(at) + await beyondTheLog(store, at), json: { at: at ?? 'now' } };
   return {
     at,
     described: `${describePoint(at)} (position ${movedFrom} falls inside one atomic write, between events and their causes recorded after them: moved to the first position where every cause is in)`,
@@ -44,4 +44,11 @@ export async function answeredPoint(store: EventStore, asked: PointInTime | unde
 /** The streams of one session (its actors', ledger and checkpoints): what a point about that session must have the causes of. */
 export function sessionScope(sessionId: string): CutOptions {
   return { streams: (streamId) => sessionIdOf(streamId) === sessionId };
+}
+
+/** Said of a position past the newest event: the answer is then the log as it stands, which a typo would hide. */
+async function beyondTheLog(store: EventStore, at: PointInTime | undefined): Promise<string> {
+  if (at === undefined || !('position' in at) || store.lastPosition === undefined) return '';
+  const last = await store.lastPosition();
+  return at.position > last ? ` (past the end of the log, at position ${last}: as it stands now)` : '';
 }

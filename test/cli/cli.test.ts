@@ -184,6 +184,9 @@ describe('chronicle CLI', () => {
     expect(humanState).toMatch(/sessionState: hot \d+ item\(s\) \/ \d+ tokens, warm .*cold \d+ \/ \d+ \(.*2 query.*\), \d+ move\(s\)/);
     expect(humanState).toMatch(/climate:ecologits-2025\.1-ember-2024: \d+ call\(s\), [\d.]+ Wh/);
     expect(humanState).toMatch(/reconciled: 2 turn\(s\)/);
+    // A position past the newest event is answered as the log stands, and said to be past its end.
+    const beyond = (await chronicle(['state', session.sessionId, '--at', '99999999', '--store', store], dir)).stdout;
+    expect(beyond.split('\n')[0]).toMatch(/^session \S+ as of position 99999999 \(past the end of the log, at position \d+: as it stands now\)/);
   });
 
   it('climate lists every input next to every output per call, and restates exactly under another factor set', async () => {
