@@ -19,10 +19,10 @@ import { describeFinishedTurn } from './output.ts';
 /** Log positions a store-wide fold must be past its newest checkpoint before a command records another. */
 const STORE_FOLD_CHECKPOINT_GAP = 2_000;
 
-/** What start-up found: who holds which session, and the sessions that only wait on a timer due later. */
 /** How long an interrupted command waits for what it undoes before it exits. */
 const UNDO_TIMEOUT_MS = 2_000;
 
+/** What start-up found: who holds which session, and the sessions that only wait on a timer due later. */
 export interface ResumeState {
   heldBy: (sessionId: string) => string | null;
   waiting: readonly WaitingSession[];
@@ -57,6 +57,8 @@ export interface CliRuntimeOptions {
 export async function withCliRuntime<T>(storeUri: string | undefined, io: CommandIo, work: (runtime: ActorRuntime, store: EventStore, resume: ResumeState) => Promise<T>, options: CliRuntimeOptions = {}): Promise<T> {
   const store = await openEventStore(cliStoreUri(storeUri), { warn: io.warn });
   const started = new Date().toISOString();
+  // The log's end as the command starts: turns asked after it are the command's own, printed by the command.
+  const startPosition = await store.lastPosition?.();
   let inspection: LiveInspection | undefined;
   try {
     if (options.inspect) inspection = await inspectLive(store, io, options.inspect);
@@ -110,7 +112,7 @@ export async function withCliRuntime<T>(storeUri: string | undefined, io: Comman
       await untilSessionsIdle(runtime, resumed);
       // A turn a stopped process left, finished here: its answer is said (on stderr, the command's own output being
       // its own), as the process that asked could not.
-      if (!options.printsResumedTurns) for (const turn of await turnsFinishedSince(store, resumed, started)) io.warn(describeFinishedTurn(turn));
+      if (!options.printsResumedTurns) for (const turn of await turnsFinishedSince(store, resumed, started, startPosition)) io.warn(describeFinishedTurn(turn));
       await runtime.settled();
       // A command that folded much of the log leaves a checkpoint, so the next one (here or elsewhere) folds less.
       await runtime.checkpointStoreFolds(STORE_FOLD_CHECKPOINT_GAP).catch((error: unknown) => io.warn(`chronicle: store-wide projections not checkpointed: ${(error as Error).message}`));

@@ -617,11 +617,14 @@ describe('chronicle CLI', () => {
       const [listed] = jsonLines((await chronicle(['sessions', '--json'], configured)).stdout);
       expect(listed).toMatchObject({ sessionId, status: 'running', stalledSince: expect.stringMatching(/^\d{4}-/) });
       expect((await chronicle(['sessions'], configured)).stdout).toContain('(the process running it stopped: `chronicle resume` finishes it)');
-      const next = await chronicle(['run', 'And the drains?', '--region', 'BD', '--purpose', 'climate_adaptation', '--json'], configured);
+      // The next question in the same session: the stalled turn is finished first and said on stderr; the command's
+      // own turn is its output, not said twice.
+      const next = await chronicle(['run', 'And the drains?', '--session', sessionId, '--region', 'BD', '--purpose', 'climate_adaptation', '--json'], configured);
       expect(next.code, next.stderr).toBe(0);
-      expect(JSON.parse(next.stdout)).toMatchObject({ status: 'answered' });
+      expect(JSON.parse(next.stdout)).toMatchObject({ sessionId, turn: 1, status: 'answered' });
       expect(next.stderr).toContain(`chronicle: resumed 1 unfinished session(s): ${sessionId}`);
       expect(next.stderr).toMatch(new RegExp(`session ${sessionId}, turn 0 \\(express\\), answered by scripted-\\w+:\\n\\S`));
+      expect(next.stderr).not.toContain(`session ${sessionId}, turn 1`);
     } finally {
       rmSync(configured, { recursive: true, force: true });
     }
