@@ -46,8 +46,6 @@ export interface CliRuntimeOptions {
   inspect?: { port: number; viewerWaitMs: number };
   /** Resume sessions whose model call is still within its timeout too, rather than leave them to a process that may be running them. */
   takeOverInFlight?: boolean;
-  /** The command prints the turns it resumed and finished itself (`resume`, on stdout); others have them said on stderr. */
-  printsResumedTurns?: boolean;
 }
 
 /**
@@ -110,9 +108,9 @@ export async function withCliRuntime<T>(storeUri: string | undefined, io: Comman
       if (resumed.length > 0) io.warn(`chronicle: resumed ${resumed.length} unfinished session(s): ${resumed.join(', ')}`);
       const result = await work(runtime, store, { heldBy, waiting, resumed, held, board, hold, onInterrupt: (undo) => undos.push(undo) });
       await untilSessionsIdle(runtime, resumed);
-      // A turn a stopped process left, finished here: its answer is said (on stderr, the command's own output being
-      // its own), as the process that asked could not.
-      if (!options.printsResumedTurns) for (const turn of await turnsFinishedSince(store, resumed, started, startPosition)) io.warn(describeFinishedTurn(turn));
+      // A turn a stopped process left, finished here: its answer is said, as the process that asked could not (on
+      // stderr, a command's output being its own; `resume` sends it to stdout).
+      for (const turn of await turnsFinishedSince(store, resumed, started, startPosition)) io.warn(describeFinishedTurn(turn));
       await runtime.settled();
       // A command that folded much of the log leaves a checkpoint, so the next one (here or elsewhere) folds less.
       await runtime.checkpointStoreFolds(STORE_FOLD_CHECKPOINT_GAP).catch((error: unknown) => io.warn(`chronicle: store-wide projections not checkpointed: ${(error as Error).message}`));

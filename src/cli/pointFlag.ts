@@ -1,7 +1,6 @@
 import { consistentCut, type CutOptions } from '../runtime/consistentCut.ts';
 import { parsePointInTime, type PointInTime } from '../runtime/pointInTime.ts';
 import type { EventStore } from '../store/eventStore.ts';
-import { sessionIdOf } from '../runtime/actorKinds.ts';
 import { UsageError } from './usageError.ts';
 
 /** `--at` for any command: a position or an ISO time, or now when absent. */
@@ -39,11 +38,6 @@ export async function answeredPoint(store: EventStore, asked: PointInTime | unde
     described: `${describePoint(at)} (position ${movedFrom} falls inside one atomic write, between events and their causes recorded after them: moved to the first position where every cause is in)`,
     json: { at: at!, movedFrom },
   };
-}
-
-/** The streams of one session (its actors', ledger and checkpoints): what a point about that session must have the causes of. */
-export function sessionScope(sessionId: string): CutOptions {
-  return { streams: (streamId) => sessionIdOf(streamId) === sessionId };
 }
 
 /** Said of a position past the newest event: the answer is then the log as it stands, which a typo would hide. */

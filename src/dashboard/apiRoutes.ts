@@ -1,5 +1,4 @@
-import { sessionIdOf } from '../runtime/actorKinds.ts';
-import { consistentCut, type CutOptions } from '../runtime/consistentCut.ts';
+import { consistentCut, sessionScope, type CutOptions } from '../runtime/consistentCut.ts';
 import type { PointInTime } from '../runtime/pointInTime.ts';
 import type { EventStore } from '../store/eventStore.ts';
 import { ApiError } from './apiError.ts';
@@ -44,7 +43,7 @@ export async function answerApi(store: EventStore, pathname: string, params: URL
     } catch {
       throw new ApiError(400, 'session: not a valid percent-encoded id');
     }
-    return sessionDetailAt(store, sessionId, await standing(queryParams(params, pointQuery).at, { streams: (streamId) => sessionIdOf(streamId) === sessionId }));
+    return sessionDetailAt(store, sessionId, await standing(queryParams(params, pointQuery).at, sessionScope(sessionId)));
   }
   throw new ApiError(404, `no API route ${pathname}`);
 }

@@ -1,5 +1,6 @@
 import type { RecordedEvent } from '../events/envelope.ts';
 import type { EventStore } from '../store/eventStore.ts';
+import { sessionIdOf } from './actorKinds.ts';
 import type { PointInTime } from './pointInTime.ts';
 
 /** A point, and where it was moved from when the asked one would have cut a write between cause and effect. */
@@ -38,6 +39,11 @@ export async function consistentCut(store: EventStore, at: PointInTime | undefin
 export interface CutOptions {
   /** Only these streams' events need their causes in (a session's own, for a command about one session). Default: all. */
   streams?: (streamId: string) => boolean;
+}
+
+/** The streams of one session (its actors', ledger and checkpoints): what a point about that session must have the causes of. */
+export function sessionScope(sessionId: string): CutOptions {
+  return { streams: (streamId) => sessionIdOf(streamId) === sessionId };
 }
 
 /**

@@ -24,7 +24,8 @@ export async function turnsFinishedSince(store: EventStore, sessionIds: readonly
     foldActor(actorKinds.session!, events, (event, snapshot) => {
       if (event.type !== 'turn.completed' || Date.parse(event.metadata.recordedAt) < from) return;
       const turn = (event.data as { turn: number }).turn;
-      if (askedBefore !== undefined && (asked[turn] ?? askedBefore + 1n) > askedBefore) return;
+      const askedAt = asked[turn];
+      if (askedBefore !== undefined && (askedAt === undefined || askedAt > askedBefore)) return;
       const outcome = (snapshot.context as SessionContext).recentOutcomes.at(-1);
       if (outcome) finished.push({ sessionId, ...outcome });
     });

@@ -8,7 +8,7 @@ import { forkSession } from '../../src/runtime/forkSession.ts';
 import { SimulatedClock } from '../../src/runtime/clock.ts';
 import { seededIds } from '../../src/runtime/ids.ts';
 import { replayStream } from '../../src/runtime/replay.ts';
-import { resumeUnfinishedSessions, type InFlightSession, type WaitingSession } from '../../src/runtime/resumeSessions.ts';
+import { resumeUnfinishedSessions, type InFlightSession, type ResumeOptions, type WaitingSession } from '../../src/runtime/resumeSessions.ts';
 import { agentConfigFor, startSession } from '../../src/runtime/sessionService.ts';
 import { auditSessionLog } from '../../src/audit/auditSession.ts';
 import { storeLogReader } from '../../src/audit/storeLogReader.ts';
@@ -21,10 +21,10 @@ import type { LanguageModel } from '../../src/models/languageModel.ts';
  * was. `firstModels` serve that runtime alone: a call of theirs still under way when it stops must never answer, as
  * a killed process's would not.
  */
-async function stoppedAfter(clock: SimulatedClock, firstModels: (spec: string) => LanguageModel, config: Parameters<typeof agentConfigFor>[0], until: (session: SessionContext) => boolean) {
+async function stoppedAfter(clock: SimulatedClock, firstModels: (spec: string) => LanguageModel, config: Parameters<typeof agentConfigFor>[0], until: (session: SessionContext) => boolean, budgetTokens?: number) {
   const store = new MemoryEventStore();
   const runtime = new ActorRuntime({ store, clock, ids: seededIds('first'), models: firstModels });
-  await startSession(runtime, 's1', agentConfigFor(config, firstModels));
+  await startSession(runtime, 's1', agentConfigFor(config, firstModels), budgetTokens);
   await runtime.deliver('session-s1', { type: 'query.received', data: { text: 'Which dykes first?', region: 'BD', purpose: 'climate_adaptation' }, causationId: null });
   while (!until((await runtime.snapshotOf('session-s1')).context as SessionContext)) await clock.advance(50);
   runtime.stop();
@@ -59,6 +59,19 @@ async function leftByAnother(store: MemoryEventStore, clock: SimulatedClock, mod
   await other.settled();
   other.stop();
   return left;
+}
+
+/**
+ * A process started after the stop: resumes what it finds (the sessions it took up, returned), runs session s1 until
+ * its turn is answered or failed, and stops.
+ */
+async function resumedToAnswer(store: MemoryEventStore, clock: SimulatedClock, models: (spec: string) => LanguageModel, seed: string, options?: ResumeOptions): Promise<string[]> {
+  const runtime = new ActorRuntime({ store, clock, ids: seededIds(seed), models });
+  const resumed = await resumeUnfinishedSessions(runtime, options);
+  while (((await runtime.snapshotOf('session-s1')).context as SessionContext).turn < 1) await clock.advance(50);
+  await runtime.settled();
+  runtime.stop();
+  return resumed;
 }
 
 const timerStarted = async (store: MemoryEventStore, key: string) =>
@@ -108,11 +121,7 @@ describe('resuming what a stopped process left', () => {
     expect(calls(), 'a process that leaves the session calls nothing for it').toBe(0);
 
     // Without `leaveInFlight` (the `resume` command) the call is re-issued at once, under the same request id.
-    const takeOver = new ActorRuntime({ store, clock, ids: seededIds('take'), models });
-    expect(await resumeUnfinishedSessions(takeOver)).toEqual(['s1']);
-    while (((await takeOver.snapshotOf('session-s1')).context as SessionContext).turn < 1) await clock.advance(50);
-    await takeOver.settled();
-    takeOver.stop();
+    expect(await resumedToAnswer(store, clock, models, 'take')).toEqual(['s1']);
     expect(calls()).toBe(1);
     expect(await requests()).toBe(1);
     const session = (await collect(store.readStream('session-s1'))).filter((e) => e.type === 'agent.answered').map((e) => (e.data as { text: string }).text);
@@ -134,11 +143,7 @@ describe('resuming what a stopped process left', () => {
     expect(calls, 'a process that leaves the session calls nothing for it').toBe(1);
 
     // Once the retry is overdue no live process is waiting it out: any command takes the turn up, and calls once.
-    const later = new ActorRuntime({ store, clock, ids: seededIds('later'), models });
-    expect(await resumeUnfinishedSessions(later, { leaveInFlight: () => expect.unreachable('the retry is overdue') })).toEqual(['s1']);
-    while (((await later.snapshotOf('session-s1')).context as SessionContext).turn < 1) await clock.advance(50);
-    await later.settled();
-    later.stop();
+    expect(await resumedToAnswer(store, clock, models, 'later', { leaveInFlight: () => expect.unreachable('the retry is overdue') })).toEqual(['s1']);
     expect(calls).toBe(2);
     // Only a model timeout is ever recorded as missed: a backoff fired late is an ordinary firing, so a fork (which
     // draws the backoff again from its renamed request, and with it the due time) audits clean.
@@ -162,29 +167,21 @@ describe('resuming what a stopped process left', () => {
     taken.stop();
 
     const claimed: string[] = [];
-    const mine = new ActorRuntime({ store, clock, ids: seededIds('mine'), models });
     const claim = async (sessionId: string) => {
       // Claimed before anything of the session runs: its call not re-issued yet.
       expect(calls()).toBe(0);
       claimed.push(sessionId);
       return null;
     };
-    expect(await resumeUnfinishedSessions(mine, { claim })).toEqual(['s1']);
+    expect(await resumedToAnswer(store, clock, models, 'mine', { claim })).toEqual(['s1']);
     expect(claimed).toEqual(['s1']);
-    while (((await mine.snapshotOf('session-s1')).context as SessionContext).turn < 1) await clock.advance(50);
-    await mine.settled();
-    mine.stop();
     expect(calls()).toBe(1);
   });
 
   it('takes over a call whose timeout passed while nothing ran, even when leaving calls in flight: no process still awaits it', async () => {
     const { clock, store, models, calls } = await stoppedMidCall();
     await clock.advance(20_000);
-    const later = new ActorRuntime({ store, clock, ids: seededIds('later'), models });
-    expect(await resumeUnfinishedSessions(later, { leaveInFlight: () => expect.unreachable('the call timed out: no one awaits it') })).toEqual(['s1']);
-    while (((await later.snapshotOf('session-s1')).context as SessionContext).turn < 1) await clock.advance(50);
-    await later.settled();
-    later.stop();
+    expect(await resumedToAnswer(store, clock, models, 'later', { leaveInFlight: () => expect.unreachable('the call timed out: no one awaits it') })).toEqual(['s1']);
     const outcomes = (await collect(store.readStream('agent-s1.express.0'))).filter((e) => e.type === 'model.responded' || e.type === 'model.failed').map((e) => e.type === 'model.failed' ? `failed: ${(e.data as { kind: string }).kind}` : 'responded');
     expect(outcomes).toEqual(['failed: timeout', 'responded']);
     // The timed-out request is given up without calling the provider for it again: one call, the retry's.
@@ -205,11 +202,7 @@ describe('resuming what a stopped process left', () => {
     const config = { model: 'slow', modelTimeoutMs: 10_000, maxAttempts: 1, breakerThreshold: 1 };
     const store = await stoppedAfter(clock, neverAnswers('slow'), config, () => clock.now() > Date.parse('2026-01-01T00:00:00.500Z'));
     await clock.advance(60_000);
-    const later = new ActorRuntime({ store, clock, ids: seededIds('later'), models: () => slow });
-    expect(await resumeUnfinishedSessions(later)).toEqual(['s1']);
-    while (((await later.snapshotOf('session-s1')).context as SessionContext).turn < 1) await clock.advance(50);
-    await later.settled();
-    later.stop();
+    expect(await resumedToAnswer(store, clock, () => slow, 'later')).toEqual(['s1']);
 
     const session = await collect(store.readStream('session-s1'));
     expect(session.filter((e) => e.type === 'agent.answered' || e.type === 'agent.failed').map((e) => e.type)).toEqual(['agent.answered']);
@@ -239,23 +232,13 @@ describe('resuming what a stopped process left', () => {
   it('makes the abandoned call again within a budget that holds one call only: the dead call\'s reservation is released in the same write', async () => {
     const clock = new SimulatedClock();
     const wait = (ms: number, signal?: AbortSignal) => clock.wait(ms, signal);
-    const store = new MemoryEventStore();
-    const config = agentConfigFor({ model: 'slow', modelTimeoutMs: 10_000, maxAttempts: 1 }, neverAnswers('slow'));
-    const first = new ActorRuntime({ store, clock, ids: seededIds('first'), models: neverAnswers('slow') });
-    await startSession(first, 's1', config, 800);
-    await first.deliver('session-s1', { type: 'query.received', data: { text: 'Which mangroves protect coasts best?', region: 'BD', purpose: 'climate_adaptation' }, causationId: null });
-    await clock.advance(500);
-    first.stop();
+    const store = await stoppedAfter(clock, neverAnswers('slow'), { model: 'slow', modelTimeoutMs: 10_000, maxAttempts: 1 }, () => clock.now() > Date.parse('2026-01-01T00:00:00.500Z'), 800);
     const [reserved] = (await collect(store.readStream('ledger-s1'))).filter((e) => e.type === 'tokens.reserved').map((e) => e.data as { amount: number });
     expect(reserved!.amount * 2, 'the pool cannot hold the dead call\'s reservation and a new one').toBeGreaterThan(800);
 
     await clock.advance(20_000);
     const slow = createScriptedModel({ spec: 'slow', latencyMs: 2_000, wait, replies: () => 'answered' });
-    const later = new ActorRuntime({ store, clock, ids: seededIds('later'), models: () => slow });
-    expect(await resumeUnfinishedSessions(later)).toEqual(['s1']);
-    while (((await later.snapshotOf('session-s1')).context as SessionContext).turn < 1) await clock.advance(50);
-    await later.settled();
-    later.stop();
+    expect(await resumedToAnswer(store, clock, () => slow, 'later')).toEqual(['s1']);
     const session = await collect(store.readStream('session-s1'));
     expect(session.filter((e) => e.type === 'agent.answered' || e.type === 'agent.failed').map((e) => e.type)).toEqual(['agent.answered']);
     const ledger = await collect(store.readStream('ledger-s1'));

@@ -12,7 +12,8 @@ import { openEventStore } from '../../store/openEventStore.ts';
 import { commandOptions } from '../commandOptions.ts';
 import type { CommandIo } from '../commandIo.ts';
 import { toJson } from '../output.ts';
-import { answeredPoint, pointFlag, sessionScope } from '../pointFlag.ts';
+import { answeredPoint, pointFlag } from '../pointFlag.ts';
+import { sessionScope } from '../../runtime/consistentCut.ts';
 import { UsageError } from '../usageError.ts';
 import { cliStoreUri } from '../cliConfig.ts';
 

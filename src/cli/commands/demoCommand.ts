@@ -29,7 +29,8 @@ import { KHULNA_FOLLOW_UPS } from '../khulnaConversation.ts';
 import { commandOptions } from '../commandOptions.ts';
 import type { CommandIo } from '../commandIo.ts';
 import { toJson } from '../output.ts';
-import { answeredPoint, sessionScope } from '../pointFlag.ts';
+import { answeredPoint } from '../pointFlag.ts';
+import { sessionScope } from '../../runtime/consistentCut.ts';
 import { cliStoreUri } from '../cliConfig.ts';
 import { derivedId } from '../../runtime/ids.ts';
 

@@ -3,7 +3,8 @@ import { openEventStore } from '../../store/openEventStore.ts';
 import { sessionPointArgs } from '../sessionPointArgs.ts';
 import type { CommandIo } from '../commandIo.ts';
 import { toJson } from '../output.ts';
-import { answeredPoint, sessionScope } from '../pointFlag.ts';
+import { answeredPoint } from '../pointFlag.ts';
+import { sessionScope } from '../../runtime/consistentCut.ts';
 import { cliStoreUri } from '../cliConfig.ts';
 
 export const replayUsage = 'replay <sessionId> [--at <position | ISO time>] [--json] [--store <uri>]';

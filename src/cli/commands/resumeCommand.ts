@@ -1,10 +1,8 @@
 import { z } from 'zod';
 import { withCliRuntime } from '../cliRuntime.ts';
 import { sessionsStillWaiting, untilSessionsIdle, type WaitingSession } from '../../runtime/resumeSessions.ts';
-import { turnsFinishedSince } from '../../runtime/finishedTurns.ts';
 import { commandOptions } from '../commandOptions.ts';
 import type { CommandIo } from '../commandIo.ts';
-import { describeFinishedTurn } from '../output.ts';
 
 const schema = z.strictObject({ store: z.string().optional() });
 
@@ -13,16 +11,15 @@ export const resumeUsage = 'resume [--store <uri>]';
 /** Resumes every unfinished session (start-up does the same for any command that runs sessions) and waits for them. */
 export async function resumeCommand(args: string[], io: CommandIo): Promise<number> {
   const { values } = commandOptions('resume', args, { store: { type: 'string' } }, schema);
-  const started = new Date().toISOString();
-  const { waiting, held } = await withCliRuntime(values.store, { out: io.out, warn: io.out }, async (runtime, store, state) => {
+  // Everything the runtime says goes to stdout here, the answers of the turns it finished included (start-up says
+  // them, after this work): they are what this command is run for.
+  const { waiting, held } = await withCliRuntime(values.store, { out: io.out, warn: io.out }, async (runtime, _store, state) => {
     // Reported once the resumed work is done, not from the scan before it: a turn that ran here may have left a
     // timer due later (a breaker's cool-down), which this command, about to exit, will not fire.
     await untilSessionsIdle(runtime, state.resumed);
     await runtime.settled();
-    // The answers of the turns finished here: the process that asked them stopped before it could print them.
-    for (const turn of await turnsFinishedSince(store, state.resumed, started)) io.out(describeFinishedTurn(turn));
     return { held: state.held, waiting: await sessionsStillWaiting(runtime, [...state.waiting.map((w) => w.sessionId), ...state.resumed]) };
-  }, { takeOverInFlight: true, printsResumedTurns: true });
+  }, { takeOverInFlight: true });
   // Sessions a live worker holds are its to run, unfinished or not: said, so "nothing left" is not read as all done.
   if (held.length > 0) io.out(`chronicle: left ${held.length} session(s) to the live workers holding them: ${held.map((h) => `${h.sessionId} (worker ${h.workerId})`).join(', ')}`);
   if (waiting.length === 0) {

@@ -6,7 +6,8 @@ import { sessionProjections } from '../sessionProjections.ts';
 import { sessionPointArgs } from '../sessionPointArgs.ts';
 import type { CommandIo } from '../commandIo.ts';
 import { toJson } from '../output.ts';
-import { answeredPoint, sessionScope } from '../pointFlag.ts';
+import { answeredPoint } from '../pointFlag.ts';
+import { sessionScope } from '../../runtime/consistentCut.ts';
 import { cliStoreUri } from '../cliConfig.ts';
 
 export const stateUsage = 'state <sessionId | --all> [--at <position | ISO time>] [--json] [--store <uri>]';
